@@ -1,0 +1,24 @@
+"""`create_app(registry)`: the control API as a quart-trio app.  No module-level app, no globals."""
+
+from __future__ import annotations
+
+from quart_trio import QuartTrio
+
+from mockmail.tenants import Registry
+
+from . import mailboxes, messages, problems, service, tenants
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(registry: Registry) -> QuartTrio:
+    """Build the app; every handler reaches the tenants only through `registry`."""
+    app = QuartTrio("mockmail.api")
+    app.config["MAX_CONTENT_LENGTH"] = registry.settings.max_request_size
+    app.config["JSON_SORT_KEYS"] = False
+    for module in (service, tenants, mailboxes, messages):
+        app.register_blueprint(module.blueprint(registry), url_prefix=API_PREFIX)
+    problems.register(app)
+    return app

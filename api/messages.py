@@ -1,0 +1,156 @@
+"""`/api/v1/tenants/{tenant}/mailboxes/{user}/messages`: seed, list, fetch and delete messages.
+
+A POST takes one of three bodies, by Content-Type:
+- `message/rfc822`: one raw RFC 5322 message (optional `?uid=` query parameter);
+- `application/mbox`: many raw messages in one mbox file;
+- `application/json` (the default): a `MessageSpec` object, or an array of them, composed with `email`.
+A bulk POST is all or nothing: every message is checked before the first one is stored.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+
+import msgspec
+from quart import Blueprint, Response, request
+
+from mockmail.compose import compose, split_mbox
+from mockmail.errors import InvalidInput, MessageTooLarge, UnsupportedMediaType
+from mockmail.headers import header_block, looks_like_message
+from mockmail.mailbox import Mailbox, Message
+from mockmail.pop3 import normalize_crlf
+from mockmail.specs import MessageSpec
+from mockmail.tenants import Registry
+
+from .http import check_tenant_name, check_user_name, decode_json, json_response, no_content
+from .schemas import MessageCreated, MessageDetail, MessageSummary
+
+__all__ = ["blueprint"]
+
+_SPECS = msgspec.json.Decoder(MessageSpec | list[MessageSpec])
+_HEADERS = email.parser.BytesHeaderParser(policy=email.policy.default)
+RAW_TYPE = "message/rfc822"
+MBOX_TYPE = "application/mbox"
+# curl -d sends form-urlencoded unless told otherwise; its body is still the JSON the user typed.
+JSON_TYPES = frozenset({"application/json", "application/x-www-form-urlencoded"})
+
+
+def _created(message: Message) -> MessageCreated:
+    return MessageCreated(id=message.id, uid=message.uid, size=message.size)
+
+
+def _summary(message: Message) -> MessageSummary:
+    s = message.summary
+    return MessageSummary(
+        id=message.id,
+        uid=message.uid,
+        size=message.size,
+        subject=s.subject,
+        sender=s.sender,
+        date=s.date,
+        message_id=s.message_id,
+    )
+
+
+def _detail(message: Message) -> MessageDetail:
+    s = message.summary
+    parsed = _HEADERS.parsebytes(header_block(message.content))
+    return MessageDetail(
+        id=message.id,
+        uid=message.uid,
+        size=message.size,
+        subject=s.subject,
+        sender=s.sender,
+        date=s.date,
+        message_id=s.message_id,
+        headers=[(name, str(value)) for name, value in parsed.items()],
+    )
+
+
+def _check_raw(raw: bytes, field: str, limit: int) -> bytes:
+    problem = looks_like_message(raw)
+    if problem:
+        raise InvalidInput(f"not an RFC 5322 message: {problem}", field=field)
+    size = len(normalize_crlf(raw))
+    if size > limit:
+        raise MessageTooLarge(f"the message is {size} octets, over the limit of {limit}", field=field)
+    return raw
+
+
+def blueprint(registry: Registry) -> Blueprint:
+    bp = Blueprint("messages", __name__)
+    limit = registry.settings.max_message_size
+
+    def mailbox(tenant: str, user: str) -> Mailbox:
+        return registry.get(check_tenant_name(tenant)).store.get(check_user_name(user))
+
+    @bp.post("/tenants/<tenant>/mailboxes/<user>/messages")
+    async def add_messages(tenant: str, user: str) -> Response:
+        box = mailbox(tenant, user)
+        mimetype = request.mimetype or "application/json"
+        if mimetype == RAW_TYPE:
+            raw = await request.get_data(cache=False, as_text=False)
+            assert isinstance(raw, bytes)
+            _check_raw(raw, "body", limit)
+            stored = box.add_many([(raw, request.args.get("uid"))], field="uid")
+            return json_response(_created(stored[0]), 201)
+        if mimetype == MBOX_TYPE:
+            data = await request.get_data(cache=False, as_text=False)
+            assert isinstance(data, bytes)
+            try:
+                raws = split_mbox(data)
+            except ValueError as exc:
+                raise InvalidInput(str(exc), field="body") from None
+            if not raws:
+                raise InvalidInput("the mbox file holds no message", field="body")
+            items = [(_check_raw(raw, f"body[{i}]", limit), None) for i, raw in enumerate(raws)]
+            return json_response([_created(m) for m in box.add_many(items)], 201)
+        if mimetype not in JSON_TYPES:
+            raise UnsupportedMediaType(
+                f"unsupported Content-Type {mimetype!r}: use application/json, {RAW_TYPE} or {MBOX_TYPE}",
+                field="Content-Type",
+            )
+        specs = await decode_json(_SPECS)
+        single = isinstance(specs, MessageSpec)
+        batch = [specs] if isinstance(specs, MessageSpec) else specs
+        if not batch:
+            raise InvalidInput("the array holds no message", field="$")
+        items = []
+        for index, spec in enumerate(batch):
+            raw = compose(spec, user)
+            where = "$" if single else f"$[{index}]"
+            if len(raw) > limit:
+                raise MessageTooLarge(
+                    f"the message is {len(raw)} octets, over the limit of {limit}", field=where
+                )
+            items.append((raw, spec.uid))
+        stored = box.add_many(items, field="$.uid")
+        if single:
+            return json_response(_created(stored[0]), 201)
+        return json_response([_created(m) for m in stored], 201)
+
+    @bp.get("/tenants/<tenant>/mailboxes/<user>/messages")
+    async def list_messages(tenant: str, user: str) -> Response:
+        return json_response([_summary(m) for m in mailbox(tenant, user).messages.values()])
+
+    @bp.delete("/tenants/<tenant>/mailboxes/<user>/messages")
+    async def purge_messages(tenant: str, user: str) -> Response:
+        mailbox(tenant, user).purge()
+        return no_content()
+
+    @bp.get("/tenants/<tenant>/mailboxes/<user>/messages/<message_id>")
+    async def get_message(tenant: str, user: str, message_id: str) -> Response:
+        message = mailbox(tenant, user).get(message_id)
+        wanted = request.accept_mimetypes.best_match(["application/json", RAW_TYPE])
+        if wanted == RAW_TYPE:
+            return Response(message.content, status=200, content_type=RAW_TYPE)
+        return json_response(_detail(message))
+
+    @bp.delete("/tenants/<tenant>/mailboxes/<user>/messages/<message_id>")
+    async def delete_message(tenant: str, user: str, message_id: str) -> Response:
+        box = mailbox(tenant, user)
+        box.remove([box.get(message_id).id])
+        return no_content()
+
+    return bp

@@ -1,0 +1,78 @@
+"""The REST contract: `openapi.yaml` (hand-written paths) and the components generated from the structs.
+
+`openapi.yaml` at the top of the repository is the contract; a wheel carries a copy as `api/openapi.yaml`.
+`components()` renders every request and response struct with msgspec's `schema_components`; the test suite
+checks that the file's `components.schemas` equal it exactly, and that its paths equal the app's routes.
+`python -m api.openapi` rewrites the components section of the file from the code.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from mockmail.specs import Endpoint, MailboxSpec, MessageSpec, TenantSpec
+
+from .schemas import Health, MailboxView, MessageCreated, MessageDetail, MessageSummary, Problem, TenantView
+
+__all__ = ["MODELS", "components", "document_path", "load_document"]
+
+REF_TEMPLATE = "#/components/schemas/{name}"
+
+MODELS: tuple[Any, ...] = (
+    Health,
+    TenantSpec,
+    TenantView,
+    Endpoint,
+    MailboxSpec,
+    MailboxView,
+    MessageSpec,
+    MessageCreated,
+    MessageSummary,
+    MessageDetail,
+    Problem,
+)
+
+
+def components() -> dict[str, Any]:
+    """JSON Schema of every API struct, keyed by struct name."""
+    _, schemas = msgspec.json.schema_components(MODELS, ref_template=REF_TEMPLATE)
+    return schemas
+
+
+def document_path() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "openapi.yaml", here.parent / "openapi.yaml"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("openapi.yaml is missing from this installation")
+
+
+def load_document() -> bytes:
+    return document_path().read_bytes()
+
+
+SCHEMAS_MARKER = "\n  schemas:\n"
+
+
+def render_schemas() -> str:
+    """`components.schemas` as YAML lines (JSON is YAML; one schema per line keeps diffs readable)."""
+    return "".join(
+        f"    {name}: {msgspec.json.encode(schema).decode()}\n" for name, schema in sorted(components().items())
+    )
+
+
+def rewrite_components(path: Path) -> None:
+    """Replace everything after `components.schemas:` (the last section of the file) with the code's view."""
+    text = path.read_text()
+    head, marker, _ = text.rpartition(SCHEMAS_MARKER)
+    if not marker:
+        raise SystemExit(f"{path}: no 'components.schemas' section to replace")
+    path.write_text(head + marker + render_schemas())
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintenance command
+    rewrite_components(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("openapi.yaml"))

@@ -1,0 +1,75 @@
+"""RFC 9457 problem documents: one place turns every error into `application/problem+json`.
+
+- `DomainError` subclasses carry their own status and title.
+- msgspec `ValidationError` is 422 with the offending JSON path in `field`; `DecodeError` (broken JSON) is 400.
+- werkzeug `HTTPException` (unknown route, wrong method, body over the size limit) keeps its status.
+"""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+from quart import Response, request
+from werkzeug.exceptions import HTTPException
+
+from mockmail.errors import DomainError
+
+from .schemas import Problem
+
+__all__ = ["PROBLEM_TYPE", "field_of", "problem_response", "register"]
+
+PROBLEM_TYPE = "urn:mockmail:problem:"
+_ENCODER = msgspec.json.Encoder()
+
+_AT = re.compile(r" - at `(?P<path>[^`]*)`$")
+_KEY_IN = re.compile(r" - at `key` in `(?P<path>[^`]*)`$")
+_NAMED = re.compile(r"(?:unknown|missing required) field `(?P<name>[^`]*)`")
+
+
+def field_of(exc: msgspec.ValidationError) -> str:
+    """The JSON path msgspec reports for a validation error (`$` for the whole body)."""
+    text = str(exc)
+    key_in = _KEY_IN.search(text)
+    if key_in:
+        return key_in["path"]
+    at = _AT.search(text)
+    base = at["path"] if at else "$"
+    named = _NAMED.search(text)
+    return f"{base}.{named['name']}" if named else base
+
+
+def problem_response(status: int, title: str, slug: str, detail: str, field: str | None = None) -> Response:
+    problem = Problem(
+        type=PROBLEM_TYPE + slug,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.path,
+        field=field,
+    )
+    return Response(_ENCODER.encode(problem), status=status, content_type="application/problem+json")
+
+
+def register(app: object) -> None:
+    """Install the error handlers on a Quart app."""
+
+    async def on_domain(exc: DomainError) -> Response:
+        return problem_response(exc.status, exc.title, exc.slug, exc.detail, exc.field)
+
+    async def on_validation(exc: msgspec.ValidationError) -> Response:
+        text = _AT.sub("", _KEY_IN.sub("", str(exc)))
+        return problem_response(422, "Invalid request body", "invalid-body", text, field_of(exc))
+
+    async def on_decode(exc: msgspec.DecodeError) -> Response:
+        return problem_response(400, "Malformed JSON", "malformed-json", str(exc), "$")
+
+    async def on_http(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        slug = (exc.name or "error").lower().replace(" ", "-")
+        return problem_response(status, exc.name or "Error", slug, exc.description or exc.name or "")
+
+    app.register_error_handler(DomainError, on_domain)  # type: ignore[attr-defined]
+    app.register_error_handler(msgspec.ValidationError, on_validation)  # type: ignore[attr-defined]
+    app.register_error_handler(msgspec.DecodeError, on_decode)  # type: ignore[attr-defined]
+    app.register_error_handler(HTTPException, on_http)  # type: ignore[attr-defined]

@@ -1,0 +1,102 @@
+"""Response bodies of the control API (request bodies are the shared structs in `mockmail.specs`)."""
+
+from __future__ import annotations
+
+import msgspec
+
+from mockmail.specs import Endpoint
+
+__all__ = [
+    "Health",
+    "MailboxView",
+    "MessageCreated",
+    "MessageDetail",
+    "MessageSummary",
+    "Problem",
+    "TenantView",
+]
+
+
+class Health(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Liveness and a few counters."""
+
+    status: str
+    version: str
+    tenants: int
+    sessions: int
+    tls: bool
+
+
+class TenantView(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A tenant as it runs: where its listeners are and what it holds."""
+
+    name: str
+    pop3: Endpoint
+    pop3s: Endpoint | None
+    exclusive_sessions: bool
+    max_sessions: int
+    mailboxes: int
+    sessions: int
+    """POP3 sessions open right now."""
+    failure: str | None
+    """Why a listener stopped, if one did."""
+
+
+class MailboxView(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A mailbox and its contents in brief."""
+
+    user: str
+    messages: int
+    octets: int
+    sessions: int
+    locked: bool
+    """True while a POP3 session holds the RFC 1939 maildrop lock."""
+
+
+class MessageCreated(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A stored message: its id for the API, its UIDL unique-id, and its exact POP3 size in octets."""
+
+    id: str
+    uid: str
+    size: int
+
+
+class MessageSummary(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, rename={"sender": "from"}
+):
+    """A message in a listing; `size` is what LIST and STAT report for it."""
+
+    id: str
+    uid: str
+    size: int
+    subject: str
+    sender: str
+    date: str
+    message_id: str
+
+
+class MessageDetail(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, rename={"sender": "from"}
+):
+    """One message with its header fields; ask with `Accept: message/rfc822` for the raw bytes."""
+
+    id: str
+    uid: str
+    size: int
+    subject: str
+    sender: str
+    date: str
+    message_id: str
+    headers: list[tuple[str, str]]
+
+
+class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """An RFC 9457 problem document."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    field: str | None = None
+    """The offending input: a JSON path into the body (`$.pop3_port`) or a path/query parameter name."""

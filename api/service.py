@@ -1,0 +1,53 @@
+"""`/api/v1/health`, `/api/v1/openapi.yaml` and `/api/v1/tls/ca.pem`."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response
+
+from mockmail import __version__
+from mockmail.errors import DomainError
+from mockmail.tenants import Registry
+
+from .http import json_response
+from .openapi import load_document
+from .schemas import Health
+
+__all__ = ["blueprint"]
+
+
+class NoCertificateAuthority(DomainError):
+    status = 404
+    title = "No CA certificate"
+    slug = "no-ca-certificate"
+
+
+def blueprint(registry: Registry) -> Blueprint:
+    bp = Blueprint("service", __name__)
+    document = load_document()
+
+    @bp.get("/health")
+    async def health() -> Response:
+        tenants = registry.list()
+        return json_response(
+            Health(
+                status="ok",
+                version=__version__,
+                tenants=len(tenants),
+                sessions=sum(len(t.sessions) for t in tenants),
+                tls=registry.tls is not None,
+            )
+        )
+
+    @bp.get("/openapi.yaml")
+    async def openapi() -> Response:
+        return Response(document, status=200, content_type="application/yaml")
+
+    @bp.get("/tls/ca.pem")
+    async def ca_certificate() -> Response:
+        if registry.tls is None or registry.tls.ca_pem is None:
+            raise NoCertificateAuthority(
+                "the server has no CA of its own: TLS is off or runs on an operator's certificate"
+            )
+        return Response(registry.tls.ca_pem, status=200, content_type="application/x-pem-file")
+
+    return bp

@@ -1,0 +1,55 @@
+"""`/api/v1/tenants`: create, list, show and delete tenants."""
+
+from __future__ import annotations
+
+import msgspec
+from quart import Blueprint, Response
+
+from mockmail.specs import TenantSpec
+from mockmail.tenants import Registry, Tenant
+
+from .http import check_tenant_name, decode_json, json_response, no_content
+from .schemas import TenantView
+
+__all__ = ["blueprint", "tenant_view"]
+
+_SPEC = msgspec.json.Decoder(TenantSpec)
+
+
+def tenant_view(tenant: Tenant) -> TenantView:
+    assert tenant.pop3 is not None
+    return TenantView(
+        name=tenant.name,
+        pop3=tenant.pop3,
+        pop3s=tenant.pop3s,
+        exclusive_sessions=tenant.spec.exclusive_sessions,
+        max_sessions=tenant.max_sessions,
+        mailboxes=len(tenant.store),
+        sessions=len(tenant.sessions),
+        failure=tenant.failure,
+    )
+
+
+def blueprint(registry: Registry) -> Blueprint:
+    bp = Blueprint("tenants", __name__)
+
+    @bp.get("/tenants")
+    async def list_tenants() -> Response:
+        return json_response([tenant_view(t) for t in registry.list()])
+
+    @bp.post("/tenants")
+    async def create_tenant() -> Response:
+        spec = await decode_json(_SPEC)
+        tenant = await registry.create(spec)
+        return json_response(tenant_view(tenant), 201, headers={"Location": f"/api/v1/tenants/{tenant.name}"})
+
+    @bp.get("/tenants/<tenant>")
+    async def get_tenant(tenant: str) -> Response:
+        return json_response(tenant_view(registry.get(check_tenant_name(tenant))))
+
+    @bp.delete("/tenants/<tenant>")
+    async def delete_tenant(tenant: str) -> Response:
+        await registry.delete(check_tenant_name(tenant))
+        return no_content()
+
+    return bp

@@ -1,0 +1,74 @@
+"""Turning what the control API receives into stored message bytes.
+
+- `compose`: a `MessageSpec` (JSON) becomes an RFC 5322 message built by Python's `email` package.
+- `split_mbox`: an mbox upload (mboxrd or mboxo; `From ` separator lines) becomes one raw message each.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import email.utils
+from email.message import EmailMessage
+
+from .specs import MessageSpec
+
+__all__ = ["compose", "default_recipient", "split_mbox"]
+
+_DOMAIN = "mockmail.test"
+
+
+def default_recipient(user: str) -> str:
+    return user if "@" in user else f"{user}@{_DOMAIN}"
+
+
+def compose(spec: MessageSpec, user: str) -> bytes:
+    """Build the message `spec` describes, addressed to `user` unless it names recipients."""
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["From"] = spec.sender
+    msg["To"] = ", ".join(spec.to) if spec.to else default_recipient(user)
+    if spec.cc:
+        msg["Cc"] = ", ".join(spec.cc)
+    msg["Subject"] = spec.subject
+    msg["Date"] = email.utils.format_datetime(spec.date) if spec.date else email.utils.formatdate(usegmt=True)
+    msg["Message-ID"] = email.utils.make_msgid(domain=_DOMAIN)
+    for name, value in spec.headers.items():
+        msg[name] = value
+    if spec.text is not None or spec.html is None:
+        msg.set_content(spec.text or "")
+        if spec.html is not None:
+            msg.add_alternative(spec.html, subtype="html")
+    else:
+        msg.set_content(spec.html, subtype="html")
+    for attachment in spec.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        msg.add_attachment(
+            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
+    return msg.as_bytes()
+
+
+def split_mbox(data: bytes) -> list[bytes]:
+    """Split an mbox file into raw messages, dropping the `From ` lines and un-quoting `>From ` (mboxrd)."""
+    messages: list[bytes] = []
+    current: list[bytes] | None = None
+    for line in data.splitlines(keepends=True):
+        if line.startswith(b"From "):
+            if current is not None:
+                messages.append(_finish(current))
+            current = []
+            continue
+        if current is None:
+            raise ValueError("an mbox file must start with a 'From ' separator line")
+        if line.startswith(b">") and line.lstrip(b">").startswith(b"From "):
+            line = line[1:]
+        current.append(line)
+    if current is not None:
+        messages.append(_finish(current))
+    return messages
+
+
+def _finish(lines: list[bytes]) -> bytes:
+    # The blank line before the next separator belongs to the mbox format, not to the message.
+    if lines and lines[-1].strip() == b"":
+        lines = lines[:-1]
+    return b"".join(lines)

@@ -1,0 +1,86 @@
+"""Domain errors.  Each class names its HTTP status and RFC 9457 title, so the REST layer has one handler.
+
+`field` names the offending input (a JSON path such as `$.pop3_port`, or a path parameter such as `user`).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DomainError",
+    "InvalidInput",
+    "MailboxNotFound",
+    "MessageNotFound",
+    "MessageTooLarge",
+    "PortUnavailable",
+    "TenantExists",
+    "TenantNotFound",
+    "UidTaken",
+    "UnsupportedMediaType",
+]
+
+
+class DomainError(Exception):
+    """Base of the errors a client of the control API can cause."""
+
+    status = 400
+    title = "Bad request"
+    slug = "bad-request"
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+
+
+class InvalidInput(DomainError):
+    status = 422
+    title = "Invalid input"
+    slug = "invalid-input"
+
+
+class TenantNotFound(DomainError):
+    status = 404
+    title = "Tenant not found"
+    slug = "tenant-not-found"
+
+
+class TenantExists(DomainError):
+    status = 409
+    title = "Tenant already exists"
+    slug = "tenant-exists"
+
+
+class PortUnavailable(DomainError):
+    status = 409
+    title = "Port unavailable"
+    slug = "port-unavailable"
+
+
+class MailboxNotFound(DomainError):
+    status = 404
+    title = "Mailbox not found"
+    slug = "mailbox-not-found"
+
+
+class MessageNotFound(DomainError):
+    status = 404
+    title = "Message not found"
+    slug = "message-not-found"
+
+
+class UidTaken(DomainError):
+    status = 409
+    title = "UID already used in this mailbox"
+    slug = "uid-taken"
+
+
+class MessageTooLarge(DomainError):
+    status = 413
+    title = "Message too large"
+    slug = "message-too-large"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    title = "Unsupported media type"
+    slug = "unsupported-media-type"

@@ -1,0 +1,185 @@
+"""Mailboxes (RFC 1939 "maildrops") and the per-tenant store that holds them, in memory.
+
+Rules kept here:
+- A message's content is stored CRLF-normalized and ending in CRLF; its size is the exact octet count of
+  that content, which is what RETR sends before dot-stuffing (RFC 1939 section 5, LIST/STAT sizes).
+- UIDs are unique within a mailbox, stable for the message's life, and never reused after deletion
+  (RFC 1939 section 7, UIDL): the mailbox remembers every UID it ever handed out.
+- Every change is one synchronous block with no `await`, so a session cancelled mid-command (client gone,
+  tenant deleted, server stopping) can never leave a mailbox half-changed.  No locks are needed.
+- Sessions work on a snapshot (a tuple of `Message` references, not copies) taken at login; `remove` is
+  what a QUIT commits and skips messages already gone.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from .errors import MailboxNotFound, MessageNotFound, UidTaken
+from .headers import HeaderSummary, summarize
+from .pop3 import normalize_crlf
+
+__all__ = ["UID_PATTERN", "Mailbox", "Message", "Store"]
+
+UID_PATTERN = r"^[\x21-\x7e]{1,70}$"
+"""RFC 1939 section 7: a unique-id is 1 to 70 characters in the range 0x21 to 0x7E."""
+_UID_RE = re.compile(UID_PATTERN)
+
+_HEADER_END = b"\r\n\r\n"
+
+
+@dataclass(slots=True, eq=False)
+class Message:
+    """One stored message.  `content` is CRLF-normalized; never mutate it."""
+
+    id: str
+    uid: str
+    content: bytes
+    summary: HeaderSummary
+    created: float
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+    def top(self, lines: int) -> bytes:
+        """RFC 1939 TOP: the header, the blank line, then at most `lines` lines of the body."""
+        content = self.content
+        end = content.find(_HEADER_END)
+        if end < 0:
+            # No body at all: the whole message is header; add the separating blank line.
+            return content + b"\r\n"
+        body_start = end + len(_HEADER_END)
+        cut = body_start
+        for _ in range(lines):
+            nxt = content.find(b"\r\n", cut)
+            if nxt < 0:
+                break
+            cut = nxt + 2
+        return content[:cut]
+
+
+@dataclass(slots=True, eq=False)
+class Mailbox:
+    """A maildrop: its password, its messages in order, and who holds its lock."""
+
+    user: str
+    password: str
+    messages: dict[str, Message] = field(default_factory=dict)
+    holder: object | None = None
+    """The session holding the exclusive lock (RFC 1939 section 8), or None."""
+    sessions: int = 0
+    """Sessions logged in right now (several only when the tenant allows shared sessions)."""
+    _uids: set[str] = field(default_factory=set)
+
+    @property
+    def octets(self) -> int:
+        return sum(m.size for m in self.messages.values())
+
+    def add(self, raw: bytes, *, uid: str | None = None) -> Message:
+        """Store `raw` (any line endings) as a new last message and return it.
+
+        Raises:
+            UidTaken: `uid` is malformed or was already used in this mailbox, now or in the past.
+        """
+        return self.add_many([(raw, uid)])[0]
+
+    def add_many(self, items: Sequence[tuple[bytes, str | None]], *, field: str = "uid") -> list[Message]:
+        """Store several messages, all or none: every UID is checked before the first one is stored.
+
+        Raises:
+            UidTaken: a UID is malformed, used before, or given twice; nothing was stored.
+        """
+        wanted: set[str] = set()
+        for index, (_, uid) in enumerate(items):
+            if uid is None:
+                continue
+            where = field if len(items) == 1 else f"$[{index}].uid"
+            if not _UID_RE.match(uid):
+                raise UidTaken(f"uid {uid!r} is not 1 to 70 printable ASCII characters", field=where)
+            if uid in self._uids or uid in wanted:
+                raise UidTaken(f"uid {uid!r} was already used in mailbox {self.user!r}", field=where)
+            wanted.add(uid)
+        prepared = []
+        for raw, uid in items:
+            content = normalize_crlf(raw)
+            prepared.append((content, uid, summarize(content)))
+        stored = []
+        now = time.time()
+        for content, uid, summary in prepared:
+            message_id = secrets.token_hex(8)
+            while message_id in self._uids or message_id in wanted:  # pragma: no cover - 64 random bits
+                message_id = secrets.token_hex(8)
+            message = Message(message_id, uid or message_id, content, summary, now)
+            self._uids.add(message.uid)
+            self._uids.add(message_id)
+            self.messages[message_id] = message
+            stored.append(message)
+        return stored
+
+    def get(self, message_id: str) -> Message:
+        try:
+            return self.messages[message_id]
+        except KeyError:
+            raise MessageNotFound(f"no message {message_id!r} in mailbox {self.user!r}") from None
+
+    def remove(self, ids: Iterable[str]) -> int:
+        """Delete the messages with these ids that are still here; return how many went."""
+        removed = 0
+        for message_id in ids:
+            if self.messages.pop(message_id, None) is not None:
+                removed += 1
+        return removed
+
+    def purge(self) -> int:
+        count = len(self.messages)
+        self.messages.clear()
+        return count
+
+    def snapshot(self) -> tuple[Message, ...]:
+        return tuple(self.messages.values())
+
+    def __contains__(self, message: Message) -> bool:
+        return self.messages.get(message.id) is message
+
+
+class Store:
+    """The mailboxes of one tenant, by user name."""
+
+    def __init__(self) -> None:
+        self._mailboxes: dict[str, Mailbox] = {}
+
+    def __len__(self) -> int:
+        return len(self._mailboxes)
+
+    def __iter__(self) -> Iterator[Mailbox]:
+        return iter(list(self._mailboxes.values()))
+
+    def put(self, user: str, password: str) -> tuple[Mailbox, bool]:
+        """Create the mailbox, or change its password; return it and whether it was created."""
+        mailbox = self._mailboxes.get(user)
+        if mailbox is None:
+            mailbox = self._mailboxes[user] = Mailbox(user, password)
+            return mailbox, True
+        mailbox.password = password
+        return mailbox, False
+
+    def find(self, user: str) -> Mailbox | None:
+        return self._mailboxes.get(user)
+
+    def get(self, user: str) -> Mailbox:
+        mailbox = self._mailboxes.get(user)
+        if mailbox is None:
+            raise MailboxNotFound(f"no mailbox {user!r} in this tenant", field="user")
+        return mailbox
+
+    def delete(self, user: str) -> Mailbox:
+        mailbox = self.get(user)
+        del self._mailboxes[user]
+        # Sessions still open on it see every message as gone, and their QUIT changes nothing.
+        mailbox.messages.clear()
+        return mailbox

@@ -1,0 +1,196 @@
+"""`mockmail serve`: the root nursery that runs the REST API and the tenant supervisor.
+
+Shutdown (SIGINT/SIGTERM, or `Running.stop`): the API stops accepting, every tenant is cancelled (listeners
+close, sessions end, nothing is committed that a client did not QUIT for), then the process exits.  The
+whole shutdown is bounded by `SHUTDOWN_GRACE` seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import hypercorn.config
+import hypercorn.trio
+import msgspec
+import trio
+
+from . import __version__
+from .compose import compose
+from .config import ConfigError, ConfigFile, load_config
+from .server.tls import TlsMaterial, load_certificate, self_signed
+from .settings import Settings
+from .specs import TenantSpec
+from .tenants import Registry
+
+__all__ = ["Running", "main", "parse_settings", "serve"]
+
+log = logging.getLogger("mockmail")
+
+SHUTDOWN_GRACE = 10.0
+
+# (setting, help); each is `--name-with-dashes` on the command line and MOCKMAIL_NAME in the environment.
+OPTIONS: tuple[tuple[str, str], ...] = (
+    ("host", "address the API and every POP3 listener bind to (default 127.0.0.1)"),
+    ("api_port", "REST API port (default 8025; 0 picks a free one)"),
+    ("public_host", "host name to report in tenant addresses (default: --host)"),
+    ("config", "TOML file declaring tenants, mailboxes and messages to create at start"),
+    ("tls", "'auto' makes a self-signed certificate for STLS and POP3S; 'off' (default) disables TLS"),
+    ("tls_cert", "PEM certificate (chain) for STLS and POP3S; enables TLS"),
+    ("tls_key", "PEM private key for --tls-cert (if not inside the certificate file)"),
+    ("idle_timeout", "POP3 autologout in seconds (default 600, RFC 1939)"),
+    ("handshake_timeout", "TLS handshake limit in seconds (default 10)"),
+    ("max_command_line", "longest POP3 command line in octets, CRLF included (default 255, RFC 2449)"),
+    ("max_sessions", "concurrent POP3 sessions per tenant (default 10000)"),
+    ("max_message_size", "largest message the API stores, in octets (default 32 MiB)"),
+    ("max_request_size", "largest REST request body, in octets (default 64 MiB)"),
+    ("log_level", "debug, info (default), warning or error"),
+)
+
+
+@dataclass(frozen=True)
+class Running:
+    """What `serve` reports once it accepts connections."""
+
+    api_url: str
+    registry: Registry
+    stop: trio.Event
+
+
+def parse_settings(argv: Sequence[str], environ: dict[str, str] | None = None) -> Settings:
+    """Settings from the command line, then `MOCKMAIL_*` variables, then the embedded defaults."""
+    environ = dict(os.environ if environ is None else environ)
+    parser = argparse.ArgumentParser(prog="mockmail", description="Multi-tenant mock POP3 server.")
+    parser.add_argument("--version", action="version", version=f"mockmail {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="run the REST API and the POP3 tenants")
+    for name, text in OPTIONS:
+        serve_cmd.add_argument(
+            "--" + name.replace("_", "-"), dest=name, help=f"{text} [MOCKMAIL_{name.upper()}]"
+        )
+    args = parser.parse_args(list(argv))
+    values: dict[str, str] = {}
+    for name, _ in OPTIONS:
+        given = getattr(args, name)
+        if given is None:
+            given = environ.get(f"MOCKMAIL_{name.upper()}")
+        if given is not None:
+            values[name] = given
+    try:
+        return msgspec.convert(values, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        parser.error(str(exc).replace("$.", "--").replace("_", "-"))
+        raise  # pragma: no cover - parser.error exits
+
+
+def make_tls(settings: Settings) -> TlsMaterial | None:
+    if settings.tls_cert:
+        return load_certificate(settings.tls_cert, settings.tls_key)
+    if settings.tls == "auto":
+        names = ["localhost", "127.0.0.1", "::1", settings.advertised_host]
+        return self_signed(names)
+    return None
+
+
+async def seed(registry: Registry, config: ConfigFile, base: Path) -> None:
+    """Create what the config file declares."""
+    for tenant_config in config.tenants:
+        spec = TenantSpec(**{name: getattr(tenant_config, name) for name in TenantSpec.__struct_fields__})
+        tenant = await registry.create(spec)
+        for mailbox_config in tenant_config.mailboxes:
+            mailbox, _ = tenant.store.put(mailbox_config.user, mailbox_config.password)
+            items: list[tuple[bytes, str | None]] = []
+            for message in mailbox_config.messages:
+                if message.file:
+                    try:
+                        raw = (base / message.file).read_bytes()
+                    except OSError as exc:
+                        raise ConfigError(f"{base / message.file}: {exc.strerror or exc}") from None
+                else:
+                    raw = compose(message, mailbox_config.user)
+                items.append((raw, message.uid))
+            mailbox.add_many(items)
+
+
+async def serve(
+    settings: Settings, *, task_status: trio.TaskStatus[Running] = trio.TASK_STATUS_IGNORED
+) -> None:
+    """Run the API and the tenant supervisor until `Running.stop` is set (or the task is cancelled).
+
+    Raises:
+        ConfigError: the `--config` file is unreadable or invalid (before anything is served).
+        OSError: the API port or a configured tenant port cannot be bound.
+    """
+    from api import create_app  # the API sits above the core; it is wired in only here
+
+    config_file = load_config(settings.config) if settings.config else None
+    registry = Registry(settings, make_tls(settings))
+    stop = trio.Event()
+    hyper = hypercorn.config.Config()
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    hyper.bind = [f"{host}:{settings.api_port}"]
+    hyper.accesslog = None
+    hyper.errorlog = logging.getLogger("hypercorn.error")
+    hyper.graceful_timeout = 3.0
+    async with trio.open_nursery() as root:
+        await root.start(registry.run)
+        if config_file is not None:
+            await seed(registry, *config_file)
+        app = create_app(registry)
+        binds = await root.start(partial(hypercorn.trio.serve, app, hyper, shutdown_trigger=stop.wait))
+        api_url = binds[0]
+        log.info("mockmail %s: REST API on %s/api/v1", __version__, api_url)
+        for tenant in registry.list():
+            log.info("tenant %s: POP3 on %s, POP3S on %s", tenant.name, tenant.pop3, tenant.pop3s)
+        task_status.started(Running(api_url, registry, stop))
+        await stop.wait()
+        log.info("mockmail: shutting down")
+        root.cancel_scope.deadline = trio.current_time() + SHUTDOWN_GRACE
+        registry.shutdown()
+
+
+async def _run_until_signalled(settings: Settings) -> None:
+    async with trio.open_nursery() as nursery:
+        running: Running = await nursery.start(serve, settings)
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for signum in signals:
+                log.info("mockmail: received %s", signal.Signals(signum).name)
+                running.stop.set()
+                break
+
+
+def _leaves(exc: BaseException) -> Iterator[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            yield from _leaves(inner)
+    else:
+        yield exc
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point: `mockmail serve [options]`."""
+    settings = parse_settings(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        trio.run(_run_until_signalled, settings)
+    except (ConfigError, OSError, BaseExceptionGroup) as exc:
+        leaves = list(_leaves(exc))
+        if not all(isinstance(leaf, (ConfigError, OSError)) for leaf in leaves):
+            raise
+        for leaf in leaves:
+            log.error("cannot start: %s", leaf)
+        return 2 if any(isinstance(leaf, ConfigError) for leaf in leaves) else 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Rendering replies to bytes: the only place that adds CRLF, dot-stuffing and the final `.` line.
+
+Rules kept here:
+- RFC 2449 section 4: a first reply line is at most 512 octets including CRLF (`MAX_REPLY_LINE`).
+- RFC 1939 section 3: multi-line replies end with `CRLF.CRLF`; a line that starts with `.` is byte-stuffed.
+- No bare CR or LF ever leaves: reply text may not contain either (a bug, `LocalProtocolError`), and message
+  content must be CRLF-normalized before it gets here (`normalize_crlf`, applied when a message is stored).
+- Octet counts and message numbers are rendered with `f"{n:d}"` after an explicit int check, so a float size
+  can never reach the wire as `%!d(float64=...)`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ._errors import LocalProtocolError
+from ._events import (
+    Continue,
+    DropStat,
+    Err,
+    Goodbye,
+    Greeting,
+    Listing,
+    LoggedIn,
+    MessageContent,
+    Ok,
+    Reply,
+    ScanLine,
+    ScanListing,
+    TlsReady,
+    UidLine,
+    UidListing,
+)
+
+__all__ = ["MAX_REPLY_LINE", "dot_stuff", "normalize_crlf", "write"]
+
+MAX_REPLY_LINE = 512
+"""RFC 2449 section 4: the first line of a response is at most 512 octets, CRLF included."""
+
+_LINE_BREAKS = re.compile(rb"\r\n|\r|\n")
+_TERMINATOR = b".\r\n"
+
+
+def normalize_crlf(data: bytes) -> bytes:
+    """Turn every CR, LF or CRLF into CRLF and make sure a non-empty text ends with CRLF."""
+    if b"\r" in data or b"\n" in data:
+        data = _LINE_BREAKS.sub(b"\r\n", data)
+    if data and not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return data
+
+
+def dot_stuff(content: bytes) -> bytes:
+    """Byte-stuff every line of CRLF-normalized `content` that begins with `.` (RFC 1939 section 3)."""
+    stuffed = content.replace(b"\r\n.", b"\r\n..")
+    return b"." + stuffed if stuffed.startswith(b".") else stuffed
+
+
+def _num(value: Any) -> str:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise LocalProtocolError(f"a POP3 number must be an int, not {type(value).__name__}: {value!r}")
+    if value < 0:
+        raise LocalProtocolError(f"a POP3 number cannot be negative: {value}")
+    return f"{value:d}"
+
+
+def _line(text: str) -> bytes:
+    if "\r" in text or "\n" in text:
+        raise LocalProtocolError(f"reply text contains a line break: {text!r}")
+    data = text.encode("utf-8") + b"\r\n"
+    if len(data) > MAX_REPLY_LINE:
+        raise LocalProtocolError(f"reply line is {len(data)} octets, over the {MAX_REPLY_LINE} limit")
+    return data
+
+
+def _status(prefix: str, text: str) -> bytes:
+    return _line(f"{prefix} {text}" if text else prefix)
+
+
+def _body_lines(lines: Iterable[str]) -> bytes:
+    out = []
+    for text in lines:
+        if "\r" in text or "\n" in text:
+            raise LocalProtocolError(f"listing line contains a line break: {text!r}")
+        out.append(("." + text if text.startswith(".") else text).encode("utf-8"))
+    out.append(b".")
+    return b"\r\n".join(out) + b"\r\n"
+
+
+def _greeting(reply: Greeting) -> bytes:
+    return _status("+OK", f"{reply.text} {reply.timestamp}" if reply.timestamp else reply.text)
+
+
+def _ok(reply: Ok) -> bytes:
+    return _status("+OK", reply.text)
+
+
+def _err(reply: Err) -> bytes:
+    text = f"[{reply.code}] {reply.text}" if reply.code else reply.text
+    return _status("-ERR", text)
+
+
+def _continue(reply: Continue) -> bytes:
+    return _line(f"+ {reply.data}")
+
+
+def _listing(reply: Listing) -> bytes:
+    return _status("+OK", reply.text) + _body_lines(reply.lines)
+
+
+def _drop_stat(reply: DropStat) -> bytes:
+    return _status("+OK", f"{_num(reply.count)} {_num(reply.octets)}")
+
+
+def _scan_line(reply: ScanLine) -> bytes:
+    return _status("+OK", f"{_num(reply.msg)} {_num(reply.octets)}")
+
+
+def _scan_listing(reply: ScanListing) -> bytes:
+    lines = [f"{_num(msg)} {_num(octets)}" for msg, octets in reply.entries]
+    total = sum(octets for _, octets in reply.entries)
+    header = f"{_num(len(lines))} messages ({_num(total)} octets)"
+    return _status("+OK", header) + _body_lines(lines)
+
+
+def _uid_line(reply: UidLine) -> bytes:
+    return _status("+OK", f"{_num(reply.msg)} {reply.uid}")
+
+
+def _uid_listing(reply: UidListing) -> bytes:
+    return _status("+OK", "unique-id listing follows") + _body_lines(
+        f"{_num(msg)} {uid}" for msg, uid in reply.entries
+    )
+
+
+def _message_content(reply: MessageContent) -> bytes:
+    content = reply.content
+    if content and not content.endswith(b"\r\n"):
+        raise LocalProtocolError("message content must be CRLF-normalized and end with CRLF")
+    return b"".join((_status("+OK", reply.text), dot_stuff(content), _TERMINATOR))
+
+
+WRITERS: dict[type[Reply], Callable[[Any], bytes]] = {
+    Greeting: _greeting,
+    Ok: _ok,
+    LoggedIn: _ok,
+    Goodbye: _ok,
+    TlsReady: _ok,
+    Err: _err,
+    Continue: _continue,
+    Listing: _listing,
+    DropStat: _drop_stat,
+    ScanLine: _scan_line,
+    ScanListing: _scan_listing,
+    UidLine: _uid_line,
+    UidListing: _uid_listing,
+    MessageContent: _message_content,
+}
+
+
+def write(reply: Reply) -> bytes:
+    """Render `reply` to the exact bytes that go on the wire."""
+    try:
+        writer = WRITERS[type(reply)]
+    except KeyError:
+        raise LocalProtocolError(f"no writer for reply type {type(reply).__name__}") from None
+    return writer(reply)

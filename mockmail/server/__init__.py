@@ -1,0 +1,1 @@
+"""trio adapters: listeners, the session driver and TLS material."""

@@ -1,0 +1,391 @@
+"""`Pop3Session`: drives the sans-IO `Pop3Connection` over a trio stream for one client.
+
+Who closes what: the session never closes its stream; the listener's handler (trio.serve_tcp) does, with
+`aclose_forcefully`, once `run` returns or is cancelled.  The session releases the maildrop lock in a
+`finally`, so a cancelled or vanished client never keeps a mailbox locked.
+
+Deletions happen in exactly one place, `_on_QUIT` in UPDATE state, in one synchronous block: a client that
+disconnects, times out or is cancelled at any other moment deletes nothing (RFC 1939 section 6).
+
+Replies are collected and written when the parser needs more input, so pipelined commands are answered in
+order with one write (RFC 2449 section 6.6).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import trio
+
+from .. import __version__
+from ..mailbox import Mailbox, Store
+from ..pop3 import (
+    NEED_DATA,
+    Apop,
+    Auth,
+    BadCommand,
+    Capa,
+    ConnectionClosed,
+    Continue,
+    Dele,
+    DropStat,
+    Err,
+    Goodbye,
+    Greeting,
+    List,
+    Listing,
+    LoggedIn,
+    MessageContent,
+    Noop,
+    Ok,
+    Pass,
+    Pop3Connection,
+    Quit,
+    Reply,
+    Retr,
+    Rset,
+    SaslResponse,
+    ScanLine,
+    ScanListing,
+    Stat,
+    State,
+    Stls,
+    TlsReady,
+    Top,
+    Uidl,
+    UidLine,
+    UidListing,
+    User,
+)
+from ..sasl import (
+    MECHANISMS,
+    Challenge,
+    Credentials,
+    Mechanism,
+    SaslFailure,
+    apop_credentials,
+    decode_response,
+)
+from .maildrop import SessionMaildrop
+
+__all__ = ["RECEIVE_SIZE", "Pop3Session", "SessionConfig"]
+
+log = logging.getLogger("mockmail.pop3")
+
+RECEIVE_SIZE = 65536
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    """What a session needs to know about its tenant and server."""
+
+    hostname: str = "mockmail.test"
+    idle_timeout: float = 600.0
+    handshake_timeout: float = 10.0
+    max_command_line: int = 255
+    exclusive_sessions: bool = True
+    tls_context: ssl.SSLContext | None = None
+
+
+class _PeerGone(Exception):
+    """Writing to the client failed: it is gone."""
+
+
+def _challenge(hostname: str) -> str:
+    """An RFC 1939 APOP / RFC 2195 CRAM-MD5 challenge: unique, in angle brackets, ending in @host."""
+    return f"<{os.getpid():d}.{secrets.token_hex(8)}@{hostname}>"
+
+
+class Pop3Session:
+    """One POP3 session on an accepted stream.
+
+    Args:
+        stream: the accepted connection (plain TCP; wrapped in TLS here for STLS or implicit TLS).
+        store: the tenant's mailboxes; a login never sees another tenant's store.
+        config: limits, TLS and locking rules of the tenant.
+        implicit_tls: do the TLS handshake before the greeting (the POP3S listener).
+    """
+
+    def __init__(
+        self,
+        stream: trio.abc.Stream,
+        store: Store,
+        config: SessionConfig,
+        *,
+        implicit_tls: bool = False,
+    ) -> None:
+        self.stream = stream
+        self.store = store
+        self.config = config
+        self.implicit_tls = implicit_tls
+        self.conn = Pop3Connection(max_command_line=config.max_command_line, secure=implicit_tls)
+        self.timestamp = _challenge(config.hostname)
+        self.user: str | None = None
+        self.maildrop: SessionMaildrop | None = None
+        self.end_reason = "running"
+        self._mailbox: Mailbox | None = None
+        self._sasl: Mechanism | None = None
+        self._outbox: list[bytes] = []
+
+    # --- the loop ---------------------------------------------------------------------------------
+
+    async def run(self) -> str:
+        """Serve the session until it ends; return why it ended."""
+        try:
+            if self.implicit_tls and not await self._start_tls():
+                return self.end_reason
+            self._emit(Greeting("mockmail POP3 server ready", self.timestamp))
+            await self._serve()
+        except _PeerGone:
+            self.end_reason = "client gone"
+        except trio.Cancelled:
+            self.end_reason = "server shutdown"
+            raise
+        except Exception:
+            log.exception("POP3 session failed")
+            self.end_reason = "internal error"
+            with trio.move_on_after(1, shield=True):
+                with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+                    await self.stream.send_all(b"-ERR [SYS/TEMP] internal server error\r\n")
+        finally:
+            self._release()
+        return self.end_reason
+
+    async def _serve(self) -> None:
+        conn = self.conn
+        while conn.state is not State.CLOSED:
+            event = conn.next_event()
+            if event is NEED_DATA:
+                await self._flush()
+                data = await self._receive()
+                if data is None:
+                    self.end_reason = "idle timeout"
+                    return
+                conn.receive_data(data)
+                continue
+            if isinstance(event, ConnectionClosed):
+                self.end_reason = "client eof"
+                return
+            reply = self._HANDLERS[type(event)](self, event)
+            self._emit(reply)
+            if isinstance(reply, TlsReady):
+                await self._flush()
+                if not await self._start_tls():
+                    return
+        await self._flush()
+        self.end_reason = "quit"
+
+    def _emit(self, reply: Reply) -> None:
+        self._outbox.append(self.conn.send(reply))
+
+    async def _flush(self) -> None:
+        if not self._outbox:
+            return
+        data = self._outbox[0] if len(self._outbox) == 1 else b"".join(self._outbox)
+        self._outbox.clear()
+        try:
+            await self.stream.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            self.conn.send_failed()
+            raise _PeerGone from None
+
+    async def _receive(self) -> bytes | None:
+        """The next bytes from the client (`b""` at end of file), or None when the idle timer expired."""
+        with trio.move_on_after(self.config.idle_timeout):
+            try:
+                return await self.stream.receive_some(RECEIVE_SIZE)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                return b""
+        # RFC 1939 section 3: on autologout, close without a response and without entering UPDATE.
+        return None
+
+    async def _start_tls(self) -> bool:
+        context = self.config.tls_context
+        assert context is not None
+        tls = trio.SSLStream(self.stream, context, server_side=True)
+        try:
+            with trio.fail_after(self.config.handshake_timeout):
+                await tls.do_handshake()
+        except (trio.BrokenResourceError, trio.TooSlowError, trio.ClosedResourceError):
+            self.end_reason = "tls handshake failed"
+            self.conn.send_failed()
+            return False
+        self.stream = tls
+        return True
+
+    def _release(self) -> None:
+        mailbox = self._mailbox
+        if mailbox is not None:
+            mailbox.sessions -= 1
+            if mailbox.holder is self:
+                mailbox.holder = None
+            self._mailbox = None
+
+    # --- AUTHORIZATION --------------------------------------------------------------------------
+
+    def _login(self, credentials: Credentials) -> Reply:
+        mailbox = self.store.find(credentials.user)
+        if mailbox is None or not credentials.verify(mailbox.password):
+            return Err("invalid user name or password", "AUTH")
+        if self.config.exclusive_sessions and mailbox.holder is not None:
+            return Err(f"maildrop of {credentials.user} is locked by another session", "IN-USE")
+        if self.config.exclusive_sessions:
+            mailbox.holder = self
+        mailbox.sessions += 1
+        self._mailbox = mailbox
+        self.user = credentials.user
+        self.maildrop = drop = SessionMaildrop(mailbox)
+        return LoggedIn(f"{credentials.user} has {drop.count:d} messages ({drop.octets:d} octets)")
+
+    def _on_USER(self, event: User) -> Reply:
+        return Ok(f"send PASS for {event.name}" if len(event.name) <= 64 else "send PASS")
+
+    def _on_PASS(self, event: Pass) -> Reply:
+        user = self.conn.user
+        assert user is not None  # the core refuses PASS without a successful USER
+        given = event.password.encode("utf-8")
+        return self._login(
+            Credentials(user, lambda stored: secrets.compare_digest(stored.encode("utf-8"), given))
+        )
+
+    def _on_APOP(self, event: Apop) -> Reply:
+        return self._login(apop_credentials(event.name, self.timestamp, event.digest))
+
+    def _on_AUTH(self, event: Auth) -> Reply:
+        if event.mechanism is None:
+            return Listing("SASL mechanisms follow", list(MECHANISMS))
+        factory = MECHANISMS.get(event.mechanism)
+        if factory is None:
+            return Err(f"unsupported SASL mechanism, use one of: {' '.join(MECHANISMS)}")
+        mechanism = factory(_challenge(self.config.hostname))
+        try:
+            initial = None if event.initial_response is None else decode_response(event.initial_response)
+            return self._sasl_outcome(mechanism, mechanism.start(initial))
+        except SaslFailure as exc:
+            return Err(str(exc))
+
+    def _on_SaslResponse(self, event: SaslResponse) -> Reply:
+        mechanism, self._sasl = self._sasl, None
+        assert mechanism is not None
+        if event.cancelled:
+            return Err("AUTH cancelled by client")
+        try:
+            return self._sasl_outcome(mechanism, mechanism.step(decode_response(event.data)))
+        except SaslFailure as exc:
+            return Err(str(exc))
+
+    def _sasl_outcome(self, mechanism: Mechanism, outcome: Challenge | Credentials) -> Reply:
+        if isinstance(outcome, Challenge):
+            self._sasl = mechanism
+            return Continue(outcome.encoded())
+        return self._login(outcome)
+
+    def _on_STLS(self, event: Stls) -> Reply:
+        if self.config.tls_context is None:
+            return Err("STLS is not available: TLS is not configured on this server")
+        if self.conn.secure:
+            return Err("the connection already uses TLS")
+        return TlsReady("begin TLS negotiation")
+
+    def _on_CAPA(self, event: Capa) -> Reply:
+        caps = ["TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING", "EXPIRE NEVER"]
+        if self.conn.state is State.AUTHORIZATION:
+            caps += ["USER", "SASL " + " ".join(MECHANISMS)]
+            if self.config.tls_context is not None and not self.conn.secure:
+                caps.append("STLS")
+        caps.append(f"IMPLEMENTATION mockmail-{__version__}")
+        return Listing("capability list follows", caps)
+
+    def _on_QUIT(self, event: Quit) -> Reply:
+        drop = self.maildrop
+        if self.conn.state is State.UPDATE and drop is not None:
+            drop.commit()
+            left = len(drop.mailbox.messages)
+            return Goodbye(f"mockmail POP3 server signing off ({left:d} messages left)")
+        return Goodbye("mockmail POP3 server signing off")
+
+    def _on_BadCommand(self, event: BadCommand) -> Reply:
+        self._sasl = None
+        return Err(event.reason)
+
+    # --- TRANSACTION ----------------------------------------------------------------------------
+
+    def _drop(self) -> SessionMaildrop:
+        assert self.maildrop is not None  # the core allows these commands only after login
+        return self.maildrop
+
+    def _on_STAT(self, event: Stat) -> Reply:
+        drop = self._drop()
+        return DropStat(drop.count, drop.octets)
+
+    def _on_LIST(self, event: List) -> Reply:
+        drop = self._drop()
+        if event.msg is None:
+            return ScanListing([(n, m.size) for n, m in drop.live()])
+        found = drop.lookup(event.msg)
+        return Err(found) if isinstance(found, str) else ScanLine(event.msg, found.size)
+
+    def _on_UIDL(self, event: Uidl) -> Reply:
+        drop = self._drop()
+        if event.msg is None:
+            return UidListing([(n, m.uid) for n, m in drop.live()])
+        found = drop.lookup(event.msg)
+        return Err(found) if isinstance(found, str) else UidLine(event.msg, found.uid)
+
+    def _on_RETR(self, event: Retr) -> Reply:
+        found = self._drop().lookup_present(event.msg)
+        if isinstance(found, str):
+            return Err(found)
+        return MessageContent(f"{found.size:d} octets", found.content)
+
+    def _on_TOP(self, event: Top) -> Reply:
+        found = self._drop().lookup_present(event.msg)
+        if isinstance(found, str):
+            return Err(found)
+        return MessageContent("top of message follows", found.top(event.lines))
+
+    def _on_DELE(self, event: Dele) -> Reply:
+        drop = self._drop()
+        found = drop.lookup(event.msg)
+        if isinstance(found, str):
+            return Err(found)
+        drop.mark(event.msg)
+        return Ok(f"message {event.msg:d} deleted")
+
+    def _on_NOOP(self, event: Noop) -> Reply:
+        return Ok()
+
+    def _on_RSET(self, event: Rset) -> Reply:
+        drop = self._drop()
+        drop.reset()
+        return Ok(f"maildrop has {drop.count:d} messages ({drop.octets:d} octets)")
+
+    _HANDLERS: dict[type, Callable[[Pop3Session, Any], Reply]] = {}
+
+
+Pop3Session._HANDLERS = {
+    User: Pop3Session._on_USER,
+    Pass: Pop3Session._on_PASS,
+    Apop: Pop3Session._on_APOP,
+    Auth: Pop3Session._on_AUTH,
+    SaslResponse: Pop3Session._on_SaslResponse,
+    Stls: Pop3Session._on_STLS,
+    Capa: Pop3Session._on_CAPA,
+    Quit: Pop3Session._on_QUIT,
+    BadCommand: Pop3Session._on_BadCommand,
+    Stat: Pop3Session._on_STAT,
+    List: Pop3Session._on_LIST,
+    Uidl: Pop3Session._on_UIDL,
+    Retr: Pop3Session._on_RETR,
+    Top: Pop3Session._on_TOP,
+    Dele: Pop3Session._on_DELE,
+    Noop: Pop3Session._on_NOOP,
+    Rset: Pop3Session._on_RSET,
+}

@@ -1,0 +1,50 @@
+"""Server settings: one frozen struct, filled from command-line options and `MOCKMAIL_*` variables."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from .pop3 import MAX_COMMAND_LINE
+from .specs import Port
+
+__all__ = ["Settings"]
+
+MiB = 1024 * 1024
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How the server runs; every field has an embedded default."""
+
+    host: str = "127.0.0.1"
+    """Address the REST API and every tenant listener bind to."""
+    api_port: Port = 8025
+    public_host: str | None = None
+    """Host name reported to clients in tenant addresses; by default `host` (127.0.0.1 for a wildcard)."""
+    config: str | None = None
+    """TOML file declaring tenants, mailboxes and messages to create at start."""
+    tls: Literal["off", "auto"] = "off"
+    """`auto` makes a self-signed certificate at start (unless tls_cert/tls_key are given)."""
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    idle_timeout: Annotated[float, Meta(gt=0)] = 600.0
+    """RFC 1939 section 3 autologout: at least 10 minutes in production; smaller for tests."""
+    handshake_timeout: Annotated[float, Meta(gt=0)] = 10.0
+    max_command_line: Annotated[int, Meta(ge=16, le=65536)] = MAX_COMMAND_LINE
+    max_sessions: Annotated[int, Meta(ge=1, le=1_000_000)] = 10_000
+    """Concurrent POP3 sessions per tenant, unless the tenant sets its own."""
+    max_message_size: Annotated[int, Meta(ge=1024)] = 32 * MiB
+    max_request_size: Annotated[int, Meta(ge=1024)] = 64 * MiB
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @property
+    def advertised_host(self) -> str:
+        if self.public_host:
+            return self.public_host
+        return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+
+    @property
+    def tls_enabled(self) -> bool:
+        return self.tls == "auto" or bool(self.tls_cert)

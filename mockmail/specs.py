@@ -1,0 +1,105 @@
+"""The msgspec structs that describe what to create: shared by the REST API, the TOML config and the core.
+
+Every struct is frozen, keyword-only and forbids unknown fields, so a typo is an error, not a silent no-op.
+The docstrings become OpenAPI descriptions.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+__all__ = [
+    "PASSWORD_PATTERN",
+    "TENANT_NAME_PATTERN",
+    "USER_NAME_PATTERN",
+    "Attachment",
+    "Endpoint",
+    "MailboxSpec",
+    "MessageSpec",
+    "Password",
+    "Port",
+    "TenantName",
+    "TenantSpec",
+    "UserName",
+]
+
+TENANT_NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+USER_NAME_PATTERN = r"^[A-Za-z0-9._%+@=-]{1,128}$"
+PASSWORD_PATTERN = r"^[^\x00-\x1f\x7f]{1,255}$"
+_HEADER_NAME_PATTERN = r"^[!-9;-~]{1,76}$"
+
+Port = Annotated[int, Meta(ge=0, le=65535, description="TCP port; 0 lets the system pick a free one.")]
+TenantName = Annotated[
+    str, Meta(pattern=TENANT_NAME_PATTERN, description="Lower-case letters, digits and inner dashes.")
+]
+UserName = Annotated[
+    str, Meta(pattern=USER_NAME_PATTERN, description="A POP3 user name, e.g. `alice` or `alice@example.com`.")
+]
+Password = Annotated[
+    str, Meta(pattern=PASSWORD_PATTERN, description="1 to 255 characters, no control characters.")
+]
+EmailAddress = Annotated[str, Meta(min_length=1, max_length=998, pattern=r"^[^\r\n]*$")]
+HeaderText = Annotated[str, Meta(max_length=998, pattern=r"^[^\r\n]*$")]
+
+
+class Endpoint(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Where a listener accepts connections."""
+
+    host: str
+    port: int
+
+
+class TenantSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A tenant to create: an isolated set of mailboxes served on its own POP3 port."""
+
+    name: TenantName
+    pop3_port: Port = 0
+    pop3s_port: Port = 0
+    """Port of the implicit-TLS listener; used only when the server runs with TLS."""
+    exclusive_sessions: bool = True
+    """RFC 1939 maildrop lock: a second concurrent login gets `-ERR [IN-USE]`.  False lets sessions share."""
+    max_sessions: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
+    """Concurrent POP3 sessions allowed on this tenant; null takes the server's default."""
+
+
+class MailboxSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A mailbox's credentials."""
+
+    password: Password
+
+
+class Attachment(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A file attached to a composed message; `content` is base64 in JSON."""
+
+    filename: Annotated[str, Meta(min_length=1, max_length=255, pattern=r"^[^\r\n\x00/\\]*$")]
+    content: bytes
+    content_type: Annotated[str, Meta(pattern=r"^[!-~]+/[!-~]+$")] = "application/octet-stream"
+
+
+class MessageSpec(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, rename={"sender": "from"}
+):
+    """A message to compose with Python's `email` package; every field is optional."""
+
+    sender: EmailAddress = "mockmail <sender@mockmail.test>"
+    to: list[EmailAddress] | None = None
+    """Recipients; by default the mailbox user (`user@mockmail.test` when it has no domain)."""
+    cc: list[EmailAddress] = []
+    subject: HeaderText = ""
+    text: str | None = None
+    html: str | None = None
+    headers: dict[Annotated[str, Meta(pattern=_HEADER_NAME_PATTERN)], HeaderText] = {}
+    """Extra header fields, added after the standard ones."""
+    attachments: list[Attachment] = []
+    date: datetime.datetime | None = None
+    """The Date header; now by default.  Needs a time zone."""
+    uid: Annotated[str, Meta(pattern=r"^[\x21-\x7e]{1,70}$")] | None = None
+    """The UIDL unique-id to give the message; a fresh one by default."""
+
+    def __post_init__(self) -> None:
+        if self.date is not None and self.date.tzinfo is None:
+            raise ValueError("date needs a time zone offset, e.g. 2026-01-02T03:04:05Z")
