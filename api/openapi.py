@@ -61,7 +61,8 @@ SCHEMAS_MARKER = "\n  schemas:\n"
 def render_schemas() -> str:
     """`components.schemas` as YAML lines (JSON is YAML; one schema per line keeps diffs readable)."""
     return "".join(
-        f"    {name}: {msgspec.json.encode(schema).decode()}\n" for name, schema in sorted(components().items())
+        f"    {name}: {msgspec.json.encode(schema).decode()}\n"
+        for name, schema in sorted(components().items())
     )
 
 
