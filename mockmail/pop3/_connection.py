@@ -99,10 +99,10 @@ class Pop3Connection:
         if line is None:
             return ConnectionClosed() if self._eof else NEED_DATA
         if line is TOO_LONG:
-            event: Event = BadCommand(f"line too long (limit {limit} octets including CRLF)")
+            too_long = BadCommand(f"line too long (limit {limit} octets including CRLF)")
             if not self._in_sasl:
-                self._pending = event
-            return event
+                self._pending = too_long
+            return too_long
         assert isinstance(line, bytes)
         if self._in_sasl:
             return SaslResponse(line.decode("ascii", "replace").strip())

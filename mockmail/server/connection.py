@@ -200,7 +200,7 @@ class Pop3Session:
         """The next bytes from the client (`b""` at end of file), or None when the idle timer expired."""
         with trio.move_on_after(self.config.idle_timeout):
             try:
-                return await self.stream.receive_some(RECEIVE_SIZE)
+                return bytes(await self.stream.receive_some(RECEIVE_SIZE))
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 return b""
         # RFC 1939 section 3: on autologout, close without a response and without entering UPDATE.

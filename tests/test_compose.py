@@ -1,0 +1,62 @@
+"""mockmail/compose.py and mockmail/headers.py."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+
+import pytest
+
+from mockmail.compose import compose, default_recipient, split_mbox
+from mockmail.headers import looks_like_message, summarize
+from mockmail.specs import MessageSpec
+
+
+def test_defaults() -> None:
+    raw = compose(MessageSpec(), "bob")
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg["To"] == "bob@mockmail.test"
+    assert msg["From"] == "mockmail <sender@mockmail.test>"
+    assert msg["Message-ID"].endswith("@mockmail.test>")
+    assert msg["Date"]
+    assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
+
+
+def test_recipient_with_domain() -> None:
+    assert default_recipient("bob@example.com") == "bob@example.com"
+
+
+def test_html_only() -> None:
+    msg = email.message_from_bytes(compose(MessageSpec(html="<b>x</b>"), "bob"), policy=email.policy.default)
+    assert msg.get_content_type() == "text/html"
+
+
+def test_mbox_unquotes_mboxrd() -> None:
+    mbox = b"From x\nS: 1\n\n>From a\n>>From b\n> From c\n\nFrom y\nS: 2\n\nz\n"
+    assert split_mbox(mbox) == [b"S: 1\n\nFrom a\n>From b\n> From c\n", b"S: 2\n\nz\n"]
+
+
+def test_mbox_must_start_with_a_separator() -> None:
+    with pytest.raises(ValueError, match="must start"):
+        split_mbox(b"Subject: x\n\n")
+
+
+@pytest.mark.parametrize(
+    ("raw", "ok"),
+    [
+        (b"Subject: x\r\n\r\n", True),
+        (b"X-Y:z\n", True),
+        (b"", False),
+        (b"no colon here\n", False),
+        (b": empty name\n", False),
+        (b"Sp ace: x\n", False),
+    ],
+)
+def test_looks_like_message(raw: bytes, ok: bool) -> None:
+    assert (looks_like_message(raw) is None) == ok
+
+
+def test_summary_decodes_encoded_words_and_survives_bad_headers() -> None:
+    summary = summarize(b"Subject: =?utf-8?b?w6lsw6k=?=\r\nFrom: =?bad\r\nDate: not a date\r\n\r\n")
+    assert summary.subject == "élé"
+    assert summary.date == "not a date"

@@ -1,0 +1,176 @@
+"""mockmail/main.py and mockmail/config.py: settings, the config file, serve() and the real CLI process."""
+
+from __future__ import annotations
+
+import json
+import os
+import poplib
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import trio
+
+from mockmail.config import ConfigError, load_config
+from mockmail.main import Running, parse_settings, serve
+from mockmail.settings import Settings
+
+
+def test_defaults_env_and_flags() -> None:
+    assert parse_settings(["serve"], {}) == Settings()
+    env = {"MOCKMAIL_API_PORT": "9000", "MOCKMAIL_HOST": "0.0.0.0", "MOCKMAIL_IDLE_TIMEOUT": "30"}
+    settings = parse_settings(["serve", "--api-port", "9100"], env)
+    assert settings.api_port == 9100  # the flag wins over the variable
+    assert settings.host == "0.0.0.0" and settings.idle_timeout == 30.0
+    assert settings.advertised_host == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["serve", "--api-port", "abc"], "--api-port"),
+        (["serve", "--tls", "maybe"], "--tls"),
+        (["serve", "--max-sessions", "0"], "--max-sessions"),
+    ],
+)
+def test_bad_flags_exit_with_a_message(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        parse_settings(argv, {})
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+CONFIG = """
+[[tenants]]
+name = "acme"
+
+[[tenants.mailboxes]]
+user = "alice"
+password = "s3cret"
+
+[[tenants.mailboxes.messages]]
+from = "billing@example.com"
+subject = "Invoice 42"
+text = "Please pay."
+uid = "invoice-42"
+
+[[tenants.mailboxes.messages]]
+file = "welcome.eml"
+"""
+
+
+def write_config(tmp_path: Path, text: str = CONFIG) -> Path:
+    (tmp_path / "welcome.eml").write_bytes(b"Subject: Welcome\n\nHello.\n")
+    path = tmp_path / "mockmail.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[tenants]]\nname = 'Bad Name'\n", "tenants[0].name"),
+        ("[[tenants]]\nname = 'a'\nport = 1\n", "unknown field `port`"),
+        ("[[tenants]]\nname = 'a'\n[[tenants]]\nname = 'a'\n", "repeated: a"),
+        ("tenants = [", "not valid TOML"),
+    ],
+)
+def test_config_errors(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_config(write_config(tmp_path, text))
+
+
+async def test_serve_seeds_from_config_and_stops_without_committing(
+    nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    settings = Settings(api_port=0, config=str(write_config(tmp_path)))
+    running: Running = await nursery.start(serve, settings)
+    tenant = running.registry.get("acme")
+    assert tenant.pop3 is not None
+    box = tenant.store.get("alice")
+    assert next(m.uid for m in box.messages.values()) == "invoice-42"
+    assert [m.summary.subject for m in box.messages.values()] == ["Invoice 42", "Welcome"]
+
+    pop = await trio.to_thread.run_sync(poplib.POP3, tenant.pop3.host, tenant.pop3.port)
+    await trio.to_thread.run_sync(pop.user, "alice")
+    await trio.to_thread.run_sync(pop.pass_, "s3cret")
+    await trio.to_thread.run_sync(pop.dele, 1)
+    running.stop.set()  # shut down with a session open and a deletion pending
+    with trio.fail_after(15):
+        while running.registry.list():
+            await trio.sleep(0.05)
+    assert len(box.messages) == 2
+    pop.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_cli_process_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "MOCKMAIL_API_PORT": str(port)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mockmail.main", "serve", "--config", str(write_config(tmp_path))],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/tenants", timeout=2) as response:
+                    tenants = json.load(response)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not come up"
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                time.sleep(0.1)
+        assert [t["name"] for t in tenants] == ["acme"]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    log = proc.stderr.read() if proc.stderr else ""
+    assert f"REST API on http://127.0.0.1:{port}/api/v1" in log
+    assert "tenant acme: POP3 on" in log
+    assert "received SIGTERM" in log
+
+
+def test_cli_reports_config_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[tenants]]\nname = 'Bad Name'\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "mockmail.main", "serve", "--api-port", "0", "--config", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "tenants[0].name" in done.stderr
+
+
+def test_cli_reports_a_taken_port() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "mockmail.main", "serve", "--api-port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert done.returncode == 1
+    assert "cannot start" in done.stderr

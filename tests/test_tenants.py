@@ -1,0 +1,115 @@
+"""mockmail/tenants.py: the supervisor, tenant lifecycles and their isolation."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import trio
+import trio.testing
+
+from mockmail.errors import PortUnavailable, TenantExists, TenantNotFound
+from mockmail.settings import Settings
+from mockmail.specs import TenantSpec
+from mockmail.tenants import Registry
+from tests.wire import WireClient
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def task_count() -> int:
+    def walk(task: trio.lowlevel.Task) -> int:
+        return 1 + sum(walk(child) for nursery in task.child_nurseries for child in nursery.child_tasks)
+
+    return walk(trio.lowlevel.current_root_task())
+
+
+async def test_delete_leaves_no_task_or_file_descriptor(nursery: trio.Nursery) -> None:
+    registry: Registry = await nursery.start(Registry(Settings()).run)
+    await trio.testing.wait_all_tasks_blocked()
+    fds, tasks = open_fds(), task_count()
+    tenant = await registry.create(TenantSpec(name="acme"))
+    tenant.store.put("bob", "pw")
+    assert tenant.pop3 is not None
+    clients = []
+    for _ in range(3):
+        client = WireClient(await trio.open_tcp_stream(tenant.pop3.host, tenant.pop3.port))
+        assert (await client.line()).startswith(b"+OK")
+        clients.append(client)
+    await client.cmd("USER bob")
+    await client.cmd("PASS pw")
+    await trio.testing.wait_all_tasks_blocked()
+    assert len(tenant.sessions) == 3
+    assert task_count() > tasks and open_fds() > fds
+
+    await registry.delete("acme")
+    for client in clients:
+        assert await client.at_eof()  # every session was closed by the server
+        await client.stream.aclose()
+    await trio.testing.wait_all_tasks_blocked()
+    assert tenant.sessions == set()
+    assert task_count() == tasks
+    assert open_fds() == fds
+    assert tenant.store.get("bob").holder is None
+    with pytest.raises(TenantNotFound):
+        registry.get("acme")
+
+
+async def test_names_and_ports(nursery: trio.Nursery) -> None:
+    registry: Registry = await nursery.start(Registry(Settings()).run)
+    first = await registry.create(TenantSpec(name="one"))
+    with pytest.raises(TenantExists):
+        await registry.create(TenantSpec(name="one"))
+    assert first.pop3 is not None
+    with pytest.raises(PortUnavailable) as taken:
+        await registry.create(TenantSpec(name="two", pop3_port=first.pop3.port))
+    assert taken.value.field == "$.pop3_port"
+    assert [t.name for t in registry.list()] == ["one"]
+
+
+async def test_deleting_one_tenant_spares_the_others(nursery: trio.Nursery) -> None:
+    registry: Registry = await nursery.start(Registry(Settings()).run)
+    keep = await registry.create(TenantSpec(name="keep"))
+    await registry.create(TenantSpec(name="drop"))
+    assert keep.pop3 is not None
+    client = WireClient(await trio.open_tcp_stream(keep.pop3.host, keep.pop3.port))
+    await client.line()
+    await registry.delete("drop")
+    assert await client.cmd("CAPA") == b"+OK capability list follows\r\n"
+    assert keep.ready and keep.failure is None
+
+
+async def test_session_limit_per_tenant(nursery: trio.Nursery) -> None:
+    registry: Registry = await nursery.start(Registry(Settings()).run)
+    tenant = await registry.create(TenantSpec(name="small", max_sessions=2))
+    assert tenant.pop3 is not None
+    held = [WireClient(await trio.open_tcp_stream(tenant.pop3.host, tenant.pop3.port)) for _ in range(2)]
+    for client in held:
+        await client.line()
+    refused = WireClient(await trio.open_tcp_stream(tenant.pop3.host, tenant.pop3.port))
+    assert await refused.line() == b"-ERR [SYS/TEMP] too many sessions on this tenant, try later\r\n"
+    assert await refused.at_eof()
+    await held[0].cmd("QUIT")
+    await held[0].at_eof()
+    await trio.testing.wait_all_tasks_blocked()
+    again = WireClient(await trio.open_tcp_stream(tenant.pop3.host, tenant.pop3.port))
+    assert (await again.line()).startswith(b"+OK mockmail POP3 server ready")
+
+
+async def test_tls_tenant_has_two_listeners(nursery: trio.Nursery) -> None:
+    from mockmail.server.tls import self_signed
+
+    registry: Registry = await nursery.start(Registry(Settings(), self_signed(["127.0.0.1"])).run)
+    tenant = await registry.create(TenantSpec(name="secure"))
+    assert tenant.pop3 is not None and tenant.pop3s is not None
+    assert tenant.pop3.port != tenant.pop3s.port
+
+
+async def test_shutdown_cancels_every_tenant(nursery: trio.Nursery) -> None:
+    registry: Registry = await nursery.start(Registry(Settings()).run)
+    tenant = await registry.create(TenantSpec(name="a"))
+    registry.shutdown()
+    await tenant.done.wait()
+    assert registry.list() == []
