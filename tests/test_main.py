@@ -19,6 +19,7 @@ import trio
 from mockmail.config import ConfigError, load_config
 from mockmail.main import Running, parse_settings, serve
 from mockmail.settings import Settings
+from mockmail.specs import TenantSpec
 
 
 def test_defaults_env_and_flags() -> None:
@@ -174,3 +175,33 @@ def test_cli_reports_a_taken_port() -> None:
         )
     assert done.returncode == 1
     assert "cannot start" in done.stderr
+
+
+async def test_operator_certificate(nursery: trio.Nursery, tmp_path: Path) -> None:
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.cert_chain_pems[0].write_to_path(str(cert_file))
+    cert.private_key_pem.write_to_path(str(key_file))
+    running: Running = await nursery.start(
+        serve, Settings(api_port=0, tls_cert=str(cert_file), tls_key=str(key_file))
+    )
+    tenant = await running.registry.create(TenantSpec(name="t"))
+    tenant.store.put("bob", "pw")
+    assert tenant.pop3s is not None
+    assert running.registry.tls is not None and running.registry.tls.ca_pem is None  # not ours to hand out
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+
+    def login() -> bytes:
+        pop = poplib.POP3_SSL(tenant.pop3s.host, tenant.pop3s.port, context=context, timeout=30)  # type: ignore[union-attr]
+        pop.user("bob")
+        reply = pop.pass_("pw")
+        pop.quit()
+        return reply
+
+    assert (await trio.to_thread.run_sync(login)).startswith(b"+OK bob has 0 messages")
