@@ -54,18 +54,9 @@ def _summary(message: Message) -> MessageSummary:
 
 
 def _detail(message: Message) -> MessageDetail:
-    s = message.summary
     parsed = _HEADERS.parsebytes(header_block(message.content))
-    return MessageDetail(
-        id=message.id,
-        uid=message.uid,
-        size=message.size,
-        subject=s.subject,
-        sender=s.sender,
-        date=s.date,
-        message_id=s.message_id,
-        headers=[(name, str(value)) for name, value in parsed.items()],
-    )
+    headers = [(name, str(value)) for name, value in parsed.items()]
+    return MessageDetail(**msgspec.structs.asdict(_summary(message)), headers=headers)
 
 
 def _check_raw(raw: bytes, field: str, limit: int) -> bytes:

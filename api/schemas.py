@@ -75,18 +75,9 @@ class MessageSummary(
     message_id: str
 
 
-class MessageDetail(
-    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, rename={"sender": "from"}
-):
+class MessageDetail(MessageSummary, kw_only=True):
     """One message with its header fields; ask with `Accept: message/rfc822` for the raw bytes."""
 
-    id: str
-    uid: str
-    size: int
-    subject: str
-    sender: str
-    date: str
-    message_id: str
     headers: list[tuple[str, str]]
 
 

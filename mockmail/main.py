@@ -148,7 +148,12 @@ async def serve(
         api_url = binds[0]
         log.info("mockmail %s: REST API on %s/api/v1", __version__, api_url)
         for tenant in registry.list():
-            log.info("tenant %s: POP3 on %s, POP3S on %s", tenant.name, tenant.pop3, tenant.pop3s)
+            log.info(
+                "tenant %s: POP3 on %s%s",
+                tenant.name,
+                tenant.pop3,
+                f", POP3S on {tenant.pop3s}" if tenant.pop3s else "",
+            )
         task_status.started(Running(api_url, registry, stop))
         await stop.wait()
         log.info("mockmail: shutting down")
