@@ -75,7 +75,7 @@ class MessageSummary(
     message_id: str
 
 
-class MessageDetail(MessageSummary, kw_only=True):
+class MessageDetail(MessageSummary, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One message with its header fields; ask with `Accept: message/rfc822` for the raw bytes."""
 
     headers: list[tuple[str, str]]
