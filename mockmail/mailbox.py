@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from .errors import MailboxNotFound, MessageNotFound, UidTaken
 from .headers import HeaderSummary, summarize
-from .pop3 import normalize_crlf
+from .pop3 import StuffedBody, normalize_crlf
 
 __all__ = ["UID_PATTERN", "Mailbox", "Message", "Store"]
 
@@ -29,38 +29,30 @@ UID_PATTERN = r"^[\x21-\x7e]{1,70}$"
 """RFC 1939 section 7: a unique-id is 1 to 70 characters in the range 0x21 to 0x7E."""
 _UID_RE = re.compile(UID_PATTERN)
 
-_HEADER_END = b"\r\n\r\n"
-
 
 @dataclass(slots=True, eq=False)
 class Message:
-    """One stored message.  `content` is CRLF-normalized; never mutate it."""
+    """One stored message, kept only in its stuffed wire form (`body`); never mutate it."""
 
     id: str
     uid: str
-    content: bytes
+    body: StuffedBody
     summary: HeaderSummary
     created: float
 
     @property
     def size(self) -> int:
-        return len(self.content)
+        """Octets of the CRLF-normalized message before stuffing: what LIST, STAT and RETR report."""
+        return self.body.size
 
-    def top(self, lines: int) -> bytes:
+    @property
+    def content(self) -> bytes:
+        """The CRLF-normalized message (un-stuffed on each call: for the API, not for POP3)."""
+        return self.body.content()
+
+    def top(self, lines: int) -> StuffedBody:
         """RFC 1939 TOP: the header, the blank line, then at most `lines` lines of the body."""
-        content = self.content
-        end = content.find(_HEADER_END)
-        if end < 0:
-            # No body at all: the whole message is header; add the separating blank line.
-            return content + b"\r\n"
-        body_start = end + len(_HEADER_END)
-        cut = body_start
-        for _ in range(lines):
-            nxt = content.find(b"\r\n", cut)
-            if nxt < 0:
-                break
-            cut = nxt + 2
-        return content[:cut]
+        return self.body.top(lines)
 
 
 @dataclass(slots=True, eq=False)
@@ -114,7 +106,7 @@ class Mailbox:
             message_id = secrets.token_hex(8)
             while message_id in self._uids or message_id in wanted:  # pragma: no cover - 64 random bits
                 message_id = secrets.token_hex(8)
-            message = Message(message_id, uid or message_id, content, summary, now)
+            message = Message(message_id, uid or message_id, StuffedBody.stuff(content), summary, now)
             self._uids.add(message.uid)
             self._uids.add(message_id)
             self.messages[message_id] = message

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import time
 from functools import partial
 
@@ -19,7 +20,8 @@ import trio
 from .errors import PortUnavailable, TenantExists, TenantNotFound
 from .mailbox import Store
 from .server.connection import Pop3Session, SessionConfig
-from .server.listener import bound_port, open_pop3_listeners, serve_pop3
+from .server.listener import bound_port, open_pop3_listener, serve_pop3
+from .server.tcp import TcpStream
 from .server.tls import TlsMaterial
 from .settings import Settings
 from .specs import Endpoint, TenantSpec
@@ -62,7 +64,7 @@ class Tenant:
     def name(self) -> str:
         return self.spec.name
 
-    async def _handle(self, stream: trio.SocketStream, *, implicit_tls: bool) -> None:
+    async def _handle(self, stream: TcpStream, *, implicit_tls: bool) -> None:
         if len(self.sessions) >= self.max_sessions:
             with trio.move_on_after(1):
                 with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
@@ -87,24 +89,23 @@ class Tenant:
         try:
             with self.scope:
                 self.bind_failure = "$.pop3_port"
-                plain = await open_pop3_listeners(host, self.spec.pop3_port)
-                secure: list[trio.SocketListener] = []
+                plain = await open_pop3_listener(host, self.spec.pop3_port)
+                secure: socket.socket | None = None
                 if self._tls is not None:
                     self.bind_failure = "$.pop3s_port"
                     try:
-                        secure = await open_pop3_listeners(host, self.spec.pop3s_port)
+                        secure = await open_pop3_listener(host, self.spec.pop3s_port)
                     except BaseException:
-                        for listener in plain:
-                            await trio.aclose_forcefully(listener)
+                        plain.close()
                         raise
                 self.bind_failure = None
                 self.pop3 = Endpoint(host=shown, port=bound_port(plain))
-                if secure:
+                if secure is not None:
                     self.pop3s = Endpoint(host=shown, port=bound_port(secure))
                 try:
                     async with trio.open_nursery() as nursery:
                         nursery.start_soon(serve_pop3, partial(self._handle, implicit_tls=False), plain)
-                        if secure:
+                        if secure is not None:
                             nursery.start_soon(serve_pop3, partial(self._handle, implicit_tls=True), secure)
                         self.ready = True
                         task_status.started()

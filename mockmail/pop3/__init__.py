@@ -1,5 +1,6 @@
 """Sans-IO POP3 server core (RFC 1939, 2449, 2595, 5034, 3206): no trio, no sockets, no clocks."""
 
+from ._body import StuffedBody, unstuff
 from ._connection import Pop3Connection
 from ._errors import LocalProtocolError, Pop3Error, RemoteProtocolError
 from ._events import (
@@ -86,6 +87,7 @@ __all__ = [
     "Stat",
     "State",
     "Stls",
+    "StuffedBody",
     "TlsReady",
     "Top",
     "UidLine",
@@ -94,4 +96,5 @@ __all__ = [
     "User",
     "dot_stuff",
     "normalize_crlf",
+    "unstuff",
 ]

@@ -33,7 +33,7 @@ from ._events import (
 )
 from ._parser import MAX_COMMAND_LINE, MAX_SASL_LINE, TOO_LONG, LineBuffer, parse_command
 from ._state import ALLOWED, ANSWERS, RECEIVE_TRANSITIONS, SEND_TRANSITIONS, State
-from ._writer import write
+from ._writer import write_chunks
 
 __all__ = ["Pop3Connection"]
 
@@ -132,10 +132,14 @@ class Pop3Connection:
         Raises:
             LocalProtocolError: the reply is not a legal answer now; nothing was changed.
         """
+        return b"".join(self.send_chunks(reply))
+
+    def send_chunks(self, reply: Reply) -> list[bytes]:
+        """Like `send`, but return the bytes as chunks, so a large message body is never copied."""
         if isinstance(reply, Greeting):
             if self._greeted:
                 raise LocalProtocolError("the greeting was already sent")
-            data = write(reply)
+            data = write_chunks(reply)
             self._greeted = True
             return data
         if not self._greeted:
@@ -146,7 +150,7 @@ class Pop3Connection:
         kind = type(reply)
         if kind is not Err and (isinstance(pending, BadCommand) or kind not in ANSWERS[type(pending)]):
             raise LocalProtocolError(f"{kind.__name__} cannot answer {pending!r}")
-        data = write(reply)
+        data = write_chunks(reply)
 
         if kind is Continue:
             self._in_sasl = True

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from ._body import StuffedBody
 
 __all__ = [
     "NEED_DATA",
@@ -330,7 +333,7 @@ class UidListing(Reply):
 
 @dataclass(frozen=True, slots=True)
 class MessageContent(Reply):
-    """Multi-line RETR/TOP: `content` is CRLF-normalized message text, dot-stuffed by the writer."""
+    """Multi-line RETR/TOP: the status text and the message body, already in its stuffed wire form."""
 
     text: str
-    content: bytes
+    body: StuffedBody

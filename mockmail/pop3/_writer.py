@@ -34,7 +34,7 @@ from ._events import (
     UidListing,
 )
 
-__all__ = ["MAX_REPLY_LINE", "dot_stuff", "normalize_crlf", "write"]
+__all__ = ["MAX_REPLY_LINE", "dot_stuff", "normalize_crlf", "write", "write_chunks"]
 
 MAX_REPLY_LINE = 512
 """RFC 2449 section 4: the first line of a response is at most 512 octets, CRLF included."""
@@ -135,14 +135,13 @@ def _uid_listing(reply: UidListing) -> bytes:
     )
 
 
-def _message_content(reply: MessageContent) -> bytes:
-    content = reply.content
-    if content and not content.endswith(b"\r\n"):
-        raise LocalProtocolError("message content must be CRLF-normalized and end with CRLF")
-    return b"".join((_status("+OK", reply.text), dot_stuff(content), _TERMINATOR))
+def _message_content(reply: MessageContent) -> list[bytes]:
+    # The body was stuffed when it was made (StuffedBody.stuff calls dot_stuff): it goes out as it is, as
+    # its own chunk, so a large message is never copied on its way to the socket.
+    return [_status("+OK", reply.text), reply.body.wire, _TERMINATOR]
 
 
-WRITERS: dict[type[Reply], Callable[[Any], bytes]] = {
+WRITERS: dict[type[Reply], Callable[[Any], bytes | list[bytes]]] = {
     Greeting: _greeting,
     Ok: _ok,
     LoggedIn: _ok,
@@ -160,10 +159,16 @@ WRITERS: dict[type[Reply], Callable[[Any], bytes]] = {
 }
 
 
-def write(reply: Reply) -> bytes:
-    """Render `reply` to the exact bytes that go on the wire."""
+def write_chunks(reply: Reply) -> list[bytes]:
+    """Render `reply` to the exact bytes that go on the wire, as chunks to send in order."""
     try:
         writer = WRITERS[type(reply)]
     except KeyError:
         raise LocalProtocolError(f"no writer for reply type {type(reply).__name__}") from None
-    return writer(reply)
+    data = writer(reply)
+    return data if isinstance(data, list) else [data]
+
+
+def write(reply: Reply) -> bytes:
+    """Render `reply` to the exact bytes that go on the wire."""
+    return b"".join(write_chunks(reply))

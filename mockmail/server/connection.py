@@ -14,6 +14,7 @@ order with one write (RFC 2449 section 6.6).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import secrets
@@ -80,6 +81,8 @@ __all__ = ["RECEIVE_SIZE", "Pop3Session", "SessionConfig"]
 log = logging.getLogger("mockmail.pop3")
 
 RECEIVE_SIZE = 65536
+LARGE_CHUNK = 65536
+"""A chunk this large (a message body) is written on its own rather than copied into a joined buffer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +101,16 @@ class _PeerGone(Exception):
     """Writing to the client failed: it is gone."""
 
 
+_CHALLENGE_PREFIX = f"<{os.getpid():d}.{secrets.token_hex(4)}."
+_challenge_counter = itertools.count(1)
+
+
 def _challenge(hostname: str) -> str:
-    """An RFC 1939 APOP / RFC 2195 CRAM-MD5 challenge: unique, in angle brackets, ending in @host."""
-    return f"<{os.getpid():d}.{secrets.token_hex(8)}@{hostname}>"
+    """An RFC 1939 APOP / RFC 2195 CRAM-MD5 challenge: unique, in angle brackets, ending in @host.
+
+    Process id and a random nonce chosen at start, then a counter: unique without a syscall per session.
+    """
+    return f"{_CHALLENGE_PREFIX}{next(_challenge_counter):d}@{hostname}>"
 
 
 class Pop3Session:
@@ -133,6 +143,8 @@ class Pop3Session:
         self._mailbox: Mailbox | None = None
         self._sasl: Mechanism | None = None
         self._outbox: list[bytes] = []
+        self._idle = trio.CancelScope()
+        """RFC 1939 autologout: one scope for the whole session; each read moves its deadline."""
 
     # --- the loop ---------------------------------------------------------------------------------
 
@@ -159,16 +171,20 @@ class Pop3Session:
         return self.end_reason
 
     async def _serve(self) -> None:
+        with self._idle:
+            await self._serve_until_closed()
+        if self._idle.cancelled_caught:
+            # RFC 1939 section 3: on autologout, close without a response and without entering UPDATE.
+            self.end_reason = "idle timeout"
+
+    async def _serve_until_closed(self) -> None:
         conn = self.conn
         while conn.state is not State.CLOSED:
             event = conn.next_event()
             if event is NEED_DATA:
-                await self._flush()
-                data = await self._receive()
-                if data is None:
-                    self.end_reason = "idle timeout"
-                    return
-                conn.receive_data(data)
+                if self._outbox:
+                    await self._flush()
+                conn.receive_data(await self._receive())
                 continue
             if isinstance(event, ConnectionClosed):
                 self.end_reason = "client eof"
@@ -176,35 +192,45 @@ class Pop3Session:
             reply = self._HANDLERS[type(event)](self, event)
             self._emit(reply)
             if isinstance(reply, TlsReady):
-                await self._flush()
+                await self._flush()  # the +OK must go out in plaintext, before the handshake
                 if not await self._start_tls():
                     return
-        await self._flush()
+        if self._outbox:
+            await self._flush()
         self.end_reason = "quit"
 
     def _emit(self, reply: Reply) -> None:
-        self._outbox.append(self.conn.send(reply))
+        self._outbox.extend(self.conn.send_chunks(reply))
 
     async def _flush(self) -> None:
-        if not self._outbox:
-            return
-        data = self._outbox[0] if len(self._outbox) == 1 else b"".join(self._outbox)
-        self._outbox.clear()
+        """Write what the replies produced: small chunks joined into one write, large ones as they are."""
+        chunks, self._outbox = self._outbox, []
         try:
-            await self.stream.send_all(data)
+            if len(chunks) == 1:
+                await self.stream.send_all(chunks[0])
+                return
+            gathered: list[bytes] = []
+            for chunk in chunks:
+                if len(chunk) < LARGE_CHUNK:
+                    gathered.append(chunk)
+                    continue
+                if gathered:
+                    await self.stream.send_all(b"".join(gathered))
+                    gathered = []
+                await self.stream.send_all(chunk)
+            if gathered:
+                await self.stream.send_all(b"".join(gathered))
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             self.conn.send_failed()
             raise _PeerGone from None
 
-    async def _receive(self) -> bytes | None:
-        """The next bytes from the client (`b""` at end of file), or None when the idle timer expired."""
-        with trio.move_on_after(self.config.idle_timeout):
-            try:
-                return bytes(await self.stream.receive_some(RECEIVE_SIZE))
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                return b""
-        # RFC 1939 section 3: on autologout, close without a response and without entering UPDATE.
-        return None
+    async def _receive(self) -> bytes:
+        """The next bytes from the client, `b""` at end of file; the idle scope cancels a silent client."""
+        self._idle.deadline = trio.current_time() + self.config.idle_timeout
+        try:
+            return bytes(await self.stream.receive_some(RECEIVE_SIZE))
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            return b""
 
     async def _start_tls(self) -> bool:
         context = self.config.tls_context
@@ -343,7 +369,7 @@ class Pop3Session:
         found = self._drop().lookup_present(event.msg)
         if isinstance(found, str):
             return Err(found)
-        return MessageContent(f"{found.size:d} octets", found.content)
+        return MessageContent(f"{found.size:d} octets", found.body)
 
     def _on_TOP(self, event: Top) -> Reply:
         found = self._drop().lookup_present(event.msg)

@@ -1,57 +1,93 @@
 """The accept loop of one POP3 or POP3S listener.
 
-Binding (`open_pop3_listeners`) is separate from serving (`serve_pop3`) so that a port that cannot be bound
+Binding (`open_pop3_listener`) is separate from serving (`serve_pop3`) so that a port that cannot be bound
 raises a plain `OSError` to whoever creates the tenant, before any nursery wraps it in an exception group.
-`serve_pop3` owns the listeners from then on: cancelling it closes the listening socket and every session
-it accepted.  A handler's exception would crash trio's accept loop, so every connection goes through
-`_guard`, which logs and swallows `Exception` (never `Cancelled`); trio closes each stream afterwards.
+`serve_pop3` owns the listening socket from then on: cancelling it closes the socket and every session it
+accepted.  Each connection runs in its own task in the listener's nursery as a `TcpStream` (see tcp.py for
+why not trio.SocketStream); `_run` closes the stream when the handler returns, fails or is cancelled, and
+logs and swallows the handler's `Exception`s (never `Cancelled`) so that one session cannot stop the loop.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import NoReturn
 
 import trio
 
-__all__ = ["bound_port", "open_pop3_listeners", "serve_pop3"]
+from .tcp import TcpStream
+
+__all__ = ["bound_port", "open_pop3_listener", "serve_pop3"]
 
 log = logging.getLogger("mockmail.server")
 
-Handler = Callable[[trio.SocketStream], Awaitable[object]]
+Handler = Callable[[TcpStream], Awaitable[object]]
+
+BACKLOG = 4096
+ACCEPT_BATCH = 64  # connections taken per wake-up before yielding to the sessions
+# Running out of descriptors or memory is worth a pause and a retry, as trio.serve_listeners does.
+_PAUSE_ERRNOS = {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS}
+_SKIP_ERRNOS = {errno.ECONNABORTED, errno.EPROTO, errno.EPERM}
+ACCEPT_PAUSE = 0.1
 
 
-async def open_pop3_listeners(host: str, port: int) -> list[trio.SocketListener]:
-    """Bind `host:port`; port 0 picks a free port.
+async def open_pop3_listener(host: str, port: int) -> socket.socket:
+    """Bind and listen on `host:port` (port 0 picks a free port) with a non-blocking stdlib socket.
 
     Raises:
         OSError: the address cannot be bound (in use, not permitted, unknown host).
     """
-    listeners = await trio.open_tcp_listeners(port, host=host)
-    if port == 0 and len(listeners) > 1:
-        # Port 0 on a name that resolves to several addresses binds each on a *different* port: keep one.
-        for extra in listeners[1:]:
-            await extra.aclose()
-        listeners = listeners[:1]
-    return listeners
+    infos = await trio.socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(BACKLOG)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
-def bound_port(listeners: list[trio.SocketListener]) -> int:
-    port: int = listeners[0].socket.getsockname()[1]
+def bound_port(sock: socket.socket) -> int:
+    port: int = sock.getsockname()[1]
     return port
 
 
-async def _guard(handler: Handler, stream: trio.SocketStream) -> None:
+async def _run(handler: Handler, stream: TcpStream) -> None:
     try:
         await handler(stream)
     except Exception:
         log.exception("POP3 connection handler failed")
+    finally:
+        stream.close()
 
 
-async def serve_pop3(handler: Handler, listeners: list[trio.SocketListener]) -> NoReturn:
-    """Accept connections on `listeners` forever and run `handler` for each, in this task's nursery."""
-    async with trio.open_nursery() as connections:
-        await trio.serve_listeners(partial(_guard, handler), listeners, handler_nursery=connections)
-    raise AssertionError("unreachable")  # pragma: no cover
+async def serve_pop3(handler: Handler, listener: socket.socket) -> NoReturn:
+    """Accept connections on `listener` forever and run `handler` for each, in this task's nursery."""
+    try:
+        async with trio.open_nursery() as connections:
+            while True:
+                await trio.lowlevel.wait_readable(listener)
+                for _ in range(ACCEPT_BATCH):
+                    try:
+                        conn, _ = listener.accept()
+                    except BlockingIOError:
+                        break
+                    except OSError as exc:
+                        if exc.errno in _SKIP_ERRNOS:
+                            continue
+                        if exc.errno in _PAUSE_ERRNOS:
+                            log.error("accept failed (%s); pausing %s s", exc, ACCEPT_PAUSE)
+                            await trio.sleep(ACCEPT_PAUSE)
+                            break
+                        raise
+                    connections.start_soon(_run, handler, TcpStream(conn))
+    finally:
+        trio.lowlevel.notify_closing(listener)
+        listener.close()

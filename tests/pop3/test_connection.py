@@ -30,6 +30,7 @@ from mockmail.pop3 import (
     Stat,
     State,
     Stls,
+    StuffedBody,
     TlsReady,
     User,
 )
@@ -239,7 +240,7 @@ def test_listing_and_message_content_render() -> None:
     conn.next_event()
     assert conn.send(Listing("caps", ["TOP", "UIDL"])) == b"+OK caps\r\nTOP\r\nUIDL\r\n.\r\n"
     conn.next_event()
-    assert conn.send(MessageContent("3 octets", b"a\r\n")) == b"+OK 3 octets\r\na\r\n.\r\n"
+    assert conn.send(MessageContent("3 octets", StuffedBody.stuff(b"a\r\n"))) == b"+OK 3 octets\r\na\r\n.\r\n"
 
 
 def test_send_failed_closes() -> None:

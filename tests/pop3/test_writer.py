@@ -15,12 +15,13 @@ from mockmail.pop3 import (
     Ok,
     ScanLine,
     ScanListing,
+    StuffedBody,
     UidLine,
     UidListing,
     dot_stuff,
     normalize_crlf,
 )
-from mockmail.pop3._writer import write
+from mockmail.pop3._writer import write, write_chunks
 
 
 def test_scan_listing_has_header_lines_and_terminator() -> None:
@@ -101,14 +102,21 @@ def test_dot_stuff(content: bytes, stuffed: bytes) -> None:
 
 
 def test_message_content_terminator_cannot_be_faked_by_the_body() -> None:
-    data = write(MessageContent("x", b"Subject: t\r\n\r\n.\r\nafter\r\n"))
+    data = write(MessageContent("x", StuffedBody.stuff(b"Subject: t\r\n\r\n.\r\nafter\r\n")))
     assert data == b"+OK x\r\nSubject: t\r\n\r\n..\r\nafter\r\n.\r\n"
     assert data.count(b"\r\n.\r\n") == 1
 
 
+def test_a_large_body_is_its_own_chunk_not_a_copy() -> None:
+    body = StuffedBody.stuff(b"Subject: big\r\n\r\n" + b"x" * 100_000 + b"\r\n")
+    chunks = write_chunks(MessageContent("big", body))
+    assert chunks[1] is body.wire
+    assert chunks[0] == b"+OK big\r\n" and chunks[2] == b".\r\n"
+
+
 def test_message_content_must_be_normalized() -> None:
-    with pytest.raises(LocalProtocolError, match="CRLF"):
-        write(MessageContent("x", b"bare LF\n"))
+    with pytest.raises(ValueError, match="CRLF"):
+        StuffedBody.stuff(b"bare LF\n")
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,9 @@ BOB_TOTAL = sum(len(raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")) for raw
 
 async def test_greeting_carries_an_apop_timestamp(connect: Connect) -> None:
     _, session = await connect()
-    assert re.fullmatch(r"<\d+\.[0-9a-f]{16}@[^>]+>", session.timestamp)
+    _, other = await connect()
+    assert re.fullmatch(r"<\d+\.[0-9a-f]{8}\.\d+@[^>]+>", session.timestamp)
+    assert session.timestamp != other.timestamp  # RFC 1939: a different timestamp every session
 
 
 async def test_user_pass_login(connect: Connect) -> None:
@@ -90,7 +92,7 @@ async def test_auth_cram_md5(connect: Connect) -> None:
     challenge_line = await client.cmd("AUTH CRAM-MD5")
     assert challenge_line.startswith(b"+ ")
     challenge = base64.b64decode(challenge_line[2:].strip())
-    assert re.fullmatch(rb"<\d+\.[0-9a-f]+@[^>]+>", challenge)
+    assert re.fullmatch(rb"<\d+\.[0-9a-f]+\.\d+@[^>]+>", challenge)
     digest = hmac.new(b"s3cret", challenge, hashlib.md5).hexdigest()
     assert (await client.cmd(b64(f"bob {digest}".encode()))).startswith(b"+OK bob has")
 

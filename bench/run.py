@@ -1,0 +1,375 @@
+"""mockmail against Dovecot on this machine, in one run: `python bench/run.py` (see bench/README.md).
+
+Prints one table (each figure for both servers and the ratio mockmail/Dovecot), writes the raw results as
+JSON, and rewrites bench/RESULTS.md.  Loopback only; every phase is bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import http.client
+import json
+import multiprocessing
+import os
+import platform
+import poplib
+import resource
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from loadgen import WorkerResult, idle_worker, retr_worker, sessions_worker
+from servers import BIG_MESSAGES, BIG_USER, PASSWORD, USER, Dovecot, Mockmail, message
+
+HERE = Path(__file__).resolve().parent
+PROCESSES = 2
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def run_sessions(server: Any, concurrency: int, seconds: float) -> dict[str, float]:
+    port = server.port
+    procs = min(PROCESSES, concurrency)
+    shares = [concurrency // procs + (1 if i < concurrency % procs else 0) for i in range(procs)]
+    with multiprocessing.Pool(procs) as pool:
+        cpu0 = server.cpu()
+        results: list[WorkerResult] = pool.starmap(
+            sessions_worker, [("127.0.0.1", port, USER, PASSWORD, share, seconds) for share in shares]
+        )
+        server_cpu = server.cpu() - cpu0
+    latencies = [x for r in results for x in r.latencies]
+    elapsed = max(r.elapsed for r in results)
+    return {
+        "sessions_per_s": len(latencies) / elapsed,
+        "p50_ms": percentile(latencies, 0.50) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "errors": sum(r.errors for r in results),
+        "client_cpu_percent": 100 * sum(r.cpu for r in results) / elapsed,
+        "server_cpu_percent": 100 * server_cpu / elapsed,
+    }
+
+
+def message_number(port: int, size: int) -> int:
+    pop = poplib.POP3("127.0.0.1", port)
+    pop.user(BIG_USER)
+    pop.pass_(PASSWORD)
+    _, listing, _ = pop.list()
+    pop.quit()
+    sizes = {int(n): int(s) for n, s in (line.split() for line in listing)}
+    return min(sizes, key=lambda n: abs(sizes[n] - size))
+
+
+def run_retr(server: Any, size_name: str, seconds: float) -> dict[str, float]:
+    port = server.port
+    raw = BIG_MESSAGES[size_name]
+    msg = message_number(port, len(raw) + raw.count(b"\n"))
+    with multiprocessing.Pool(1) as pool:
+        cpu0 = server.cpu()
+        (result,) = pool.starmap(retr_worker, [("127.0.0.1", port, BIG_USER, PASSWORD, msg, seconds)])
+        server_cpu = server.cpu() - cpu0
+    return {
+        "mb_per_s": result.octets / result.elapsed / 1e6,
+        "retrs": len(result.latencies),
+        "client_cpu_percent": 100 * result.cpu / result.elapsed,
+        "server_cpu_percent": 100 * server_cpu / result.elapsed,
+    }
+
+
+def run_idle(server: Any, count: int, timeout: float) -> dict[str, float]:
+    ctx = multiprocessing.get_context("fork")
+    shares = [count // PROCESSES + (1 if i < count % PROCESSES else 0) for i in range(PROCESSES)]
+    pipes, procs = [], []
+    for share in shares:
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=idle_worker, args=("127.0.0.1", server.port, USER, PASSWORD, share, child))
+        proc.start()
+        pipes.append(parent)
+        procs.append(proc)
+    start = time.perf_counter()
+    opened = failed = 0
+    for pipe in pipes:
+        if not pipe.poll(timeout):
+            raise TimeoutError(f"{server.name}: {count} sessions not open after {timeout} s")
+        _, ok, bad = pipe.recv()
+        opened += ok
+        failed += bad
+    open_seconds = time.perf_counter() - start
+    time.sleep(1)  # let the server settle before reading its memory
+    memory = server.memory()
+    for pipe in pipes:
+        pipe.send("noop")
+    answered = 0
+    for pipe in pipes:
+        if pipe.poll(timeout):
+            answered += pipe.recv()[1]
+    for proc in procs:
+        proc.join(timeout)
+    time.sleep(0.5)
+    return {
+        "sessions": count,
+        "opened": opened,
+        "failed": failed,
+        "answered_noop": answered,
+        "open_seconds": open_seconds,
+        "memory_mb": memory / 1e6,
+    }
+
+
+class ApiProbe(threading.Thread):
+    """Polls a cheap API endpoint every 10 ms and records latencies (API p99 under POP3 load)."""
+
+    def __init__(self, api_port: int) -> None:
+        super().__init__(daemon=True)
+        self.port = api_port
+        self.latencies: list[float] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        while not self.stop.is_set():
+            start = time.perf_counter()
+            conn.request("GET", f"/api/v1/tenants/bench/mailboxes/{USER}")
+            conn.getresponse().read()
+            self.latencies.append(time.perf_counter() - start)
+            time.sleep(0.01)
+
+
+def run_rest(mock: Mockmail, tenants: int, messages: int) -> dict[str, float]:
+    api = mock.api
+    out: dict[str, float] = {}
+    rss0 = mock.memory()
+    start = time.perf_counter()
+    for i in range(tenants):
+        api.call("POST", "/tenants", {"name": f"t{i}"})
+    out["tenants_created"] = tenants
+    out["tenants_seconds"] = time.perf_counter() - start
+    out["tenants_rss_mb"] = mock.memory() / 1e6
+    out["tenants_rss_added_mb"] = (mock.memory() - rss0) / 1e6
+    for i in range(tenants):
+        api.call("DELETE", f"/tenants/t{i}")
+
+    body = message(7, 1024)
+    api.call("PUT", "/tenants/bench/mailboxes/seed-single", {"password": "x"})
+    start = time.perf_counter()
+    for _ in range(messages):
+        api.call(
+            "POST", "/tenants/bench/mailboxes/seed-single/messages", raw=body, content_type="message/rfc822"
+        )
+    out["seed_single_per_s"] = messages / (time.perf_counter() - start)
+
+    text = body.split(b"\n\n", 1)[1].decode()
+    api.call("PUT", "/tenants/bench/mailboxes/seed-json", {"password": "x"})
+    batch = [{"subject": f"m{i}", "text": text} for i in range(1000)]
+    start = time.perf_counter()
+    for _ in range(messages // 1000):
+        api.call("POST", "/tenants/bench/mailboxes/seed-json/messages", batch)
+    out["seed_bulk_json_per_s"] = messages / (time.perf_counter() - start)
+
+    api.call("PUT", "/tenants/bench/mailboxes/seed-mbox", {"password": "x"})
+    mbox_body = b"".join(b"From x@y Thu Jan  1 00:00:00 2026\n" + body + b"\n" for _ in range(1000))
+    start = time.perf_counter()
+    for _ in range(messages // 1000):
+        api.call(
+            "POST",
+            "/tenants/bench/mailboxes/seed-mbox/messages",
+            raw=mbox_body,
+            content_type="application/mbox",
+        )
+    out["seed_bulk_mbox_per_s"] = messages / (time.perf_counter() - start)
+    for user in ("seed-single", "seed-json", "seed-mbox"):
+        api.call("DELETE", f"/tenants/bench/mailboxes/{user}")
+    return out
+
+
+def raise_fd_limit() -> None:
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def machine() -> dict[str, Any]:
+    mem = next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "?",
+    )
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(int(mem.split()[1]) / 1024 / 1024, 1),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each session/RETR phase")
+    parser.add_argument("--idle", default="1000,5000,10000", help="idle session counts")
+    parser.add_argument("--tenants", type=int, default=1000)
+    parser.add_argument("--messages", type=int, default=10000)
+    parser.add_argument("--no-dovecot", action="store_true", help="measure mockmail alone")
+    parser.add_argument("--json", default=None, help="raw results file (default bench/results-<date>.json)")
+    parser.add_argument("--no-markdown", action="store_true", help="do not rewrite bench/RESULTS.md")
+    args = parser.parse_args()
+    raise_fd_limit()
+    idle_counts = [int(n) for n in args.idle.split(",") if n]
+    have_dovecot = shutil.which("dovecot") is not None and not args.no_dovecot
+    results: dict[str, Any] = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "mockmail": {},
+        "dovecot": {},
+    }
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="mockmail-bench-") as tmp, contextlib.ExitStack() as running:
+        os.chmod(tmp, 0o755)  # Dovecot's unprivileged auth and mail processes must reach their files
+        mock = Mockmail()
+        running.callback(mock.stop)
+        servers: list[Any] = [mock]
+        if have_dovecot:
+            # Dovecot's secure default (a process per login) first, only for its own line in the table.
+            secure = Dovecot(Path(tmp) / "dovecot-secure", high_performance=False)
+            try:
+                results["dovecot"]["sessions_c16_service_count_1"] = run_sessions(secure, 16, args.seconds)
+            finally:
+                secure.stop()
+            dovecot = Dovecot(Path(tmp) / "dovecot")
+            running.callback(dovecot.stop)
+            servers.append(dovecot)
+        for server in servers:
+            res = results[server.name]
+            print(f"[{time.perf_counter() - started:6.1f}s] {server.name}: full sessions", flush=True)
+            for c in (1, 16, 64):
+                probe = ApiProbe(server.api_port) if server.name == "mockmail" and c == 16 else None
+                if probe:
+                    probe.start()
+                res[f"sessions_c{c}"] = run_sessions(server, c, args.seconds)
+                if probe:
+                    probe.stop.set()
+                    probe.join()
+                    res["api_under_load"] = {
+                        "requests": len(probe.latencies),
+                        "p50_ms": percentile(probe.latencies, 0.5) * 1000,
+                        "p99_ms": percentile(probe.latencies, 0.99) * 1000,
+                    }
+            print(f"[{time.perf_counter() - started:6.1f}s] {server.name}: RETR throughput", flush=True)
+            for size_name in BIG_MESSAGES:
+                res[f"retr_{size_name.replace(' ', '')}"] = run_retr(server, size_name, args.seconds)
+            print(f"[{time.perf_counter() - started:6.1f}s] {server.name}: idle sessions", flush=True)
+            for count in idle_counts:
+                try:
+                    res[f"idle_{count}"] = run_idle(server, count, timeout=120)
+                except TimeoutError as exc:
+                    res[f"idle_{count}"] = {"sessions": count, "error": str(exc)}
+        print(f"[{time.perf_counter() - started:6.1f}s] mockmail: REST", flush=True)
+        results["mockmail"]["rest"] = run_rest(mock, args.tenants, args.messages)
+    results["seconds"] = time.perf_counter() - started
+    out = Path(args.json) if args.json else HERE / f"results-{results['date'][:10]}.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    table = render(results)
+    print(table)
+    print(f"raw results: {out}")
+    if not args.no_markdown:
+        write_markdown(results, table)
+    return 0
+
+
+def _get(res: dict[str, Any], *keys: str) -> float | None:
+    node: Any = res
+    for key in keys:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node if isinstance(node, (int, float)) else None
+
+
+ROWS: list[tuple[str, tuple[str, ...], str, bool]] = [
+    # (label, path, unit, higher is better)
+    ("full sessions/s, c=1", ("sessions_c1", "sessions_per_s"), "/s", True),
+    ("full sessions/s, c=16", ("sessions_c16", "sessions_per_s"), "/s", True),
+    ("full sessions/s, c=64", ("sessions_c64", "sessions_per_s"), "/s", True),
+    ("session p50 latency, c=16", ("sessions_c16", "p50_ms"), "ms", False),
+    ("session p99 latency, c=16", ("sessions_c16", "p99_ms"), "ms", False),
+    ("session p99 latency, c=64", ("sessions_c64", "p99_ms"), "ms", False),
+    ("session errors, c=64", ("sessions_c64", "errors"), "", False),
+    ("server CPU, c=16 (100% = one core)", ("sessions_c16", "server_cpu_percent"), "%", False),
+    ("load generator CPU, c=16", ("sessions_c16", "client_cpu_percent"), "%", False),
+    ("RETR 1 MiB", ("retr_1MiB", "mb_per_s"), "MB/s", True),
+    ("RETR 10 MiB", ("retr_10MiB", "mb_per_s"), "MB/s", True),
+    ("server CPU, RETR 10 MiB", ("retr_10MiB", "server_cpu_percent"), "%", False),
+    ("1,000 idle sessions: memory", ("idle_1000", "memory_mb"), "MB", False),
+    ("5,000 idle sessions: memory", ("idle_5000", "memory_mb"), "MB", False),
+    ("10,000 idle sessions: memory", ("idle_10000", "memory_mb"), "MB", False),
+    ("10,000 idle sessions: answered NOOP", ("idle_10000", "answered_noop"), "", True),
+    ("10,000 idle sessions: time to open", ("idle_10000", "open_seconds"), "s", False),
+]
+REST_ROWS: list[tuple[str, tuple[str, ...], str]] = [
+    ("1,000 tenants created", ("rest", "tenants_seconds"), "s"),
+    ("1,000 tenants: process RSS", ("rest", "tenants_rss_mb"), "MB"),
+    ("seeding 1 KiB messages, one per request", ("rest", "seed_single_per_s"), "/s"),
+    ("seeding, bulk JSON (1,000 per request)", ("rest", "seed_bulk_json_per_s"), "/s"),
+    ("seeding, bulk mbox (1,000 per request)", ("rest", "seed_bulk_mbox_per_s"), "/s"),
+    ("API p99 latency during c=16 sessions", ("api_under_load", "p99_ms"), "ms"),
+]
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "n/a"
+    text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
+    return f"{text} {unit}".strip()
+
+
+def render(results: dict[str, Any]) -> str:
+    mock, dove = results["mockmail"], results["dovecot"]
+    lines = ["| figure | mockmail | Dovecot | mockmail/Dovecot |", "|---|---:|---:|---:|"]
+    for label, path, unit, _ in ROWS:
+        a, b = _get(mock, *path), _get(dove, *path)
+        ratio = f"{a / b:.2f}x" if a is not None and b else "n/a"
+        lines.append(f"| {label} | {_fmt(a, unit)} | {_fmt(b, unit)} | {ratio} |")
+    secure = _get(dove, "sessions_c16_service_count_1", "sessions_per_s")
+    if secure is not None:
+        lines.append(
+            f"| Dovecot full sessions/s, c=16, service_count=1 (secure default) | | {_fmt(secure, '/s')} | |"
+        )
+    for label, path, unit in REST_ROWS:
+        lines.append(f"| {label} | {_fmt(_get(mock, *path), unit)} | | |")
+    return "\n".join(lines)
+
+
+def write_markdown(results: dict[str, Any], table: str) -> None:
+    m = results["machine"]
+    text = f"""# Benchmark results
+
+Run with `python bench/run.py` on {results["date"][:10]}: {m["cores"]} cores ({m["cpu"]}), {m["memory_gib"]} GiB,
+Python {m["python"]}, Linux {m["kernel"]}; the whole run took {results["seconds"]:.0f} s.  Dovecot runs in
+its high-performance mode (`service_count = 0` for pop3-login and pop3, pre-forked processes); its secure
+default (`service_count = 1`) is shown on its own line.  Server and load generator share the same
+{m["cores"]} cores.  Memory is RSS for mockmail (one process) and PSS summed over every Dovecot process.
+
+{table}
+
+Raw figures: `bench/results-<date>.json` (not committed).
+"""
+    (HERE / "RESULTS.md").write_text(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
