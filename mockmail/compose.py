@@ -23,6 +23,45 @@ def default_recipient(user: str) -> str:
 
 def compose(spec: MessageSpec, user: str) -> bytes:
     """Build the message `spec` describes, addressed to `user` unless it names recipients."""
+    return _compose_plain(spec, user) or _compose_mime(spec, user)
+
+
+_MAX_LINE = 78  # email.policy.SMTP.max_line_length: longer lines would be folded or re-encoded
+
+
+def _compose_plain(spec: MessageSpec, user: str) -> bytes | None:
+    """The common case without the `email` package: ASCII headers, short ASCII text lines, no HTML or
+    attachments.  The result is what `_compose_mime` makes for the same spec (tests hold them equal);
+    None means "not this case"."""
+    if spec.html is not None or spec.attachments:
+        return None
+    text = spec.text or ""
+    headers = [
+        ("From", spec.sender),
+        ("To", ", ".join(spec.to) if spec.to else default_recipient(user)),
+        *((("Cc", ", ".join(spec.cc)),) if spec.cc else ()),
+        ("Subject", spec.subject),
+        (
+            "Date",
+            email.utils.format_datetime(spec.date) if spec.date else email.utils.formatdate(usegmt=True),
+        ),
+        ("Message-ID", email.utils.make_msgid(domain=_DOMAIN)),
+        *spec.headers.items(),
+        ("Content-Type", 'text/plain; charset="utf-8"'),
+        ("Content-Transfer-Encoding", "7bit"),
+        ("MIME-Version", "1.0"),
+    ]
+    lines = [f"{name}: {value}" if value else f"{name}:" for name, value in headers]
+    if not text.isascii() or any(not line.isascii() or len(line) > _MAX_LINE for line in lines):
+        return None  # needs encoded words or folding
+    body = text.encode("ascii").splitlines() or [b""]
+    if any(len(line) > _MAX_LINE for line in body):
+        return None  # the email package would choose quoted-printable
+    head = "\r\n".join(lines).encode("ascii")
+    return head + b"\r\n\r\n" + b"\r\n".join(body) + b"\r\n"
+
+
+def _compose_mime(spec: MessageSpec, user: str) -> bytes:
     msg = EmailMessage(policy=email.policy.SMTP)
     msg["From"] = spec.sender
     msg["To"] = ", ".join(spec.to) if spec.to else default_recipient(user)

@@ -60,3 +60,51 @@ def test_summary_decodes_encoded_words_and_survives_bad_headers() -> None:
     summary = summarize(b"Subject: =?utf-8?b?w6lsw6k=?=\r\nFrom: =?bad\r\nDate: not a date\r\n\r\n")
     assert summary.subject == "élé"
     assert summary.date == "not a date"
+
+
+SPECS = [
+    {"subject": "hi", "text": "a\nb"},
+    {},
+    {"text": "x\n", "headers": {"X-A": "1"}},
+    {"text": "line\r\nwith\rends\n\n", "to": ["a@b.c", "d@e.f"], "cc": ["g@h.i"], "from": "Billing <b@x.y>"},
+    {"text": ".starts with a dot\nFrom here\n"},
+    {"subject": "s" * 60, "text": "t" * 78},
+]
+
+
+@pytest.mark.parametrize("fields", SPECS)
+def test_plain_path_equals_the_email_package(fields: dict[str, object]) -> None:
+    import datetime
+    import re
+
+    import msgspec
+
+    from mockmail.compose import _compose_mime, _compose_plain
+
+    spec = msgspec.convert(
+        {**fields, "date": datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)}, MessageSpec
+    )
+    plain = _compose_plain(spec, "bob")
+    assert plain is not None
+    strip = re.compile(rb"Message-ID: <[^>]+>")
+    assert strip.sub(b"", plain) == strip.sub(b"", _compose_mime(spec, "bob"))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"subject": "héllo"},
+        {"text": "naïve"},
+        {"subject": "s" * 80},
+        {"text": "t" * 79},
+        {"html": "<b>x</b>"},
+        {"from": "Zoë <z@x.y>"},
+    ],
+)
+def test_everything_else_takes_the_email_package(fields: dict[str, object]) -> None:
+    import msgspec
+
+    from mockmail.compose import _compose_plain
+
+    assert _compose_plain(msgspec.convert(fields, MessageSpec), "bob") is None
+    assert compose(msgspec.convert(fields, MessageSpec), "bob")  # and compose still makes one
