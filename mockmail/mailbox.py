@@ -7,8 +7,9 @@ Rules kept here:
   (RFC 1939 section 7, UIDL): the mailbox remembers every UID it ever handed out.
 - Every change is one synchronous block with no `await`, so a session cancelled mid-command (client gone,
   tenant deleted, server stopping) can never leave a mailbox half-changed.  No locks are needed.
-- Sessions work on a snapshot (a tuple of `Message` references, not copies) taken at login; `remove` is
-  what a QUIT commits and skips messages already gone.
+- Sessions work on a snapshot (a tuple of `Message` references, not copies) taken at login and shared
+  by every session until the mailbox next changes; `remove` is what a QUIT commits and skips messages
+  already gone.  Change `messages` only through the methods here, which drop the shared snapshot.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ class Mailbox:
     sessions: int = 0
     """Sessions logged in right now (several only when the tenant allows shared sessions)."""
     _uids: set[str] = field(default_factory=set)
+    _snapshot: tuple[Message, ...] | None = None
+    """Shared by every session that logs in before the next change (one tuple, not one per session)."""
 
     @property
     def octets(self) -> int:
@@ -111,6 +114,7 @@ class Mailbox:
             self._uids.add(message_id)
             self.messages[message_id] = message
             stored.append(message)
+        self._snapshot = None
         return stored
 
     def get(self, message_id: str) -> Message:
@@ -125,15 +129,21 @@ class Mailbox:
         for message_id in ids:
             if self.messages.pop(message_id, None) is not None:
                 removed += 1
+        if removed:
+            self._snapshot = None
         return removed
 
     def purge(self) -> int:
         count = len(self.messages)
         self.messages.clear()
+        self._snapshot = None
         return count
 
     def snapshot(self) -> tuple[Message, ...]:
-        return tuple(self.messages.values())
+        """The messages in order, as one immutable tuple shared until the mailbox changes."""
+        if self._snapshot is None:
+            self._snapshot = tuple(self.messages.values())
+        return self._snapshot
 
     def __contains__(self, message: Message) -> bool:
         return self.messages.get(message.id) is message
@@ -173,5 +183,5 @@ class Store:
         mailbox = self.get(user)
         del self._mailboxes[user]
         # Sessions still open on it see every message as gone, and their QUIT changes nothing.
-        mailbox.messages.clear()
+        mailbox.purge()
         return mailbox

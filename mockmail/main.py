@@ -8,6 +8,8 @@ whole shutdown is bounded by `SHUTDOWN_GRACE` seconds.
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import logging
 import os
 import signal
@@ -179,9 +181,29 @@ def _leaves(exc: BaseException) -> Iterator[BaseException]:
         yield exc
 
 
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
+MMAP_THRESHOLD = 128 * 1024
+
+
+def pin_mmap_threshold() -> bool:
+    """Keep glibc returning large freed blocks (uploaded messages and their copies) to the system.
+
+    glibc raises its mmap threshold each time it frees a large mapped block, after which blocks up to that
+    size come from the heap and stay there once freed: seeding an 11 MiB mailbox left 30 MB of such
+    residue in the process (measured in bench/).  Pinning the threshold at its default keeps large
+    temporaries mapped.  Returns False where the C library is not glibc.
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    except (OSError, AttributeError):
+        return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point: `mockmail serve [options]`."""
     settings = parse_settings(sys.argv[1:] if argv is None else argv)
+    pin_mmap_threshold()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

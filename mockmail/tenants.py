@@ -65,18 +65,26 @@ class Tenant:
         return self.spec.name
 
     async def _handle(self, stream: TcpStream, *, implicit_tls: bool) -> None:
-        if len(self.sessions) >= self.max_sessions:
-            with trio.move_on_after(1):
-                with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
-                    await stream.send_all(_BUSY)
-            return
-        session = Pop3Session(stream, self.store, self.session_config, implicit_tls=implicit_tls)
-        self.sessions.add(session)
+        """One connection, from accept to close (the listener hands the stream over to this task)."""
         try:
-            reason = await session.run()
-            log.debug("tenant %s: session ended: %s", self.name, reason)
+            if len(self.sessions) >= self.max_sessions:
+                with (
+                    trio.move_on_after(1),
+                    contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError),
+                ):
+                    await stream.send_all(_BUSY)
+                return
+            session = Pop3Session(stream, self.store, self.session_config, implicit_tls=implicit_tls)
+            self.sessions.add(session)
+            try:
+                reason = await session.run()
+                log.debug("tenant %s: session ended: %s", self.name, reason)
+            finally:
+                self.sessions.discard(session)
+        except Exception:
+            log.exception("tenant %s: POP3 connection handler failed", self.name)
         finally:
-            self.sessions.discard(session)
+            stream.close()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Bind the listeners, report readiness, and serve until the tenant's scope is cancelled.

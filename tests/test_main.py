@@ -205,3 +205,11 @@ async def test_operator_certificate(nursery: trio.Nursery, tmp_path: Path) -> No
         return reply
 
     assert (await trio.to_thread.run_sync(login)).startswith(b"+OK bob has 0 messages")
+
+
+def test_mmap_threshold_is_pinned_on_glibc() -> None:
+    import platform
+
+    from mockmail.main import pin_mmap_threshold
+
+    assert pin_mmap_threshold() is (platform.libc_ver()[0] == "glibc")

@@ -77,7 +77,7 @@ class Pop3Connection:
     def in_sasl_exchange(self) -> bool:
         return self._in_sasl
 
-    def receive_data(self, data: bytes) -> None:
+    def receive_data(self, data: bytes | bytearray) -> None:
         """Add bytes from the peer; `b""` means the peer closed its side."""
         if data:
             self._buffer.feed(data)

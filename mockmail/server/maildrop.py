@@ -18,7 +18,7 @@ class SessionMaildrop:
     def __init__(self, mailbox: Mailbox) -> None:
         self.mailbox = mailbox
         self.messages = mailbox.snapshot()
-        self._deleted: set[int] = set()
+        self._deleted: set[int] | None = None  # made at the first DELE: most sessions never delete
         self._count = len(self.messages)
         self._octets = sum(m.size for m in self.messages)
 
@@ -36,7 +36,7 @@ class SessionMaildrop:
         """The message numbered `msg`, or the reason it cannot be used (the `-ERR` text)."""
         if not 1 <= msg <= len(self.messages):
             return f"no such message {msg:d} (maildrop has {len(self.messages):d})"
-        if msg - 1 in self._deleted:
+        if self._deleted is not None and msg - 1 in self._deleted:
             return f"message {msg:d} already deleted"
         return self.messages[msg - 1]
 
@@ -50,19 +50,23 @@ class SessionMaildrop:
     def live(self) -> list[tuple[int, Message]]:
         """(number, message) for every message not marked as deleted."""
         deleted = self._deleted
+        if not deleted:
+            return list(enumerate(self.messages, 1))
         return [(i + 1, m) for i, m in enumerate(self.messages) if i not in deleted]
 
     def mark(self, msg: int) -> None:
         message = self.messages[msg - 1]
+        if self._deleted is None:
+            self._deleted = set()
         self._deleted.add(msg - 1)
         self._count -= 1
         self._octets -= message.size
 
     def reset(self) -> None:
-        self._deleted.clear()
+        self._deleted = None
         self._count = len(self.messages)
         self._octets = sum(m.size for m in self.messages)
 
     def commit(self) -> int:
         """Remove the marked messages from the mailbox (QUIT in UPDATE); return how many went."""
-        return self.mailbox.remove(self.messages[i].id for i in self._deleted)
+        return self.mailbox.remove(self.messages[i].id for i in self._deleted or ())
