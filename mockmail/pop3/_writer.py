@@ -12,7 +12,7 @@ Rules kept here:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ._errors import LocalProtocolError
@@ -118,11 +118,22 @@ def _scan_line(reply: ScanLine) -> bytes:
     return _status("+OK", f"{_num(reply.msg)} {_num(reply.octets)}")
 
 
+def _numbered_lines(entries: Sequence[tuple[int, object]], second: str) -> bytes:
+    """`n value` lines for a listing, then the terminator; `second` formats the value (`d` or `s`)."""
+    template = "{:d} {:" + second + "}\r\n"
+    try:
+        if second == "d" and any(value < 0 for _, value in entries):  # type: ignore[operator]
+            raise LocalProtocolError("a POP3 number cannot be negative")
+        text = "".join(template.format(msg, value) for msg, value in entries)
+    except ValueError as exc:  # f"{5461.0:d}" raises: a float size is a bug, never %!d(float64=5461)
+        raise LocalProtocolError(f"a POP3 number must be an int: {exc}") from None
+    return text.encode("utf-8") + _TERMINATOR
+
+
 def _scan_listing(reply: ScanListing) -> bytes:
-    lines = [f"{_num(msg)} {_num(octets)}" for msg, octets in reply.entries]
     total = sum(octets for _, octets in reply.entries)
-    header = f"{_num(len(lines))} messages ({_num(total)} octets)"
-    return _status("+OK", header) + _body_lines(lines)
+    header = f"{_num(len(reply.entries))} messages ({_num(total)} octets)"
+    return _status("+OK", header) + _numbered_lines(reply.entries, "d")
 
 
 def _uid_line(reply: UidLine) -> bytes:
@@ -130,9 +141,7 @@ def _uid_line(reply: UidLine) -> bytes:
 
 
 def _uid_listing(reply: UidListing) -> bytes:
-    return _status("+OK", "unique-id listing follows") + _body_lines(
-        f"{_num(msg)} {uid}" for msg, uid in reply.entries
-    )
+    return _status("+OK", "unique-id listing follows") + _numbered_lines(reply.entries, "s")
 
 
 def _message_content(reply: MessageContent) -> list[bytes]:

@@ -60,8 +60,18 @@ class TcpStream(trio.abc.Stream):
 
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
         self._check_open()
+        try:
+            sent = self._sock.send(data)  # the usual case: the kernel takes a whole reply at once
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError as exc:
+            if exc.errno == errno.EBADF:
+                raise trio.ClosedResourceError("the stream was closed") from None
+            raise trio.BrokenResourceError(exc) from exc
+        if sent == len(data):
+            return
         with memoryview(data) as view:
-            sent, total = 0, len(view)
+            total = len(view)
             while sent < total:
                 try:
                     sent += self._sock.send(view[sent:])

@@ -308,7 +308,8 @@ async def test_idle_timeout_closes_silently_and_commits_nothing(
     await client.cmd("DELE 1")
     start = trio.current_time()
     assert await client.at_eof()  # nothing was sent before the close (RFC 1939 section 3)
-    assert trio.current_time() - start == pytest.approx(600)
+    # At least the full ten minutes (RFC 1939), at most IDLE_SLACK more.
+    assert 600 <= trio.current_time() - start <= 601
     assert session.end_reason == "idle timeout"
     assert len(bob.messages) == 2
     assert bob.holder is None
