@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from mockmail.faults import FaultPlan, Profile
 from mockmail.specs import Endpoint, MailboxSpec, MessageSpec, TenantSpec
 
 from .schemas import Health, MailboxView, MessageCreated, MessageDetail, MessageSummary, Problem, TenantView
@@ -34,6 +35,8 @@ MODELS: tuple[Any, ...] = (
     MessageSummary,
     MessageDetail,
     Problem,
+    FaultPlan,
+    Profile,
 )
 
 

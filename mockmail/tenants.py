@@ -18,6 +18,7 @@ from functools import partial
 import trio
 
 from .errors import PortUnavailable, TenantExists, TenantNotFound
+from .faults import FaultState
 from .mailbox import Store
 from .server.connection import Pop3Session, SessionConfig
 from .server.listener import bound_port, open_pop3_listener, serve_pop3
@@ -47,6 +48,7 @@ class Tenant:
         self.ready = False
         self.bind_failure: str | None = None
         self.max_sessions = spec.max_sessions or settings.max_sessions
+        self.faults = FaultState()
         self.scope = trio.CancelScope()
         self.done = trio.Event()
         self._settings = settings
@@ -58,6 +60,7 @@ class Tenant:
             max_command_line=settings.max_command_line,
             exclusive_sessions=spec.exclusive_sessions,
             tls_context=tls.context if tls else None,
+            faults=self.faults,
         )
 
     @property

@@ -43,6 +43,7 @@ from ._events import (
     User,
 )
 from ._parser import MAX_COMMAND_LINE, MAX_SASL_LINE
+from ._quirks import Pop3Quirks
 from ._state import ALLOWED, State
 from ._writer import MAX_REPLY_LINE, dot_stuff, normalize_crlf
 
@@ -76,6 +77,7 @@ __all__ = [
     "Pass",
     "Pop3Connection",
     "Pop3Error",
+    "Pop3Quirks",
     "Quit",
     "RemoteProtocolError",
     "Reply",

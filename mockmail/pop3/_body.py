@@ -11,7 +11,7 @@ itself stuffed: TOP is a prefix of the same wire form, never a second copy of th
 
 from __future__ import annotations
 
-from ._writer import dot_stuff
+from ._writer import dot_stuff, unstuff_wire
 
 __all__ = ["StuffedBody", "unstuff"]
 
@@ -20,8 +20,7 @@ _HEADER_END = b"\r\n\r\n"
 
 def unstuff(wire: bytes) -> bytes:
     """The inverse of stuffing: the message as the client sees it after un-stuffing."""
-    text = wire[1:] if wire.startswith(b"..") else wire
-    return text.replace(b"\r\n..", b"\r\n.")
+    return unstuff_wire(wire)
 
 
 class StuffedBody:

@@ -32,6 +32,7 @@ from ._events import (
     User,
 )
 from ._parser import MAX_COMMAND_LINE, MAX_SASL_LINE, TOO_LONG, LineBuffer, parse_command
+from ._quirks import COMPLIANT
 from ._state import ALLOWED, ANSWERS, RECEIVE_TRANSITIONS, SEND_TRANSITIONS, State
 from ._writer import write_chunks
 
@@ -60,6 +61,8 @@ class Pop3Connection:
         """The name a successful USER gave, waiting for PASS."""
         self.trailing_data = b""
         """Bytes that were buffered when STLS was accepted; they are discarded, never parsed."""
+        self.quirks = COMPLIANT
+        """Named departures from the RFC (see _quirks.py); the adapter sets them, compliant by default."""
         self._max_command_line = max_command_line
         self._max_sasl_line = max_sasl_line
         self._buffer = LineBuffer()
@@ -106,7 +109,7 @@ class Pop3Connection:
         assert isinstance(line, bytes)
         if self._in_sasl:
             return SaslResponse(line.decode("ascii", "replace").strip())
-        parsed = parse_command(line)
+        parsed = parse_command(line, self.quirks)
         if isinstance(parsed, BadCommand):
             self._pending = parsed
             return parsed
@@ -114,14 +117,23 @@ class Pop3Connection:
 
     def _accept(self, command: Command) -> Command | BadCommand:
         kind = type(command)
+        lax = self.quirks.lax_states
         if kind not in ALLOWED[self.state]:
-            refused = BadCommand(f"{command.verb} not allowed in {self.state.name} state", command.verb)
+            reason = (
+                f"{command.verb} not implemented"
+                if lax
+                else f"{command.verb} not allowed in {self.state.name} state"
+            )
+            refused = BadCommand(reason, command.verb)
             self._pending = refused
             return refused
         if kind is Pass and self.user is None:
-            refused = BadCommand("PASS must follow a successful USER", "PASS")
-            self._pending = refused
-            return refused
+            if lax:
+                self.user = ""  # the legacy server accepted PASS alone, for the empty user name
+            else:
+                refused = BadCommand("PASS must follow a successful USER", "PASS")
+                self._pending = refused
+                return refused
         self._pending = command
         self.state = RECEIVE_TRANSITIONS.get((self.state, kind), self.state)
         return command
@@ -150,7 +162,7 @@ class Pop3Connection:
         kind = type(reply)
         if kind is not Err and (isinstance(pending, BadCommand) or kind not in ANSWERS[type(pending)]):
             raise LocalProtocolError(f"{kind.__name__} cannot answer {pending!r}")
-        data = write_chunks(reply)
+        data = write_chunks(reply, self.quirks, type(pending))
 
         if kind is Continue:
             self._in_sasl = True

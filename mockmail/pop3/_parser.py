@@ -32,6 +32,7 @@ from ._events import (
     Uidl,
     User,
 )
+from ._quirks import COMPLIANT, Pop3Quirks
 
 __all__ = ["MAX_COMMAND_LINE", "MAX_SASL_LINE", "TOO_LONG", "LineBuffer", "parse_command"]
 
@@ -199,7 +200,7 @@ PARSERS: dict[str, Callable[[list[str], str], Command | BadCommand]] = {
 }
 
 
-def parse_command(line: bytes) -> Command | BadCommand:
+def parse_command(line: bytes, quirks: Pop3Quirks = COMPLIANT) -> Command | BadCommand:
     """Parse one command line (terminator already removed)."""
     try:
         text = line.decode("utf-8")
@@ -208,8 +209,9 @@ def parse_command(line: bytes) -> Command | BadCommand:
     verb, _sep, rest = text.partition(" ")
     if not verb.strip():
         return BadCommand("empty command line")
-    upper = verb.upper()
-    parser = PARSERS.get(upper)
+    parser = PARSERS.get(verb if quirks.case_sensitive else verb.upper())
     if parser is None:
+        if quirks.lax_states:
+            return BadCommand(f"{_printable(verb, 20)} not implemented", verb)
         return BadCommand(f"unknown command '{_printable(verb, 20)}'")
     return parser(rest.split(), rest)

@@ -30,9 +30,11 @@ from ._events import (
     ScanLine,
     ScanListing,
     TlsReady,
+    Top,
     UidLine,
     UidListing,
 )
+from ._quirks import COMPLIANT, Pop3Quirks
 
 __all__ = ["MAX_REPLY_LINE", "dot_stuff", "normalize_crlf", "write", "write_chunks"]
 
@@ -168,8 +170,16 @@ WRITERS: dict[type[Reply], Callable[[Any], bytes | list[bytes]]] = {
 }
 
 
-def write_chunks(reply: Reply) -> list[bytes]:
-    """Render `reply` to the exact bytes that go on the wire, as chunks to send in order."""
+def write_chunks(reply: Reply, quirks: Pop3Quirks = COMPLIANT, answering: type | None = None) -> list[bytes]:
+    """Render `reply` to the exact bytes that go on the wire, as chunks to send in order.
+
+    `quirks` are honoured only when given: compliant output is the same code with no quirk set.
+    `answering` is the command type the reply answers (TOP and RETR differ under `dot_stuffing`).
+    """
+    if quirks is not COMPLIANT:
+        quirky = _quirky(reply, quirks, answering)
+        if quirky is not None:
+            return quirky
     try:
         writer = WRITERS[type(reply)]
     except KeyError:
@@ -178,6 +188,32 @@ def write_chunks(reply: Reply) -> list[bytes]:
     return data if isinstance(data, list) else [data]
 
 
-def write(reply: Reply) -> bytes:
+def _go_float(octets: int) -> str:
+    """What Go's fmt prints for a float64 under %d: `%!d(float64=5461)`."""
+    return f"%!d(float64={_num(octets)})"
+
+
+def _quirky(reply: Reply, quirks: Pop3Quirks, answering: type | None) -> list[bytes] | None:
+    if quirks.go_float_sizes and isinstance(reply, ScanListing):
+        # Only the lines: the legacy server cast the header's total to an integer.
+        total = sum(octets for _, octets in reply.entries)
+        header = _status("+OK", f"{_num(len(reply.entries))} messages ({_num(total)} octets)")
+        lines = "".join(f"{_num(msg)} {_go_float(octets)}\r\n" for msg, octets in reply.entries)
+        return [header + lines.encode() + _TERMINATOR]
+    if quirks.go_float_sizes and isinstance(reply, ScanLine):
+        return [_status("+OK", f"{_num(reply.msg)} {_go_float(reply.octets)}")]
+    unstuffed = quirks.dot_stuffing == "none" or (quirks.dot_stuffing == "retr-only" and answering is Top)
+    if isinstance(reply, MessageContent) and unstuffed:
+        return [_status("+OK", reply.text), unstuff_wire(reply.body.wire), _TERMINATOR]
+    return None
+
+
+def write(reply: Reply, quirks: Pop3Quirks = COMPLIANT, answering: type | None = None) -> bytes:
     """Render `reply` to the exact bytes that go on the wire."""
-    return b"".join(write_chunks(reply))
+    return b"".join(write_chunks(reply, quirks, answering))
+
+
+def unstuff_wire(wire: bytes) -> bytes:
+    """Undo dot-stuffing (for the quirk that sends bodies unstuffed)."""
+    text = wire[1:] if wire.startswith(b"..") else wire
+    return text.replace(b"\r\n..", b"\r\n.")

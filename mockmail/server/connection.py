@@ -26,6 +26,8 @@ from typing import Any
 import trio
 
 from .. import __version__
+from ..faults import COMPLIANT as COMPLIANT_SESSION
+from ..faults import FaultState
 from ..mailbox import Mailbox, Store
 from ..pop3 import (
     NEED_DATA,
@@ -33,6 +35,7 @@ from ..pop3 import (
     Auth,
     BadCommand,
     Capa,
+    Command,
     ConnectionClosed,
     Continue,
     Dele,
@@ -97,6 +100,8 @@ class SessionConfig:
     max_command_line: int = 255
     exclusive_sessions: bool = True
     tls_context: ssl.SSLContext | None = None
+    faults: FaultState | None = None
+    """The tenant's fault plans (shared, live); None means always compliant."""
 
 
 class _PeerGone(Exception):
@@ -146,6 +151,12 @@ class Pop3Session:
         self._sasl: Mechanism | None = None
         self._outbox: list[bytes] = []
         self._idle = trio.CancelScope()
+        self.quirks = COMPLIANT_SESSION
+        """The fault quirks this session drew (compliant unless the tenant has a plan)."""
+        self.faults_fired: list[str] = []
+        self._fault_version = 0
+        self._timeout = config.idle_timeout
+        """Autologout, or the fault plan's read/write deadline."""
         """RFC 1939 autologout: one scope for the whole session; each read moves its deadline."""
 
     # --- the loop ---------------------------------------------------------------------------------
@@ -162,19 +173,24 @@ class Pop3Session:
             if self.implicit_tls and not await self._start_tls():
                 return self.end_reason
             self._emit(Greeting("mockmail POP3 server ready", self.timestamp))
-            idle.deadline = trio.current_time() + self.config.idle_timeout + IDLE_SLACK
+            faults = self.config.faults
+            if faults is not None and faults.version != self._fault_version:
+                self._draw_faults(faults)
+            idle.deadline = trio.current_time() + self._timeout + IDLE_SLACK
             with idle:
                 while conn.state is not State.CLOSED:
+                    if faults is not None and faults.version != self._fault_version:
+                        self._draw_faults(faults)  # a plan change reaches open sessions at their next command
                     event = conn.next_event()
                     if event is NEED_DATA:
                         if self._outbox:
                             await self._flush()
                         # Move the deadline only when it would fall short of a full idle period: moving
                         # it on every line costs a heap update each time (bench/).  The timeout then
-                        # lies between idle_timeout and idle_timeout + IDLE_SLACK.
+                        # lies between the idle timeout and IDLE_SLACK more.
                         now = trio.current_time()
-                        if idle.deadline < now + self.config.idle_timeout:
-                            idle.deadline = now + self.config.idle_timeout + IDLE_SLACK
+                        if idle.deadline < now + self._timeout:
+                            idle.deadline = now + self._timeout + IDLE_SLACK
                         try:
                             data = await self.stream.receive_some(RECEIVE_SIZE)
                         except (trio.BrokenResourceError, trio.ClosedResourceError):
@@ -184,8 +200,24 @@ class Pop3Session:
                     if isinstance(event, ConnectionClosed):
                         self.end_reason = "client eof"
                         return self.end_reason
-                    reply = self._HANDLERS[type(event)](self, event)
+                    if faults is not None and faults.version:
+                        if isinstance(event, Quit) and await self._quit_fault():
+                            return self.end_reason
+                        reply = self._scripted(faults, event) or self._HANDLERS[type(event)](self, event)
+                    else:
+                        reply = self._HANDLERS[type(event)](self, event)
                     self._emit(reply)
+                    if isinstance(reply, LoggedIn):
+                        self._fault_version = -1  # the mailbox's own plan applies from login on
+                    elif (
+                        self.quirks.errors_close
+                        and isinstance(reply, Err)
+                        and isinstance(event, (Retr, Top, Dele))
+                    ):
+                        await self._flush()
+                        self.faults_fired.append("errors_close")
+                        self.end_reason = "fault: error closed the connection"
+                        return self.end_reason
                     if isinstance(reply, TlsReady):
                         await self._flush()  # the +OK must go out in plaintext, before the handshake
                         if not await self._start_tls():
@@ -212,6 +244,48 @@ class Pop3Session:
         finally:
             self._release()
         return self.end_reason
+
+    # --- faults ------------------------------------------------------------------------------------
+
+    def _draw_faults(self, faults: FaultState) -> None:
+        self.quirks = faults.session_faults(self.user)
+        self.conn.quirks = self.quirks.core
+        self._fault_version = faults.version
+        deadline = self.quirks.deadline
+        self._timeout = self.config.idle_timeout if deadline is None else deadline
+        self.faults_fired.extend(f"{name} (drawn)" for name in self.quirks.fired)
+
+    def _scripted(self, faults: FaultState, event: object) -> Reply | None:
+        if not isinstance(event, Command):
+            return None
+        hit = faults.scripted_reply(self.user, event.verb, getattr(event, "msg", None))
+        if hit is None:
+            return None
+        name, line = hit
+        self.faults_fired.append(name)
+        self._sasl = None
+        return Err(line[len("-ERR ") :] if line.startswith("-ERR ") else "")
+
+    async def _quit_fault(self) -> bool:
+        """Apply a QUIT fault that fired; True when the session is over (no +OK was sent)."""
+        fault = self.quirks.quit
+        if fault is None or fault.reply == "ok":
+            return False
+        drop = self.maildrop
+        if fault.commit and self.conn.state is State.UPDATE and drop is not None:
+            drop.commit()
+        self.faults_fired.append(f"quit ({fault.reply})")
+        if self._outbox:
+            await self._flush()
+        self.conn.send_failed()
+        if fault.reply == "drop":
+            self.end_reason = "fault: QUIT dropped"
+            return True
+        # hang: say nothing, keep the socket open until the client gives up (or the idle timer ends it)
+        while await self.stream.receive_some(RECEIVE_SIZE):
+            pass
+        self.end_reason = "fault: QUIT hung, client closed"
+        return True
 
     def _emit(self, reply: Reply) -> None:
         self._outbox.extend(self.conn.send_chunks(reply))
@@ -359,14 +433,14 @@ class Pop3Session:
 
     def _on_LIST(self, event: List) -> Reply:
         drop = self._drop()
-        if event.msg is None:
+        if event.msg is None or self.quirks.ignore_message_argument:
             return ScanListing([(n, m.size) for n, m in drop.live()])
         found = drop.lookup(event.msg)
         return Err(found) if isinstance(found, str) else ScanLine(event.msg, found.size)
 
     def _on_UIDL(self, event: Uidl) -> Reply:
         drop = self._drop()
-        if event.msg is None:
+        if event.msg is None or self.quirks.ignore_message_argument:
             return UidListing([(n, m.uid) for n, m in drop.live()])
         found = drop.lookup(event.msg)
         return Err(found) if isinstance(found, str) else UidLine(event.msg, found.uid)

@@ -8,6 +8,7 @@ import pytest
 import trio
 import trio.testing
 
+from mockmail.faults import FaultState
 from mockmail.mailbox import Mailbox, Store
 from mockmail.server.connection import Pop3Session, SessionConfig
 from tests.wire import WireClient
@@ -35,10 +36,16 @@ def _bob(store: Store) -> Mailbox:
     return store.get("bob")
 
 
+@pytest.fixture(name="faults")
+def _faults() -> FaultState:
+    return FaultState()
+
+
 @pytest.fixture(name="connect")
-def _connect(nursery: trio.Nursery, store: Store) -> Connect:
+def _connect(nursery: trio.Nursery, store: Store, faults: FaultState) -> Connect:
     async def connect(**config: object) -> tuple[WireClient, Pop3Session]:
         client_stream, server_stream = trio.testing.memory_stream_pair()
+        config.setdefault("faults", faults)
         session = Pop3Session(server_stream, store, SessionConfig(**config))  # type: ignore[arg-type]
 
         async def run() -> None:

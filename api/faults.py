@@ -1,0 +1,110 @@
+"""`/api/v1/tenants/{tenant}/faults`, `.../mailboxes/{user}/faults` and `/api/v1/fault-profiles`.
+
+PUT replaces a plan, PATCH merges into it (RFC 7396 style: a field set to null goes back to compliant),
+DELETE makes it compliant again.  `{"profile": NAME}` applies a preset.  A change reaches every open
+session at its next command.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from quart import Blueprint, Response, request
+
+from mockmail.errors import InvalidInput
+from mockmail.faults import PROFILES, FaultPlan, FaultState, UnknownProfile
+from mockmail.tenants import Registry
+
+from .http import check_tenant_name, check_user_name, decode_json, json_response, no_content
+
+__all__ = ["blueprint"]
+
+_PLAN = msgspec.json.Decoder(FaultPlan)
+_ANY = msgspec.json.Decoder()
+
+
+def _apply(state: FaultState, plan: FaultPlan, user: str | None) -> FaultPlan:
+    if user is not None and plan.seed is not None:
+        raise InvalidInput(
+            "seed belongs to the tenant's plan: one generator serves the whole tenant", field="$.seed"
+        )
+    try:
+        return state.set_plan(plan, user)
+    except UnknownProfile as exc:
+        raise InvalidInput(str(exc), field="$.profile") from None
+
+
+async def _patched(current: FaultPlan) -> FaultPlan:
+    data = await request.get_data(cache=False, as_text=False)
+    assert isinstance(data, bytes)
+    if not data:
+        raise InvalidInput("the request body is empty; send a JSON object", field="$")
+    patch = _ANY.decode(data)
+    if not isinstance(patch, dict):
+        raise InvalidInput("a PATCH body is a JSON object of the fields to change", field="$")
+    merged: dict[str, Any] = msgspec.to_builtins(current)
+    for name, value in patch.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return msgspec.convert(merged, FaultPlan)
+
+
+def blueprint(registry: Registry) -> Blueprint:
+    bp = Blueprint("faults", __name__)
+
+    def state(tenant: str) -> FaultState:
+        return registry.get(check_tenant_name(tenant)).faults
+
+    def mailbox_user(tenant: str, user: str) -> str:
+        registry.get(check_tenant_name(tenant)).store.get(check_user_name(user))
+        return user
+
+    @bp.get("/fault-profiles")
+    async def list_profiles() -> Response:
+        return json_response(list(PROFILES.values()))
+
+    @bp.get("/tenants/<tenant>/faults")
+    async def get_faults(tenant: str) -> Response:
+        return json_response(state(tenant).plan)
+
+    @bp.put("/tenants/<tenant>/faults")
+    async def put_faults(tenant: str) -> Response:
+        faults = state(tenant)
+        return json_response(_apply(faults, await decode_json(_PLAN), None))
+
+    @bp.patch("/tenants/<tenant>/faults")
+    async def patch_faults(tenant: str) -> Response:
+        faults = state(tenant)
+        return json_response(_apply(faults, await _patched(faults.plan), None))
+
+    @bp.delete("/tenants/<tenant>/faults")
+    async def delete_faults(tenant: str) -> Response:
+        state(tenant).set_plan(FaultPlan())
+        return no_content()
+
+    @bp.get("/tenants/<tenant>/mailboxes/<user>/faults")
+    async def get_mailbox_faults(tenant: str, user: str) -> Response:
+        faults, name = state(tenant), mailbox_user(tenant, user)
+        return json_response(faults.mailbox_plans.get(name, FaultPlan()))
+
+    @bp.put("/tenants/<tenant>/mailboxes/<user>/faults")
+    async def put_mailbox_faults(tenant: str, user: str) -> Response:
+        faults, name = state(tenant), mailbox_user(tenant, user)
+        return json_response(_apply(faults, await decode_json(_PLAN), name))
+
+    @bp.patch("/tenants/<tenant>/mailboxes/<user>/faults")
+    async def patch_mailbox_faults(tenant: str, user: str) -> Response:
+        faults, name = state(tenant), mailbox_user(tenant, user)
+        current = faults.mailbox_plans.get(name, FaultPlan())
+        return json_response(_apply(faults, await _patched(current), name))
+
+    @bp.delete("/tenants/<tenant>/mailboxes/<user>/faults")
+    async def delete_mailbox_faults(tenant: str, user: str) -> Response:
+        faults, name = state(tenant), mailbox_user(tenant, user)
+        faults.set_plan(FaultPlan(), name)
+        return no_content()
+
+    return bp

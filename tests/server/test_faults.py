@@ -1,0 +1,184 @@
+"""Fault plans as the session driver applies them: what each knob puts on the wire, and what the store holds."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+import trio.testing
+
+from mockmail.faults import (
+    DeadlineFault,
+    DotStuffingFault,
+    FaultPlan,
+    FaultState,
+    Knob,
+    QuitFault,
+    ScriptedReply,
+    SizeFormatFault,
+    StateMachineFault,
+)
+from mockmail.mailbox import Mailbox
+
+from .conftest import Connect, login
+
+
+async def test_compliant_when_no_plan(connect: Connect, faults: FaultState) -> None:
+    client, session = await connect()
+    await login(client)
+    assert (await client.cmd("QUIT")).startswith(b"+OK")
+    assert session.faults_fired == []
+
+
+async def test_go_float_sizes_in_list_lines_only(connect: Connect, faults: FaultState, bob: Mailbox) -> None:
+    faults.set_plan(FaultPlan(size_format=SizeFormatFault()))
+    client, _ = await connect()
+    await login(client)
+    sizes = [m.size for m in bob.snapshot()]
+    assert await client.cmd("STAT") == f"+OK 2 {sum(sizes)}\r\n".encode()  # STAT stayed right
+    status, lines = await client.multi("LIST")
+    assert status == f"+OK 2 messages ({sum(sizes)} octets)\r\n".encode()  # so did the header
+    assert lines == [f"1 %!d(float64={sizes[0]})".encode(), f"2 %!d(float64={sizes[1]})".encode()]
+    assert await client.cmd("LIST 2") == f"+OK 2 %!d(float64={sizes[1]})\r\n".encode()
+
+
+@pytest.mark.parametrize(("commit", "left"), [(True, 1), (False, 2)])
+async def test_quit_drop_closes_without_ok(
+    connect: Connect, faults: FaultState, bob: Mailbox, commit: bool, left: int
+) -> None:
+    faults.set_plan(FaultPlan(quit=QuitFault(reply="drop", commit=commit)))
+    client, session = await connect()
+    await login(client)
+    await client.cmd("DELE 1")
+    await client.send("QUIT")
+    assert await client.at_eof()  # not one byte: no +OK
+    await trio.testing.wait_all_tasks_blocked()
+    assert session.end_reason == "fault: QUIT dropped"
+    assert len(bob.messages) == left
+    assert bob.holder is None
+
+
+async def test_quit_hang_keeps_the_socket_open(connect: Connect, faults: FaultState, bob: Mailbox) -> None:
+    faults.set_plan(FaultPlan(quit=QuitFault(reply="hang", commit=False)))
+    client, session = await connect()
+    await login(client)
+    await client.send("QUIT")
+    with trio.move_on_after(1) as waited:
+        await client.at_eof()
+    assert waited.cancelled_caught  # nothing came and nothing closed
+    await client.stream.aclose()
+    await trio.testing.wait_all_tasks_blocked()
+    assert session.end_reason == "fault: QUIT hung, client closed"
+    assert len(bob.messages) == 2
+
+
+async def test_lax_state_machine(connect: Connect, faults: FaultState) -> None:
+    faults.set_plan(FaultPlan(state_machine=StateMachineFault()))
+    client, _ = await connect()
+    assert await client.cmd("STAT") == b"-ERR STAT not implemented\r\n"
+    assert await client.cmd("XYZZY") == b"-ERR XYZZY not implemented\r\n"
+    assert (
+        await client.cmd("PASS s3cret") == b"-ERR [AUTH] invalid user name or password\r\n"
+    )  # no USER needed
+    await login(client)
+    assert await client.cmd("USER bob") == b"-ERR USER not implemented\r\n"
+
+
+async def test_case_sensitive_commands(connect: Connect, faults: FaultState) -> None:
+    faults.set_plan(FaultPlan(case_sensitive=Knob(), state_machine=StateMachineFault()))
+    client, _ = await connect()
+    assert await client.cmd("user bob") == b"-ERR user not implemented\r\n"
+    assert await client.cmd("USER bob") == b"+OK send PASS for bob\r\n"
+
+
+async def test_ignore_message_argument(connect: Connect, faults: FaultState) -> None:
+    faults.set_plan(FaultPlan(ignore_message_argument=Knob()))
+    client, _ = await connect()
+    await login(client)
+    status, lines = await client.multi("LIST 1")
+    assert status.startswith(b"+OK 2 messages") and len(lines) == 2
+    status, lines = await client.multi("UIDL 2")
+    assert status == b"+OK unique-id listing follows\r\n" and len(lines) == 2
+
+
+@pytest.mark.parametrize(
+    ("mode", "retr_stuffed", "top_stuffed"), [("none", False, False), ("retr-only", True, False)]
+)
+async def test_dot_stuffing_off(
+    connect: Connect, faults: FaultState, mode: str, retr_stuffed: bool, top_stuffed: bool
+) -> None:
+    faults.set_plan(FaultPlan(dot_stuffing=DotStuffingFault(mode=mode)))  # type: ignore[arg-type]
+    client, _ = await connect()
+    await login(client)
+    await client.cmd("RETR 2")
+    retr = await client.multiline_body()
+    await client.cmd("TOP 2 2")
+    top = await client.multiline_body()
+    assert (b"\r\n..starts with a dot\r\n" in retr) is retr_stuffed
+    assert (b"\r\n..starts with a dot\r\n" in top) is top_stuffed
+    assert b"\r\n.starts with a dot\r\n" in retr + top
+
+
+async def test_errors_close_the_connection(connect: Connect, faults: FaultState) -> None:
+    faults.set_plan(FaultPlan(errors_close=Knob()))
+    client, session = await connect()
+    await login(client)
+    assert await client.cmd("LIST 9") == b"-ERR no such message 9 (maildrop has 2)\r\n"  # LIST is spared
+    assert await client.cmd("RETR 9") == b"-ERR no such message 9 (maildrop has 2)\r\n"
+    assert await client.at_eof()
+    assert session.end_reason == "fault: error closed the connection"
+
+
+async def test_deadline_replaces_autologout(
+    connect: Connect, faults: FaultState, autojump_clock: trio.testing.MockClock
+) -> None:
+    faults.set_plan(FaultPlan(deadline=DeadlineFault(seconds=30)))
+    client, session = await connect()
+    start = trio.current_time()
+    assert await client.at_eof()
+    assert 30 <= trio.current_time() - start <= 31
+    assert session.end_reason == "idle timeout"
+
+
+async def test_scripted_reply_for_one_message_then_spent(connect: Connect, faults: FaultState) -> None:
+    faults.set_plan(
+        FaultPlan(replies=[ScriptedReply(command="RETR", msg=2, line="-ERR [SYS/TEMP] try later", times=1)])
+    )
+    client, session = await connect()
+    await login(client)
+    assert await client.cmd("RETR 2") == b"-ERR [SYS/TEMP] try later\r\n"
+    assert (await client.cmd("RETR 2")).startswith(b"+OK")
+    await client.multiline_body()
+    assert session.faults_fired == ["replies[0]"]
+
+
+async def test_scripted_reply_on_pass_fails_the_login(
+    connect: Connect, faults: FaultState, bob: Mailbox
+) -> None:
+    faults.set_plan(
+        FaultPlan(replies=[ScriptedReply(command="PASS", line="-ERR [LOGIN-DELAY] wait 5 minutes")])
+    )
+    client, session = await connect()
+    assert await login(client) == b"-ERR [LOGIN-DELAY] wait 5 minutes\r\n"
+    assert session.maildrop is None and bob.holder is None
+
+
+async def test_a_plan_change_reaches_an_open_session(connect: Connect, faults: FaultState) -> None:
+    client, _ = await connect()
+    await login(client)
+    assert (await client.cmd("LIST 1")).startswith(b"+OK 1 ")
+    faults.set_plan(FaultPlan(size_format=SizeFormatFault()))
+    assert b"%!d(float64=" in await client.cmd("LIST 1")
+    faults.set_plan(FaultPlan())
+    assert b"%!d" not in await client.cmd("LIST 1")
+
+
+async def test_mailbox_plan_applies_from_login(connect: Connect, faults: FaultState) -> None:
+    faults.set_plan(FaultPlan(quit=QuitFault(reply="drop")), "bob")
+    client, _ = await connect()
+    assert await client.cmd("NOOP") == b"-ERR NOOP not allowed in AUTHORIZATION state\r\n"
+    await login(client)
+    await client.send("QUIT")
+    assert await client.at_eof()
+    other, _ = await connect()
+    await login(other, "eve", "other")
+    assert (await other.cmd("QUIT")).startswith(b"+OK")  # eve is compliant
