@@ -6,7 +6,7 @@ from quart_trio import QuartTrio
 
 from mockmail.tenants import Registry
 
-from . import faults, mailboxes, messages, problems, service, tenants
+from . import faults, mailboxes, messages, problems, service, sessions, tenants
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -18,7 +18,7 @@ def create_app(registry: Registry) -> QuartTrio:
     app = QuartTrio("mockmail.api")
     app.config["MAX_CONTENT_LENGTH"] = registry.settings.max_request_size
     app.config["JSON_SORT_KEYS"] = False
-    for module in (service, tenants, mailboxes, messages, faults):
+    for module in (service, tenants, mailboxes, messages, faults, sessions):
         app.register_blueprint(module.blueprint(registry), url_prefix=API_PREFIX)
     problems.register(app)
     return app

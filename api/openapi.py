@@ -16,6 +16,7 @@ import msgspec
 
 from mockmail.faults import FaultPlan, Profile
 from mockmail.specs import Endpoint, MailboxSpec, MessageSpec, TenantSpec
+from mockmail.transcripts import SessionDetail, SessionSummary
 
 from .schemas import Health, MailboxView, MessageCreated, MessageDetail, MessageSummary, Problem, TenantView
 
@@ -37,6 +38,8 @@ MODELS: tuple[Any, ...] = (
     Problem,
     FaultPlan,
     Profile,
+    SessionSummary,
+    SessionDetail,
 )
 
 

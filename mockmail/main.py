@@ -51,6 +51,7 @@ OPTIONS: tuple[tuple[str, str], ...] = (
     ("handshake_timeout", "TLS handshake limit in seconds (default 10)"),
     ("max_command_line", "longest POP3 command line in octets, CRLF included (default 255, RFC 2449)"),
     ("max_sessions", "concurrent POP3 sessions per tenant (default 10000)"),
+    ("transcript_limit", "finished session transcripts kept per tenant (default 1000)"),
     ("max_message_size", "largest message the API stores, in octets (default 32 MiB)"),
     ("max_request_size", "largest REST request body, in octets (default 64 MiB)"),
     ("log_level", "debug, info (default), warning or error"),

@@ -35,6 +35,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_command_line: Annotated[int, Meta(ge=16, le=65536)] = MAX_COMMAND_LINE
     max_sessions: Annotated[int, Meta(ge=1, le=1_000_000)] = 10_000
     """Concurrent POP3 sessions per tenant, unless the tenant sets its own."""
+    transcript_limit: Annotated[int, Meta(ge=1, le=1_000_000)] = 1000
+    """Finished POP3 session transcripts kept per tenant (the oldest go first)."""
     max_message_size: Annotated[int, Meta(ge=1024)] = 32 * MiB
     max_request_size: Annotated[int, Meta(ge=1024)] = 64 * MiB
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -26,6 +26,7 @@ from .server.tcp import TcpStream
 from .server.tls import TlsMaterial
 from .settings import Settings
 from .specs import Endpoint, TenantSpec
+from .transcripts import TranscriptLog
 
 __all__ = ["Registry", "Tenant"]
 
@@ -49,6 +50,7 @@ class Tenant:
         self.bind_failure: str | None = None
         self.max_sessions = spec.max_sessions or settings.max_sessions
         self.faults = FaultState()
+        self.transcripts = TranscriptLog(spec.name, settings.transcript_limit)
         self.scope = trio.CancelScope()
         self.done = trio.Event()
         self._settings = settings
@@ -61,6 +63,7 @@ class Tenant:
             exclusive_sessions=spec.exclusive_sessions,
             tls_context=tls.context if tls else None,
             faults=self.faults,
+            transcripts=self.transcripts,
         )
 
     @property

@@ -26,11 +26,13 @@ def unstuff(wire: bytes) -> bytes:
 class StuffedBody:
     """Wire form of CRLF-normalized content; `size` is the octet count before stuffing (what LIST shows)."""
 
-    __slots__ = ("size", "wire")
+    __slots__ = ("lines", "size", "wire")
 
     def __init__(self, wire: bytes, size: int) -> None:
         self.wire = wire
         self.size = size
+        self.lines = wire.count(b"\r\n")
+        """Lines of the message (for transcripts: counted once, when the body is made)."""
 
     @classmethod
     def stuff(cls, content: bytes) -> StuffedBody:

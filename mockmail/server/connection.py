@@ -77,6 +77,7 @@ from ..sasl import (
     apop_credentials,
     decode_response,
 )
+from ..transcripts import Recorder, TranscriptLog
 from .maildrop import SessionMaildrop
 
 __all__ = ["RECEIVE_SIZE", "Pop3Session", "SessionConfig"]
@@ -102,6 +103,29 @@ class SessionConfig:
     tls_context: ssl.SSLContext | None = None
     faults: FaultState | None = None
     """The tenant's fault plans (shared, live); None means always compliant."""
+    transcripts: TranscriptLog | None = None
+    """Where the session records its lines; None records nothing."""
+
+
+def _peer(stream: trio.abc.Stream) -> str:
+    sock = getattr(stream, "socket", None)
+    try:
+        host, port = sock.getpeername()[:2] if sock is not None else ("", 0)
+    except OSError:
+        return ""
+    return f"{host}:{port}" if host else ""
+
+
+def _reply_text(reply: Reply, first: bytes) -> str:
+    """A reply as a transcript shows it: its first line, and what followed in brief."""
+    end = first.find(b"\r\n")
+    status = first[: end if end >= 0 else len(first)].decode("utf-8", "replace")
+    if isinstance(reply, MessageContent):
+        return f"{status} [{reply.body.size:d} octets, {reply.body.lines:d} lines]"
+    if isinstance(reply, (Listing, ScanListing, UidListing)):
+        count = len(reply.lines) if isinstance(reply, Listing) else len(reply.entries)
+        return f"{status} [{count:d} lines]"
+    return status
 
 
 class _PeerGone(Exception):
@@ -156,6 +180,7 @@ class Pop3Session:
         self.faults_fired: list[str] = []
         self._fault_version = 0
         self._timeout = config.idle_timeout
+        self.recorder: Recorder | None = None
         """Autologout, or the fault plan's read/write deadline."""
         """RFC 1939 autologout: one scope for the whole session; each read moves its deadline."""
 
@@ -169,6 +194,9 @@ class Pop3Session:
         """
         conn = self.conn
         idle = self._idle
+        if self.config.transcripts is not None:
+            self.recorder = self.config.transcripts.start(_peer(self.stream))
+        recorder = self.recorder
         try:
             if self.implicit_tls and not await self._start_tls():
                 return self.end_reason
@@ -200,6 +228,8 @@ class Pop3Session:
                     if isinstance(event, ConnectionClosed):
                         self.end_reason = "client eof"
                         return self.end_reason
+                    if recorder is not None:
+                        recorder.client(event)
                     if faults is not None and faults.version:
                         if isinstance(event, Quit) and await self._quit_fault():
                             return self.end_reason
@@ -207,15 +237,15 @@ class Pop3Session:
                     else:
                         reply = self._HANDLERS[type(event)](self, event)
                     self._emit(reply)
-                    if isinstance(reply, LoggedIn):
+                    if type(reply) is LoggedIn and faults is not None and self.user in faults.mailbox_plans:
                         self._fault_version = -1  # the mailbox's own plan applies from login on
                     elif (
                         self.quirks.errors_close
-                        and isinstance(reply, Err)
+                        and type(reply) is Err
                         and isinstance(event, (Retr, Top, Dele))
                     ):
                         await self._flush()
-                        self.faults_fired.append("errors_close")
+                        self._fault("errors_close")
                         self.end_reason = "fault: error closed the connection"
                         return self.end_reason
                     if isinstance(reply, TlsReady):
@@ -243,6 +273,8 @@ class Pop3Session:
                 await self.stream.send_all(b"-ERR [SYS/TEMP] internal server error\r\n")
         finally:
             self._release()
+            if recorder is not None:
+                recorder.finish(self.end_reason)
         return self.end_reason
 
     # --- faults ------------------------------------------------------------------------------------
@@ -253,7 +285,13 @@ class Pop3Session:
         self._fault_version = faults.version
         deadline = self.quirks.deadline
         self._timeout = self.config.idle_timeout if deadline is None else deadline
-        self.faults_fired.extend(f"{name} (drawn)" for name in self.quirks.fired)
+        for name in self.quirks.fired:
+            self._fault(f"{name} (drawn)")
+
+    def _fault(self, name: str) -> None:
+        self.faults_fired.append(name)
+        if self.recorder is not None:
+            self.recorder.fault(name)
 
     def _scripted(self, faults: FaultState, event: object) -> Reply | None:
         if not isinstance(event, Command):
@@ -262,7 +300,7 @@ class Pop3Session:
         if hit is None:
             return None
         name, line = hit
-        self.faults_fired.append(name)
+        self._fault(name)
         self._sasl = None
         return Err(line[len("-ERR ") :] if line.startswith("-ERR ") else "")
 
@@ -274,7 +312,7 @@ class Pop3Session:
         drop = self.maildrop
         if fault.commit and self.conn.state is State.UPDATE and drop is not None:
             drop.commit()
-        self.faults_fired.append(f"quit ({fault.reply})")
+        self._fault(f"quit ({fault.reply})")
         if self._outbox:
             await self._flush()
         self.conn.send_failed()
@@ -288,7 +326,10 @@ class Pop3Session:
         return True
 
     def _emit(self, reply: Reply) -> None:
-        self._outbox.extend(self.conn.send_chunks(reply))
+        chunks = self.conn.send_chunks(reply)
+        self._outbox.extend(chunks)
+        if self.recorder is not None:
+            self.recorder.server(_reply_text(reply, chunks[0]))
 
     async def _flush(self) -> None:
         """Write what the replies produced: small chunks joined into one write, large ones as they are."""
@@ -347,6 +388,8 @@ class Pop3Session:
         mailbox.sessions += 1
         self._mailbox = mailbox
         self.user = credentials.user
+        if self.recorder is not None:
+            self.recorder.user = credentials.user
         self.maildrop = drop = SessionMaildrop(mailbox)
         return LoggedIn(f"{credentials.user} has {drop.count:d} messages ({drop.octets:d} octets)")
 

@@ -182,3 +182,17 @@ async def test_mailbox_plan_applies_from_login(connect: Connect, faults: FaultSt
     other, _ = await connect()
     await login(other, "eve", "other")
     assert (await other.cmd("QUIT")).startswith(b"+OK")  # eve is compliant
+
+
+async def test_a_session_draws_once_unless_its_mailbox_has_a_plan(
+    connect: Connect, faults: FaultState
+) -> None:
+    faults.set_plan(FaultPlan(quit=QuitFault(reply="drop", times=2)))
+    first, session = await connect()
+    await login(first)
+    assert session.faults_fired == ["quit (drawn)"]  # login did not draw again
+    second, _ = await connect()
+    await login(second)
+    third, _ = await connect()
+    await login(third)
+    assert (await third.cmd("QUIT")).startswith(b"+OK")  # two sessions used the two times

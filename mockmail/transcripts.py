@@ -1,0 +1,229 @@
+"""Session transcripts: every POP3 session, line by line, kept per tenant in a bounded ring.
+
+Rules kept here:
+- Secrets never enter a transcript: PASS, APOP digests, AUTH initial responses and SASL lines are
+  replaced by `********` when recorded (the session records `describe(event)`, never the raw line).
+- Message bodies are summarized (octets and lines), never copied.
+- Recording is an append of a small tuple; texts are turned into structs only when the API reads them.
+- Finished sessions go into a ring of `limit` sessions per tenant; live ones are listed too.  Subscribers
+  (the Server-Sent Events stream) get each line as it is recorded, and are dropped if they fall behind.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Literal
+
+import msgspec
+import trio
+
+from .pop3 import (
+    Apop,
+    Auth,
+    BadCommand,
+    Command,
+    List,
+    Pass,
+    SaslResponse,
+    Top,
+    Uidl,
+    User,
+)
+
+__all__ = ["Recorder", "SessionDetail", "SessionSummary", "TranscriptLine", "TranscriptLog", "describe"]
+
+SECRET = "********"
+Direction = Literal["C", "S", "fault", "end"]
+
+
+class TranscriptLine(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One line: `C` from the client, `S` from the server, `fault` when a fault fired, `end` at the end."""
+
+    at: float
+    """Unix time in seconds."""
+    dir: Direction
+    text: str
+
+
+class SessionSummary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A POP3 session in brief."""
+
+    id: str
+    tenant: str
+    peer: str
+    user: str | None
+    started: float
+    ended: float | None
+    end: str | None
+    """How it ended: quit, client eof, idle timeout, client gone, a fault, server shutdown; null while open."""
+    commands: int
+    faults: list[str]
+
+
+class SessionDetail(SessionSummary, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A POP3 session with every line."""
+
+    lines: list[TranscriptLine]
+
+
+def _user(event: User) -> str:
+    return f"USER {event.name}"
+
+
+def _auth(event: Auth) -> str:
+    if event.mechanism is None:
+        return "AUTH"
+    return f"AUTH {event.mechanism}" + (f" {SECRET}" if event.initial_response is not None else "")
+
+
+def _optional_msg(event: List | Uidl) -> str:
+    return event.verb if event.msg is None else f"{event.verb} {event.msg:d}"
+
+
+_DESCRIBE: dict[type, Callable[..., str]] = {
+    User: _user,
+    Pass: lambda event: f"PASS {SECRET}",
+    Apop: lambda event: f"APOP {event.name} {SECRET}",
+    Auth: _auth,
+    SaslResponse: lambda event: "*" if event.cancelled else SECRET,
+    BadCommand: lambda event: f"(refused: {event.reason})",
+    List: _optional_msg,
+    Uidl: _optional_msg,
+    Top: lambda event: f"TOP {event.msg:d} {event.lines:d}",
+}
+
+
+def describe(event: object) -> str:
+    """The client's line as a transcript shows it, secrets redacted."""
+    describer = _DESCRIBE.get(type(event))
+    if describer is not None:
+        return describer(event)
+    if isinstance(event, Command):
+        msg = getattr(event, "msg", None)
+        return event.verb if msg is None else f"{event.verb} {msg:d}"
+    return repr(event)
+
+
+_ids = itertools.count(1)
+
+
+class Recorder:
+    """The transcript of one live session; the session appends, the log publishes."""
+
+    __slots__ = ("commands", "end", "ended", "faults", "id", "lines", "log", "peer", "started", "user")
+
+    def __init__(self, log: TranscriptLog, peer: str) -> None:
+        self.log = log
+        self.id = f"{log.tenant}-{next(_ids):d}"
+        self.peer = peer
+        self.user: str | None = None
+        self.started = time.time()
+        self.ended: float | None = None
+        self.end: str | None = None
+        self.commands = 0
+        self.faults: list[str] = []
+        self.lines: list[tuple[float, Direction, str]] = []
+
+    def client(self, event: object) -> None:
+        self.commands += 1
+        self._add("C", describe(event))
+
+    def server(self, text: str) -> None:
+        self._add("S", text)
+
+    def fault(self, name: str) -> None:
+        self.faults.append(name)
+        self._add("fault", name)
+
+    def finish(self, reason: str) -> None:
+        if self.ended is None:
+            self.ended = time.time()
+            self.end = reason
+            self._add("end", reason)
+            self.log.finished(self)
+
+    def _add(self, direction: Direction, text: str) -> None:
+        entry = (time.time(), direction, text)
+        self.lines.append(entry)
+        if self.log.subscribers:
+            self.log.publish(self, entry)
+
+    def summary(self) -> SessionSummary:
+        return SessionSummary(
+            id=self.id,
+            tenant=self.log.tenant,
+            peer=self.peer,
+            user=self.user,
+            started=self.started,
+            ended=self.ended,
+            end=self.end,
+            commands=self.commands,
+            faults=list(self.faults),
+        )
+
+    def detail(self) -> SessionDetail:
+        return SessionDetail(
+            **msgspec.structs.asdict(self.summary()),
+            lines=[TranscriptLine(at=at, dir=d, text=text) for at, d, text in self.lines],
+        )
+
+
+class LiveLine(msgspec.Struct, frozen=True, kw_only=True):
+    """One line as the live stream sends it."""
+
+    session: str
+    user: str | None
+    at: float
+    dir: Direction
+    text: str
+
+
+class TranscriptLog:
+    """A tenant's transcripts: the live sessions and a ring of the last `limit` finished ones."""
+
+    def __init__(self, tenant: str, limit: int = 1000) -> None:
+        self.tenant = tenant
+        self.live: dict[str, Recorder] = {}
+        self.done: deque[Recorder] = deque(maxlen=limit)
+        self.subscribers: set[trio.MemorySendChannel[LiveLine]] = set()
+
+    def start(self, peer: str) -> Recorder:
+        recorder = Recorder(self, peer)
+        self.live[recorder.id] = recorder
+        return recorder
+
+    def finished(self, recorder: Recorder) -> None:
+        self.live.pop(recorder.id, None)
+        self.done.append(recorder)
+
+    def sessions(self, user: str | None = None, limit: int | None = None) -> list[Recorder]:
+        """Newest first: live sessions, then finished ones."""
+        found = [
+            r for r in (*reversed(self.live.values()), *reversed(self.done)) if user is None or r.user == user
+        ]
+        return found[:limit] if limit is not None else found
+
+    def get(self, session_id: str) -> Recorder | None:
+        return self.live.get(session_id) or next((r for r in self.done if r.id == session_id), None)
+
+    def clear(self) -> int:
+        count = len(self.done)
+        self.done.clear()
+        return count
+
+    def publish(self, recorder: Recorder, entry: tuple[float, Direction, str]) -> None:
+        line = LiveLine(session=recorder.id, user=recorder.user, at=entry[0], dir=entry[1], text=entry[2])
+        for channel in list(self.subscribers):
+            try:
+                channel.send_nowait(line)
+            except (trio.WouldBlock, trio.BrokenResourceError, trio.ClosedResourceError):
+                self.subscribers.discard(channel)  # too slow or gone: the stream ends, the client reconnects
+                channel.close()
+
+    def subscribe(self, buffer: int = 1000) -> trio.MemoryReceiveChannel[LiveLine]:
+        send, receive = trio.open_memory_channel[LiveLine](buffer)
+        self.subscribers.add(send)
+        return receive

@@ -1,0 +1,91 @@
+"""mockmail/transcripts.py: redaction, the ring, and the live subscribers."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+
+from mockmail.pop3 import Apop, Auth, BadCommand, List, Pass, Quit, Retr, SaslResponse, Top, User
+from mockmail.transcripts import SECRET, TranscriptLog, describe
+
+
+@pytest.mark.parametrize(
+    ("event", "text"),
+    [
+        (User("bob"), "USER bob"),
+        (Pass("hunter2"), f"PASS {SECRET}"),
+        (Apop("bob", "0" * 32), f"APOP bob {SECRET}"),
+        (Auth("PLAIN", "AGJvYgBwdw=="), f"AUTH PLAIN {SECRET}"),
+        (Auth("LOGIN"), "AUTH LOGIN"),
+        (Auth(None), "AUTH"),
+        (SaslResponse("cHc="), SECRET),
+        (SaslResponse("*"), "*"),
+        (List(), "LIST"),
+        (List(3), "LIST 3"),
+        (Retr(2), "RETR 2"),
+        (Top(1, 5), "TOP 1 5"),
+        (Quit(), "QUIT"),
+        (BadCommand("unknown command 'X'"), "(refused: unknown command 'X')"),
+    ],
+)
+def test_describe_redacts_secrets(event: object, text: str) -> None:
+    assert describe(event) == text
+    assert "hunter2" not in describe(event) and "AGJvYgBwdw" not in describe(event)
+
+
+def test_ring_keeps_the_newest_and_lists_live_first() -> None:
+    log = TranscriptLog("t", limit=3)
+    recorders = [log.start("peer") for _ in range(5)]
+    for recorder in recorders[:4]:
+        recorder.finish("quit")
+    assert [r.id for r in log.sessions()] == [
+        recorders[4].id,
+        recorders[3].id,
+        recorders[2].id,
+        recorders[1].id,
+    ]
+    assert log.get(recorders[0].id) is None  # pushed out of the ring
+    assert log.get(recorders[4].id) is recorders[4]
+    assert log.clear() == 3 and [r.id for r in log.sessions()] == [recorders[4].id]
+
+
+def test_filter_by_user_and_limit() -> None:
+    log = TranscriptLog("t")
+    a, b = log.start(""), log.start("")
+    a.user, b.user = "alice", "bob"
+    assert log.sessions(user="alice") == [a]
+    assert len(log.sessions(limit=1)) == 1
+
+
+def test_finish_once_and_detail() -> None:
+    log = TranscriptLog("t")
+    recorder = log.start("127.0.0.1:1")
+    recorder.client(User("bob"))
+    recorder.server("+OK")
+    recorder.fault("quit (drop)")
+    recorder.finish("fault: QUIT dropped")
+    recorder.finish("quit")  # the first reason stands
+    detail = recorder.detail()
+    assert detail.end == "fault: QUIT dropped" and detail.commands == 1 and detail.faults == ["quit (drop)"]
+    assert [(line.dir, line.text) for line in detail.lines] == [
+        ("C", "USER bob"),
+        ("S", "+OK"),
+        ("fault", "quit (drop)"),
+        ("end", "fault: QUIT dropped"),
+    ]
+
+
+async def test_subscribers_get_lines_and_slow_ones_are_dropped() -> None:
+    log = TranscriptLog("t")
+    fast = log.subscribe(buffer=10)
+    slow = log.subscribe(buffer=1)
+    recorder = log.start("")
+    recorder.client(User("bob"))
+    recorder.server("+OK")
+    first = fast.receive_nowait()
+    assert (first.session, first.dir, first.text) == (recorder.id, "C", "USER bob")
+    assert fast.receive_nowait().text == "+OK"
+    assert slow.receive_nowait().text == "USER bob"
+    with pytest.raises(trio.EndOfChannel):
+        slow.receive_nowait()  # it fell behind at the second line and was dropped
+    assert len(log.subscribers) == 1
