@@ -107,6 +107,68 @@ class DeadlineFault(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True)
     seconds: Annotated[float, Meta(gt=0, le=3600)] = 30.0
 
 
+class LineEndingsFault(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """`lf`: every line the server sends ends in a bare LF instead of CRLF."""
+
+    mode: Literal["crlf", "lf"] = "lf"
+
+
+class TerminatorFault(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """`missing`: multi-line replies end without the `.` line."""
+
+    mode: Literal["present", "missing"] = "missing"
+
+
+class OctetCountsFault(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """`off-by-lf`: LIST and STAT count one octet per line (as if lines ended in LF); RETR still sends CRLF."""
+
+    mode: Literal["exact", "off-by-lf"] = "off-by-lf"
+
+
+class UidlFault(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """`unstable`: unique-ids change every session; `absent`: UIDL is an unknown command (and not in CAPA)."""
+
+    mode: Literal["stable", "unstable", "absent"] = "unstable"
+
+
+class CapaFault(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """`absent`: CAPA is unknown; `overclaims`: it lists what is not there; `custom`: exactly `lines`."""
+
+    mode: Literal["accurate", "absent", "overclaims", "custom"] = "absent"
+    lines: list[Annotated[str, Meta(pattern=r"^[!-~][ -~]{0,200}$")]] = []
+
+
+class GreetingFault(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """`err`: the greeting is `-ERR` and the server closes; `garbage`: it is not POP3 at all."""
+
+    mode: Literal["ok", "err", "garbage"] = "err"
+
+
+class CommandsFault(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Commands the server does not know: they get `-ERR unknown command` (and leave CAPA)."""
+
+    disabled: list[Pop3Verb] = []
+
+
+class PasswordFault(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """`any`: any non-empty password logs in to an existing mailbox."""
+
+    accept: Literal["correct", "any"] = "any"
+
+
+class OrderFault(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """`newest-first`: message 1 is the newest message."""
+
+    order: Literal["oldest-first", "newest-first"] = "newest-first"
+
+
+class LineLimitFault(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A different command-line limit, answered with `text` (e.g. Mailpit's 512 and `line too long`)."""
+
+    octets: Annotated[int, Meta(ge=16, le=65536)] = 512
+    text: Annotated[str, Meta(pattern=r"^[ -~]{1,200}$")] = "line too long"
+
+
 class ScriptedReply(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Answer `command` (optionally only for message `msg` or user `user`) with `line` instead."""
 
@@ -119,6 +181,61 @@ class ScriptedReply(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True)
     ]
     msg: Annotated[int, Meta(ge=1)] | None = None
     user: str | None = None
+
+
+class Transport(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="kind"):
+    """Base of the wire faults; `command` limits one to the replies to that command."""
+
+    command: Pop3Verb | None = None
+
+
+class Latency(Transport, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="latency"):
+    """Hold each reply for `ms` milliseconds, plus or minus up to `jitter_ms`."""
+
+    ms: Annotated[float, Meta(ge=0, le=60_000)]
+    jitter_ms: Annotated[float, Meta(ge=0, le=60_000)] = 0.0
+
+
+class GreetingDelay(Transport, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="greeting_delay"):
+    """Wait `ms` milliseconds after accepting before the greeting."""
+
+    ms: Annotated[float, Meta(ge=0, le=600_000)]
+
+
+class Bandwidth(Transport, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="bandwidth"):
+    """Send replies at no more than `bytes_per_second`."""
+
+    bytes_per_second: Annotated[int, Meta(ge=1)]
+
+
+class Slicer(Transport, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="slicer"):
+    """Cut replies into writes of `size` octets, `delay_ms` apart."""
+
+    size: Annotated[int, Meta(ge=1)] = 1
+    delay_ms: Annotated[float, Meta(ge=0, le=10_000)] = 0.0
+
+
+class TruncateRetr(Transport, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="truncate_retr"):
+    """Send only the first `after_bytes` octets of a RETR reply, then close the connection."""
+
+    after_bytes: Annotated[int, Meta(ge=0)]
+
+
+class Reset(Transport, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="reset"):
+    """Answer `command` with a TCP reset instead of a reply."""
+
+
+class Stall(Transport, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="stall"):
+    """Never answer `command`; keep the socket open until the client gives up."""
+
+
+class CloseAfter(Transport, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="close_after"):
+    """Close the connection silently once `commands` commands have been answered."""
+
+    commands: Annotated[int, Meta(ge=0)]
+
+
+TransportFault = Latency | GreetingDelay | Bandwidth | Slicer | TruncateRetr | Reset | Stall | CloseAfter
 
 
 class FaultPlan(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -139,7 +256,19 @@ class FaultPlan(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     errors_close: Knob | None = None
     """An `-ERR` to RETR, TOP or DELE closes the connection after it."""
     deadline: DeadlineFault | None = None
+    line_endings: LineEndingsFault | None = None
+    terminator: TerminatorFault | None = None
+    octet_counts: OctetCountsFault | None = None
+    uidl: UidlFault | None = None
+    capa: CapaFault | None = None
+    greeting: GreetingFault | None = None
+    commands: CommandsFault | None = None
+    password: PasswordFault | None = None
+    order: OrderFault | None = None
+    line_limit: LineLimitFault | None = None
     replies: list[ScriptedReply] = []
+    transport: list[TransportFault] = []
+    """Wire faults in the manner of Toxiproxy's toxics, aware of POP3 commands; each draws per occurrence."""
 
 
 class Profile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -181,6 +310,42 @@ PROFILES: dict[str, Profile] = {
                 deadline=DeadlineFault(seconds=30.0),
             ),
         ),
+        Profile(
+            name="mailpit-current",
+            description=(
+                "Mailpit 1.30: CAPA lists only TOP, USER, UIDL and IMPLEMENTATION Mailpit; no APOP, AUTH or STLS; "
+                "message 1 is the newest; TOP is not dot-stuffed; a command line over 512 octets gets "
+                "-ERR line too long.  Not reproduced: Mailpit reports and sends the bytes as stored, so mail "
+                "stored with bare LF goes out LF-only; mockmail keeps messages CRLF-normalized."
+            ),
+            source="axllent/mailpit internal/pop3/server.go and functions.go at 408b30d5 (v1.30.5)",
+            plan=FaultPlan(
+                capa=CapaFault(mode="custom", lines=["TOP", "USER", "UIDL", "IMPLEMENTATION Mailpit"]),
+                commands=CommandsFault(disabled=["APOP", "AUTH", "STLS"]),
+                order=OrderFault(order="newest-first"),
+                dot_stuffing=DotStuffingFault(mode="retr-only"),
+                line_limit=LineLimitFault(octets=512, text="line too long"),
+            ),
+        ),
+        Profile(
+            name="greenmail",
+            description="GreenMail: CAPA lists UIDL and SASL PLAIN XOAUTH2 but omits TOP and USER, which both work; APOP is refused.",
+            source="greenmail-mail-test/greenmail pop3/commands/CapaCommand.java and ApopCommand.java at 659cd219",
+            plan=FaultPlan(
+                capa=CapaFault(mode="custom", lines=["UIDL", "SASL PLAIN XOAUTH2"]),
+                replies=[ScriptedReply(command="APOP", line="-ERR APOP not supported")],
+            ),
+        ),
+        Profile(
+            name="smtp4dev",
+            description="smtp4dev: CAPA claims TOP but TOP is an unknown command; any non-empty password is accepted; no APOP or AUTH.",
+            source="rnwood/smtp4dev Server/Pop3/Pop3Server.cs and CommandHandlers at 738a75ff",
+            plan=FaultPlan(
+                capa=CapaFault(mode="custom", lines=["USER", "UIDL", "TOP"]),
+                commands=CommandsFault(disabled=["TOP", "APOP", "AUTH"]),
+                password=PasswordFault(accept="any"),
+            ),
+        ),
     )
 }
 
@@ -203,16 +368,9 @@ def expand(plan: FaultPlan) -> FaultPlan:
 
 
 _DEFAULTS: dict[str, Any] = {name: getattr(FaultPlan(), name) for name in FaultPlan.__struct_fields__}
-_QUIRK_FIELDS = (
-    "quit",
-    "size_format",
-    "state_machine",
-    "case_sensitive",
-    "ignore_message_argument",
-    "dot_stuffing",
-    "errors_close",
-    "deadline",
-)
+_NOT_QUIRKS = {"profile", "seed", "replies", "transport"}
+_QUIRK_FIELDS = tuple(name for name in FaultPlan.__struct_fields__ if name not in _NOT_QUIRKS)
+"""Every per-session quirk: the plan's fields but the preset name, the seed and the per-occurrence lists."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +382,15 @@ class SessionFaults:
     ignore_message_argument: bool = False
     errors_close: bool = False
     deadline: float | None = None
+    line_endings_lf: bool = False
+    terminator_missing: bool = False
+    octets_off_by_lf: bool = False
+    uidl: str = "stable"
+    capa: CapaFault | None = None
+    greeting: str = "ok"
+    accept_any_password: bool = False
+    newest_first: bool = False
+    line_limit: LineLimitFault | None = None
     fired: tuple[str, ...] = ()
 
 
@@ -291,6 +458,12 @@ class FaultState:
             if knob is not None and self.fire(scope, name, knob):
                 chosen[name] = knob
                 fired.append(name)
+        disabled = frozenset(chosen["commands"].disabled) if "commands" in chosen else frozenset()
+        uidl = chosen["uidl"].mode if "uidl" in chosen else "stable"
+        if uidl == "absent":
+            disabled |= {"UIDL"}
+        if "capa" in chosen and chosen["capa"].mode == "absent":
+            disabled |= {"CAPA"}
         state = chosen.get("state_machine")
         sizes = chosen.get("size_format")
         stuffing = chosen.get("dot_stuffing")
@@ -301,13 +474,51 @@ class FaultState:
                 case_sensitive="case_sensitive" in chosen,
                 go_float_sizes=sizes is not None and sizes.format == "go-float",
                 dot_stuffing=stuffing.mode if stuffing is not None else "all",
+                disabled=disabled,
             ),
             quit=chosen.get("quit"),
             ignore_message_argument="ignore_message_argument" in chosen,
             errors_close="errors_close" in chosen,
             deadline=deadline.seconds if deadline is not None else None,
+            line_endings_lf="line_endings" in chosen and chosen["line_endings"].mode == "lf",
+            terminator_missing="terminator" in chosen and chosen["terminator"].mode == "missing",
+            octets_off_by_lf="octet_counts" in chosen and chosen["octet_counts"].mode == "off-by-lf",
+            uidl=uidl,
+            capa=chosen.get("capa"),
+            greeting=chosen["greeting"].mode if "greeting" in chosen else "ok",
+            accept_any_password="password" in chosen and chosen["password"].accept == "any",
+            newest_first="order" in chosen and chosen["order"].order == "newest-first",
+            line_limit=chosen.get("line_limit"),
             fired=tuple(fired),
         )
+
+    def uniform(self, low: float, high: float) -> float:
+        """A draw from the tenant's seeded generator (latency jitter)."""
+        return self._rng.uniform(low, high)
+
+    def transport(
+        self, user: str | None, verb: str | None, answered: int = 0
+    ) -> list[tuple[str, TransportFault]]:
+        """The wire faults that fire for this reply (`verb` None: the greeting), each drawn once.
+
+        `answered` counts the commands answered so far in the session (for `close_after`)."""
+        if not self.active:
+            return []
+        tenant_plan, own = self.plan_for(user)
+        hits = []
+        for scope, plan in ((user, own), (None, tenant_plan)):
+            if plan is None:
+                continue
+            for index, fault in enumerate(plan.transport):
+                if fault.command is not None and fault.command != verb:
+                    continue
+                if isinstance(fault, GreetingDelay) != (verb is None):
+                    continue
+                if isinstance(fault, CloseAfter) and answered < fault.commands:
+                    continue
+                if self.fire(scope, f"transport[{index}]", fault):
+                    hits.append((f"transport[{index}] {type(fault).__name__.lower()}", fault))
+        return hits
 
     def scripted_reply(self, user: str | None, verb: str, msg: int | None) -> tuple[str, str] | None:
         """The first scripted reply that matches this command and fires: (knob name, line)."""

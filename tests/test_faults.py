@@ -113,3 +113,15 @@ def test_every_profile_is_a_valid_plan_with_a_source() -> None:
 def test_invalid_plans_name_the_field(body: dict[str, object], message: str) -> None:
     with pytest.raises(msgspec.ValidationError, match=message.replace("[", r"\[").replace("]", r"\]")):
         msgspec.convert(body, FaultPlan)
+
+
+def test_every_quirk_field_is_drawn() -> None:
+    from mockmail.faults import _QUIRK_FIELDS
+
+    assert set(_QUIRK_FIELDS) == set(FaultPlan.__struct_fields__) - {
+        "profile",
+        "seed",
+        "replies",
+        "transport",
+    }
+    assert "line_endings" in _QUIRK_FIELDS and "order" in _QUIRK_FIELDS

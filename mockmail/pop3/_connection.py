@@ -63,7 +63,8 @@ class Pop3Connection:
         """Bytes that were buffered when STLS was accepted; they are discarded, never parsed."""
         self.quirks = COMPLIANT
         """Named departures from the RFC (see _quirks.py); the adapter sets them, compliant by default."""
-        self._max_command_line = max_command_line
+        self.max_command_line = max_command_line
+        """Longest command line accepted, CRLF included; the adapter may change it (a fault plan's limit)."""
         self._max_sasl_line = max_sasl_line
         self._buffer = LineBuffer()
         self._pending: Command | BadCommand | None = None
@@ -97,7 +98,7 @@ class Pop3Connection:
             raise LocalProtocolError("the session is closed")
         if self._pending is not None and not self._in_sasl:
             raise LocalProtocolError(f"answer {self._pending!r} before reading the next command")
-        limit = self._max_sasl_line if self._in_sasl else self._max_command_line
+        limit = self._max_sasl_line if self._in_sasl else self.max_command_line
         line = self._buffer.next_line(limit)
         if line is None:
             return ConnectionClosed() if self._eof else NEED_DATA

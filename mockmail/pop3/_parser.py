@@ -209,8 +209,9 @@ def parse_command(line: bytes, quirks: Pop3Quirks = COMPLIANT) -> Command | BadC
     verb, _sep, rest = text.partition(" ")
     if not verb.strip():
         return BadCommand("empty command line")
-    parser = PARSERS.get(verb if quirks.case_sensitive else verb.upper())
-    if parser is None:
+    key = verb if quirks.case_sensitive else verb.upper()
+    parser = PARSERS.get(key)
+    if parser is None or key in quirks.disabled:
         if quirks.lax_states:
             return BadCommand(f"{_printable(verb, 20)} not implemented", verb)
         return BadCommand(f"unknown command '{_printable(verb, 20)}'")

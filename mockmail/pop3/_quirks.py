@@ -8,6 +8,7 @@ Each quirk reproduces a behaviour of a real server that real clients met (mockma
 - `case_sensitive`: only upper-case commands are known.
 - `go_float_sizes`: LIST sizes are written as Go writes a float64 under `%d`: `%!d(float64=5461)`.
 - `dot_stuffing`: `all` (RFC), `retr-only` (TOP bodies unstuffed) or `none`.
+- `disabled`: verbs the server does not know at all (older servers without UIDL, CAPA, APOP...).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ class Pop3Quirks:
     case_sensitive: bool = False
     go_float_sizes: bool = False
     dot_stuffing: Literal["all", "retr-only", "none"] = "all"
+    disabled: frozenset[str] = frozenset()
+    """Verbs the server does not know (answered as unknown commands)."""
 
 
 COMPLIANT = Pop3Quirks()

@@ -18,7 +18,9 @@ import itertools
 import logging
 import os
 import secrets
+import socket
 import ssl
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,8 +29,19 @@ import trio
 
 from .. import __version__
 from ..faults import COMPLIANT as COMPLIANT_SESSION
-from ..faults import FaultState
-from ..mailbox import Mailbox, Store
+from ..faults import (
+    Bandwidth,
+    CloseAfter,
+    FaultState,
+    GreetingDelay,
+    Latency,
+    Reset,
+    Slicer,
+    Stall,
+    TransportFault,
+    TruncateRetr,
+)
+from ..mailbox import Mailbox, Message, Store
 from ..pop3 import (
     NEED_DATA,
     Apop,
@@ -85,6 +98,12 @@ __all__ = ["RECEIVE_SIZE", "Pop3Session", "SessionConfig"]
 log = logging.getLogger("mockmail.pop3")
 
 RECEIVE_SIZE = 65536
+BAD_GREETINGS = {
+    "err": b"-ERR [SYS/TEMP] service not available, closing\r\n",
+    "garbage": b"* OK [CAPABILITY IMAP4rev1] this is not a POP3 server\r\n",
+}
+MULTI_LINE = (Listing, ScanListing, UidListing, MessageContent)
+OVERCLAIMED = ["STLS", "SASL GSSAPI XOAUTH2", "LOGIN-DELAY 900", "UTF8", "LANG"]
 IDLE_SLACK = 1.0
 """Seconds an autologout may come late (never early: RFC 1939 asks for at least ten minutes)."""
 LARGE_CHUNK = 65536
@@ -116,6 +135,17 @@ def _peer(stream: trio.abc.Stream) -> str:
     return f"{host}:{port}" if host else ""
 
 
+def _reset(stream: trio.abc.Stream) -> None:
+    """Close the TCP connection with a reset (SO_LINGER 0) instead of a FIN."""
+    raw = getattr(stream, "transport_stream", stream)
+    sock = getattr(raw, "socket", None)
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    close = getattr(raw, "close", None)
+    if close is not None:
+        close()
+
+
 def _reply_text(reply: Reply, first: bytes) -> str:
     """A reply as a transcript shows it: its first line, and what followed in brief."""
     end = first.find(b"\r\n")
@@ -130,6 +160,10 @@ def _reply_text(reply: Reply, first: bytes) -> str:
 
 class _PeerGone(Exception):
     """Writing to the client failed: it is gone."""
+
+
+class _FaultEnd(Exception):
+    """A wire fault ended the session; the message is the end reason."""
 
 
 _CHALLENGE_PREFIX = f"<{os.getpid():d}.{secrets.token_hex(4)}."
@@ -181,6 +215,9 @@ class Pop3Session:
         self._fault_version = 0
         self._timeout = config.idle_timeout
         self.recorder: Recorder | None = None
+        self._answering: str | None = None
+        """The verb of the command being answered (None for the greeting): wire faults can target it."""
+        self._answered = 0
         """Autologout, or the fault plan's read/write deadline."""
         """RFC 1939 autologout: one scope for the whole session; each read moves its deadline."""
 
@@ -200,10 +237,20 @@ class Pop3Session:
         try:
             if self.implicit_tls and not await self._start_tls():
                 return self.end_reason
-            self._emit(Greeting("mockmail POP3 server ready", self.timestamp))
             faults = self.config.faults
             if faults is not None and faults.version != self._fault_version:
                 self._draw_faults(faults)
+            greeting = Greeting("mockmail POP3 server ready", self.timestamp)
+            if self.quirks.greeting == "ok":
+                self._emit(greeting)
+            else:
+                self.conn.send(greeting)  # the core's bookkeeping; the wire gets the quirk's bytes instead
+                self._fault(f"greeting ({self.quirks.greeting})")
+                self._outbox.append(BAD_GREETINGS[self.quirks.greeting])
+                if self.quirks.greeting == "err":
+                    await self._flush()
+                    self.end_reason = "fault: greeting refused"
+                    return self.end_reason
             idle.deadline = trio.current_time() + self._timeout + IDLE_SLACK
             with idle:
                 while conn.state is not State.CLOSED:
@@ -230,6 +277,8 @@ class Pop3Session:
                         return self.end_reason
                     if recorder is not None:
                         recorder.client(event)
+                    self._answering = getattr(event, "verb", None) or "?"
+                    self._answered += 1
                     if faults is not None and faults.version:
                         if isinstance(event, Quit) and await self._quit_fault():
                             return self.end_reason
@@ -260,6 +309,8 @@ class Pop3Session:
                 self.end_reason = "idle timeout"
         except _PeerGone:
             self.end_reason = "client gone"
+        except _FaultEnd as end:
+            self.end_reason = str(end)
         except trio.Cancelled:
             self.end_reason = "server shutdown"
             raise
@@ -285,6 +336,8 @@ class Pop3Session:
         self._fault_version = faults.version
         deadline = self.quirks.deadline
         self._timeout = self.config.idle_timeout if deadline is None else deadline
+        limit = self.quirks.line_limit
+        self.conn.max_command_line = self.config.max_command_line if limit is None else limit.octets
         for name in self.quirks.fired:
             self._fault(f"{name} (drawn)")
 
@@ -325,15 +378,70 @@ class Pop3Session:
         self.end_reason = "fault: QUIT hung, client closed"
         return True
 
+    async def _send_faulty(
+        self, faults: FaultState, data: bytes, hits: list[tuple[str, TransportFault]]
+    ) -> None:
+        """Send one flush's bytes through the wire faults that fired (the one place they act)."""
+        for name, _ in hits:
+            self._fault(name)
+        kinds = {type(fault): fault for _, fault in hits}
+        if Stall in kinds:
+            while await self.stream.receive_some(RECEIVE_SIZE):  # say nothing until the client gives up
+                pass
+            raise _FaultEnd(f"fault: stalled on {self._answering}")
+        if Reset in kinds:
+            _reset(self.stream)
+            raise _FaultEnd(f"fault: TCP reset on {self._answering}")
+        for fault in (kinds.get(Latency), kinds.get(GreetingDelay)):
+            if isinstance(fault, Latency):
+                await trio.sleep(
+                    max(0.0, fault.ms + faults.uniform(-fault.jitter_ms, fault.jitter_ms)) / 1000
+                )
+            elif isinstance(fault, GreetingDelay):
+                await trio.sleep(fault.ms / 1000)
+        truncate = kinds.get(TruncateRetr)
+        if isinstance(truncate, TruncateRetr) and self._answering == "RETR":
+            data = data[: truncate.after_bytes]
+        piece, pause = len(data) or 1, 0.0
+        bandwidth, slicer = kinds.get(Bandwidth), kinds.get(Slicer)
+        if isinstance(bandwidth, Bandwidth):
+            piece = max(1, bandwidth.bytes_per_second // 20)
+            pause = piece / bandwidth.bytes_per_second
+        if isinstance(slicer, Slicer):
+            piece, pause = min(piece, slicer.size), max(pause, slicer.delay_ms / 1000)
+        try:
+            for start in range(0, len(data), piece):
+                if start and pause:
+                    await trio.sleep(pause)
+                await self.stream.send_all(data[start : start + piece])
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            self.conn.send_failed()
+            raise _PeerGone from None
+        if isinstance(truncate, TruncateRetr) and self._answering == "RETR":
+            raise _FaultEnd(f"fault: RETR cut after {truncate.after_bytes:d} octets")
+        if CloseAfter in kinds:
+            raise _FaultEnd(f"fault: closed after {self._answered:d} commands")
+
     def _emit(self, reply: Reply) -> None:
         chunks = self.conn.send_chunks(reply)
-        self._outbox.extend(chunks)
         if self.recorder is not None:
             self.recorder.server(_reply_text(reply, chunks[0]))
+        quirks = self.quirks
+        if quirks.terminator_missing and isinstance(reply, MULTI_LINE):
+            chunks = [*chunks[:-1], chunks[-1][: -len(b".\r\n")]] if chunks[-1].endswith(b".\r\n") else chunks
+        if quirks.line_endings_lf:
+            chunks = [chunk.replace(b"\r\n", b"\n") for chunk in chunks]
+        self._outbox.extend(chunks)
 
     async def _flush(self) -> None:
         """Write what the replies produced: small chunks joined into one write, large ones as they are."""
         chunks, self._outbox = self._outbox, []
+        faults = self.config.faults
+        if faults is not None and faults.version:
+            hits = faults.transport(self.user, self._answering, self._answered)
+            if hits:
+                await self._send_faulty(faults, b"".join(chunks), hits)
+                return
         try:
             if len(chunks) == 1:
                 await self.stream.send_all(chunks[0])
@@ -390,7 +498,7 @@ class Pop3Session:
         self.user = credentials.user
         if self.recorder is not None:
             self.recorder.user = credentials.user
-        self.maildrop = drop = SessionMaildrop(mailbox)
+        self.maildrop = drop = SessionMaildrop(mailbox, newest_first=self.quirks.newest_first)
         return LoggedIn(f"{credentials.user} has {drop.count:d} messages ({drop.octets:d} octets)")
 
     def _on_USER(self, event: User) -> Reply:
@@ -400,6 +508,8 @@ class Pop3Session:
         user = self.conn.user
         assert user is not None  # the core refuses PASS without a successful USER
         given = event.password.encode("utf-8")
+        if self.quirks.accept_any_password:
+            return self._login(Credentials(user, lambda stored: bool(given)))
         return self._login(
             Credentials(user, lambda stored: secrets.compare_digest(stored.encode("utf-8"), given))
         )
@@ -444,11 +554,23 @@ class Pop3Session:
         return TlsReady("begin TLS negotiation")
 
     def _on_CAPA(self, event: Capa) -> Reply:
+        capa = self.quirks.capa
+        if capa is not None and capa.mode == "custom":
+            return Listing("capability list follows", list(capa.lines))
         caps = ["TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING", "EXPIRE NEVER"]
         if self.conn.state is State.AUTHORIZATION:
             caps += ["USER", "SASL " + " ".join(MECHANISMS)]
             if self.config.tls_context is not None and not self.conn.secure:
                 caps.append("STLS")
+        disabled = self.quirks.core.disabled
+        if disabled:  # an accurate list names only what the server (as the plan shapes it) knows
+            caps = [
+                cap
+                for cap in caps
+                if cap.split()[0] not in disabled and not (cap.startswith("SASL") and "AUTH" in disabled)
+            ]
+        if capa is not None and capa.mode == "overclaims":
+            caps += [cap for cap in OVERCLAIMED if cap not in caps]
         caps.append(f"IMPLEMENTATION mockmail-{__version__}")
         return Listing("capability list follows", caps)
 
@@ -462,6 +584,9 @@ class Pop3Session:
 
     def _on_BadCommand(self, event: BadCommand) -> Reply:
         self._sasl = None
+        limit = self.quirks.line_limit
+        if limit is not None and event.reason.startswith("line too long"):
+            return Err(limit.text)
         return Err(event.reason)
 
     # --- TRANSACTION ----------------------------------------------------------------------------
@@ -470,23 +595,36 @@ class Pop3Session:
         assert self.maildrop is not None  # the core allows these commands only after login
         return self.maildrop
 
+    def _listed_size(self, message: Message) -> int:
+        """What LIST and STAT report: the exact octets, or one per line fewer (the off-by-lf quirk)."""
+        return message.size - message.body.lines if self.quirks.octets_off_by_lf else message.size
+
+    def _uid(self, message: Message) -> str:
+        return (
+            f"{message.uid}.{self.timestamp[1:-1].split('@')[0]}"
+            if self.quirks.uidl == "unstable"
+            else message.uid
+        )
+
     def _on_STAT(self, event: Stat) -> Reply:
         drop = self._drop()
+        if self.quirks.octets_off_by_lf:
+            return DropStat(drop.count, sum(self._listed_size(m) for _, m in drop.live()))
         return DropStat(drop.count, drop.octets)
 
     def _on_LIST(self, event: List) -> Reply:
         drop = self._drop()
         if event.msg is None or self.quirks.ignore_message_argument:
-            return ScanListing([(n, m.size) for n, m in drop.live()])
+            return ScanListing([(n, self._listed_size(m)) for n, m in drop.live()])
         found = drop.lookup(event.msg)
-        return Err(found) if isinstance(found, str) else ScanLine(event.msg, found.size)
+        return Err(found) if isinstance(found, str) else ScanLine(event.msg, self._listed_size(found))
 
     def _on_UIDL(self, event: Uidl) -> Reply:
         drop = self._drop()
         if event.msg is None or self.quirks.ignore_message_argument:
-            return UidListing([(n, m.uid) for n, m in drop.live()])
+            return UidListing([(n, self._uid(m)) for n, m in drop.live()])
         found = drop.lookup(event.msg)
-        return Err(found) if isinstance(found, str) else UidLine(event.msg, found.uid)
+        return Err(found) if isinstance(found, str) else UidLine(event.msg, self._uid(found))
 
     def _on_RETR(self, event: Retr) -> Reply:
         found = self._drop().lookup_present(event.msg)

@@ -15,9 +15,11 @@ __all__ = ["SessionMaildrop"]
 class SessionMaildrop:
     __slots__ = ("_count", "_deleted", "_octets", "mailbox", "messages")
 
-    def __init__(self, mailbox: Mailbox) -> None:
+    def __init__(self, mailbox: Mailbox, *, newest_first: bool = False) -> None:
         self.mailbox = mailbox
         self.messages = mailbox.snapshot()
+        if newest_first:  # a fault plan's order: message 1 is the newest
+            self.messages = self.messages[::-1]
         self._deleted: set[int] | None = None  # made at the first DELE: most sessions never delete
         self._count = len(self.messages)
         self._octets = sum(m.size for m in self.messages)

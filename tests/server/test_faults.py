@@ -7,15 +7,32 @@ import trio
 import trio.testing
 
 from mockmail.faults import (
+    Bandwidth,
+    CapaFault,
+    CloseAfter,
+    CommandsFault,
     DeadlineFault,
     DotStuffingFault,
     FaultPlan,
     FaultState,
+    GreetingDelay,
+    GreetingFault,
     Knob,
+    Latency,
+    LineEndingsFault,
+    LineLimitFault,
+    OctetCountsFault,
+    OrderFault,
+    PasswordFault,
     QuitFault,
     ScriptedReply,
     SizeFormatFault,
+    Slicer,
+    Stall,
     StateMachineFault,
+    TerminatorFault,
+    TruncateRetr,
+    UidlFault,
 )
 from mockmail.mailbox import Mailbox
 
@@ -196,3 +213,197 @@ async def test_a_session_draws_once_unless_its_mailbox_has_a_plan(
     third, _ = await connect()
     await login(third)
     assert (await third.cmd("QUIT")).startswith(b"+OK")  # two sessions used the two times
+
+
+async def test_lf_line_endings(connect: Connect, faults: FaultState) -> None:
+    client, _ = await connect()  # the greeting is read with CRLF; the change reaches the next reply
+    faults.set_plan(FaultPlan(line_endings=LineEndingsFault()))
+    await client.send("CAPA")
+    data = b""
+    while not data.endswith(b"\n.\n"):
+        data += await client.stream.receive_some(4096)
+    assert b"\r" not in data and data.startswith(b"+OK capability list follows\n")
+
+
+async def test_missing_terminator(connect: Connect, faults: FaultState) -> None:
+    faults.set_plan(FaultPlan(terminator=TerminatorFault()))
+    client, _ = await connect()
+    await client.send("CAPA")
+    await client.send("NOOP")
+    data = b""
+    while b"NOOP not allowed" not in data:
+        data += await client.stream.receive_some(4096)
+    assert b"\r\n.\r\n" not in data  # the listing ran straight into the next reply
+    assert b"IMPLEMENTATION mockmail" in data
+
+
+async def test_off_by_lf_octet_counts(connect: Connect, faults: FaultState, bob: Mailbox) -> None:
+    faults.set_plan(FaultPlan(octet_counts=OctetCountsFault()))
+    client, _ = await connect()
+    await login(client)
+    first = bob.snapshot()[0]
+    assert await client.cmd("LIST 1") == f"+OK 1 {first.size - first.body.lines}\r\n".encode()
+    assert (await client.cmd("RETR 1")) == f"+OK {first.size} octets\r\n".encode()  # RETR still sends it all
+
+
+async def test_uidl_unstable_and_absent(connect: Connect, faults: FaultState, bob: Mailbox) -> None:
+    faults.set_plan(FaultPlan(uidl=UidlFault(mode="unstable")))
+    one, _ = await connect()
+    await login(one)
+    first = await one.cmd("UIDL 1")
+    await one.cmd("QUIT")
+    two, _ = await connect()
+    await login(two)
+    assert first != await two.cmd("UIDL 1")
+    faults.set_plan(FaultPlan(uidl=UidlFault(mode="absent")))
+    assert await two.cmd("UIDL") == b"-ERR unknown command 'UIDL'\r\n"
+    _, caps = await two.multi("CAPA")
+    assert b"UIDL" not in caps
+
+
+@pytest.mark.parametrize(
+    ("capa", "expected"),
+    [
+        (CapaFault(mode="absent"), None),
+        (
+            CapaFault(mode="custom", lines=["TOP", "IMPLEMENTATION Mailpit"]),
+            [b"TOP", b"IMPLEMENTATION Mailpit"],
+        ),
+    ],
+)
+async def test_capa_absent_and_custom(
+    connect: Connect, faults: FaultState, capa: CapaFault, expected: list[bytes] | None
+) -> None:
+    faults.set_plan(FaultPlan(capa=capa))
+    client, _ = await connect()
+    status, lines = await client.multi("CAPA")
+    if expected is None:
+        assert status == b"-ERR unknown command 'CAPA'\r\n"
+    else:
+        assert lines == expected
+
+
+async def test_capa_overclaims(connect: Connect, faults: FaultState) -> None:
+    faults.set_plan(FaultPlan(capa=CapaFault(mode="overclaims")))
+    client, _ = await connect()
+    _, lines = await client.multi("CAPA")
+    assert b"STLS" in lines and b"SASL GSSAPI XOAUTH2" in lines
+    assert (await client.cmd("STLS")).startswith(b"-ERR STLS is not available")  # claimed, not there
+
+
+@pytest.mark.parametrize(
+    ("mode", "first"),
+    [("err", b"-ERR [SYS/TEMP] service not available"), ("garbage", b"* OK [CAPABILITY IMAP4rev1]")],
+)
+async def test_bad_greetings(
+    store: object, faults: FaultState, nursery: trio.Nursery, mode: str, first: bytes
+) -> None:
+    from mockmail.server.connection import Pop3Session, SessionConfig
+    from tests.wire import WireClient
+
+    faults.set_plan(FaultPlan(greeting=GreetingFault(mode=mode)))  # type: ignore[arg-type]
+    client_stream, server_stream = trio.testing.memory_stream_pair()
+    session = Pop3Session(server_stream, store, SessionConfig(faults=faults))  # type: ignore[arg-type]
+    nursery.start_soon(session.run)
+    client = WireClient(client_stream)
+    assert (await client.line()).startswith(first)
+    if mode == "err":
+        await trio.testing.wait_all_tasks_blocked()
+        assert session.end_reason == "fault: greeting refused"
+    else:
+        assert await client.cmd("USER bob") == b"+OK send PASS for bob\r\n"  # POP3 underneath all the same
+
+
+async def test_disabled_commands_any_password_and_newest_first(
+    connect: Connect, faults: FaultState, bob: Mailbox
+) -> None:
+    faults.set_plan(
+        FaultPlan(
+            commands=CommandsFault(disabled=["TOP", "APOP"]), password=PasswordFault(), order=OrderFault()
+        )
+    )
+    client, _ = await connect()
+    assert await client.cmd("APOP bob " + "0" * 32) == b"-ERR unknown command 'APOP'\r\n"
+    assert (await login(client, "bob", "anything")).startswith(b"+OK bob has 2")
+    newest = bob.snapshot()[-1]
+    assert await client.cmd("UIDL 1") == f"+OK 1 {newest.uid}\r\n".encode()
+    assert await client.cmd("TOP 1 0") == b"-ERR unknown command 'TOP'\r\n"
+
+
+async def test_line_limit(connect: Connect, faults: FaultState) -> None:
+    faults.set_plan(FaultPlan(line_limit=LineLimitFault(octets=512, text="line too long")))
+    client, _ = await connect()
+    assert (await client.cmd("USER " + "x" * 400)).startswith(b"+OK")  # over 255, under 512
+    assert await client.cmd("USER " + "x" * 600) == b"-ERR line too long\r\n"
+
+
+async def test_latency_and_greeting_delay(
+    connect: Connect, faults: FaultState, autojump_clock: trio.testing.MockClock
+) -> None:
+    faults.set_plan(FaultPlan(transport=[GreetingDelay(ms=2000), Latency(ms=500, command="NOOP")]))
+    start = trio.current_time()
+    client, session = await connect()
+    assert trio.current_time() - start == pytest.approx(2.0)
+    await login(client)
+    start = trio.current_time()
+    await client.cmd("NOOP")
+    assert trio.current_time() - start == pytest.approx(0.5)
+    start = trio.current_time()
+    await client.cmd("STAT")
+    assert trio.current_time() - start == pytest.approx(0.0)
+    assert "transport[0] greetingdelay" in session.faults_fired
+
+
+async def test_bandwidth_and_slicer(
+    connect: Connect, faults: FaultState, autojump_clock: trio.testing.MockClock
+) -> None:
+    faults.set_plan(FaultPlan(transport=[Bandwidth(bytes_per_second=100, command="CAPA")]))
+    client, _ = await connect()
+    start = trio.current_time()
+    _, lines = await client.multi("CAPA")
+    size = len(b"+OK capability list follows\r\n") + sum(len(line) + 2 for line in lines) + 3
+    assert trio.current_time() - start == pytest.approx(size / 100, abs=0.1)
+    faults.set_plan(FaultPlan(transport=[Slicer(size=1, delay_ms=10, command="NOOP")]))
+    start = trio.current_time()
+    assert await client.cmd("NOOP") == b"-ERR NOOP not allowed in AUTHORIZATION state\r\n"
+    assert trio.current_time() - start == pytest.approx(
+        0.01 * (len(b"-ERR NOOP not allowed in AUTHORIZATION state\r\n") - 1)
+    )
+
+
+async def test_truncate_retr_and_the_store(connect: Connect, faults: FaultState, bob: Mailbox) -> None:
+    faults.set_plan(FaultPlan(transport=[TruncateRetr(after_bytes=20)]))
+    client, session = await connect()
+    await login(client)
+    await client.cmd("DELE 2")
+    await client.send("RETR 1")
+    data = b""
+    while True:
+        chunk = await client.stream.receive_some(4096)
+        if not chunk:
+            break
+        data += chunk
+    assert len(data) == 20
+    await trio.testing.wait_all_tasks_blocked()
+    assert session.end_reason == "fault: RETR cut after 20 octets"
+    assert len(bob.messages) == 2  # nothing committed: no QUIT
+
+
+async def test_stall_and_close_after(connect: Connect, faults: FaultState) -> None:
+    faults.set_plan(FaultPlan(transport=[Stall(command="STAT")]))
+    client, session = await connect()
+    await login(client)
+    await client.send("STAT")
+    with trio.move_on_after(1) as waited:
+        await client.at_eof()
+    assert waited.cancelled_caught
+    await client.stream.aclose()
+    await trio.testing.wait_all_tasks_blocked()
+    assert session.end_reason == "fault: stalled on STAT"
+    faults.set_plan(FaultPlan(transport=[CloseAfter(commands=2)]))
+    other, second = await connect()
+    assert (await other.cmd("USER bob")).startswith(b"+OK")
+    assert (await other.cmd("PASS s3cret")).startswith(b"+OK")  # the second answer still goes out
+    assert await other.at_eof()
+    await trio.testing.wait_all_tasks_blocked()
+    assert second.end_reason == "fault: closed after 2 commands"

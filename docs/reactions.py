@@ -1,0 +1,137 @@
+"""Run poplib, Ruby Net::POP3 and curl against every fault knob and rewrite the reaction table in
+docs/faults.md from what they did.  `python docs/reactions.py` (needs ruby and curl; about a minute).
+
+Each client fetches and deletes two messages (one holds a lone `.` line) from a fresh mailbox with the
+knob set; the cell says how the client ended and how many messages were left in the mailbox after it.
+"""
+
+from __future__ import annotations
+
+import json
+import poplib
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from servers import Api, free_port, wait_for_port  # noqa: E402
+
+KNOBS: dict[str, dict[str, object]] = {
+    "quit drop (commit)": {"quit": {"reply": "drop"}},
+    "quit hang": {"quit": {"reply": "hang"}},
+    "size_format go-float": {"size_format": {}},
+    "state_machine lax": {"state_machine": {}},
+    "line_endings lf": {"line_endings": {}},
+    "dot_stuffing none": {"dot_stuffing": {}},
+    "terminator missing": {"terminator": {}},
+    "octet_counts off-by-lf": {"octet_counts": {}},
+    "uidl unstable": {"uidl": {"mode": "unstable"}},
+    "uidl absent": {"uidl": {"mode": "absent"}},
+    "capa absent": {"capa": {"mode": "absent"}},
+    "capa overclaims": {"capa": {"mode": "overclaims"}},
+    "greeting err": {"greeting": {"mode": "err"}},
+    "greeting garbage": {"greeting": {"mode": "garbage"}},
+    "latency 200 ms": {"transport": [{"kind": "latency", "ms": 200}]},
+    "bandwidth 2000 B/s": {"transport": [{"kind": "bandwidth", "bytes_per_second": 2000}]},
+    "slicer 1 octet": {"transport": [{"kind": "slicer", "size": 1}]},
+    "truncate_retr after 100": {"transport": [{"kind": "truncate_retr", "after_bytes": 100}]},
+    "reset on RETR": {"transport": [{"kind": "reset", "command": "RETR"}]},
+    "stall on RETR": {"transport": [{"kind": "stall", "command": "RETR"}]},
+    "close_after 3 commands": {"transport": [{"kind": "close_after", "commands": 3}]},
+    "reply -ERR [SYS/TEMP] to RETR": {"replies": [{"command": "RETR", "line": "-ERR [SYS/TEMP] try later"}]},
+    "reply -ERR [IN-USE] to PASS": {"replies": [{"command": "PASS", "line": "-ERR [IN-USE] locked"}]},
+    "profile mailpit-legacy": {"profile": "mailpit-legacy"},
+}
+MESSAGES = [{"subject": "a", "text": "x\n.\ny"}, {"subject": "b", "text": "second"}]
+START, END = "<!-- reactions:start -->", "<!-- reactions:end -->"
+
+
+def with_poplib(port: int) -> str:
+    pop = None
+    try:
+        pop = poplib.POP3("127.0.0.1", port, timeout=3)
+        pop.user("u")
+        pop.pass_("p")
+        count = len(pop.list()[1])
+        pop.uidl()
+        for n in range(1, count + 1):
+            pop.retr(n)
+            pop.dele(n)
+        pop.quit()
+        return f"ok ({count} fetched)"
+    except Exception as exc:  # the point is to record whatever the client raises
+        return f"{type(exc).__name__}: {str(exc)[:50]}"
+    finally:
+        if pop is not None:
+            pop.close()
+
+
+def with_ruby(port: int) -> str:
+    script = ROOT / "tests" / "clients" / "ruby" / "reaction.rb"
+    out = subprocess.run(
+        ["ruby", str(script), "127.0.0.1", str(port), "u", "p"], capture_output=True, text=True, timeout=30
+    )
+    return str(json.loads(out.stdout)["result"]) if out.stdout.strip() else f"no output: {out.stderr[:50]}"
+
+
+def with_curl(port: int) -> str:
+    done = subprocess.run(
+        ["curl", "-sS", "--max-time", "4", "-u", "u:p", f"pop3://127.0.0.1:{port}/1"], capture_output=True
+    )
+    if done.returncode:
+        return f"exit {done.returncode}: {done.stderr.decode().strip().removeprefix('curl: ')[:50]}"
+    return f"exit 0, {len(done.stdout)} octets of RETR 1"
+
+
+def main() -> int:
+    api_port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockmail.main",
+            "serve",
+            "--api-port",
+            str(api_port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+    )
+    rows = []
+    try:
+        wait_for_port(api_port)
+        api = Api(api_port)
+        for index, (name, plan) in enumerate(KNOBS.items()):
+            tenant = f"k{index}"
+            port = api.call("POST", "/tenants", {"name": tenant})["pop3"]["port"]
+            api.call("PUT", f"/tenants/{tenant}/mailboxes/u", {"password": "p"})
+            cells = []
+            for client in (with_poplib, with_ruby, with_curl):
+                api.call("DELETE", f"/tenants/{tenant}/faults")
+                api.call("DELETE", f"/tenants/{tenant}/mailboxes/u/messages")
+                api.call("POST", f"/tenants/{tenant}/mailboxes/u/messages", MESSAGES)
+                api.call("PUT", f"/tenants/{tenant}/faults", plan)
+                outcome = client(port)
+                left = len(api.call("GET", f"/tenants/{tenant}/mailboxes/u/messages"))
+                cells.append(f"{outcome.replace('|', '/')} (left {left})")
+            rows.append(f"| {name} | " + " | ".join(cells) + " |")
+            print(rows[-1], flush=True)
+    finally:
+        server.terminate()
+        server.wait()
+    table = "\n".join(
+        ["| knob | poplib | Ruby Net::POP3 | curl (`pop3://.../1`) |", "|---|---|---|---|", *rows]
+    )
+    doc = ROOT / "docs" / "faults.md"
+    text = doc.read_text()
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    doc.write_text(f"{head}{START}\n{table}\n{END}{tail}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
