@@ -61,7 +61,7 @@ def test_finish_once_and_detail() -> None:
     log = TranscriptLog("t")
     recorder = log.start("127.0.0.1:1")
     recorder.client(User("bob"))
-    recorder.server("+OK")
+    recorder.server(b"+OK")
     recorder.fault("quit (drop)")
     recorder.finish("fault: QUIT dropped")
     recorder.finish("quit")  # the first reason stands
@@ -81,7 +81,7 @@ async def test_subscribers_get_lines_and_slow_ones_are_dropped() -> None:
     slow = log.subscribe(buffer=1)
     recorder = log.start("")
     recorder.client(User("bob"))
-    recorder.server("+OK")
+    recorder.server(b"+OK")
     first = fast.receive_nowait()
     assert (first.session, first.dir, first.text) == (recorder.id, "C", "USER bob")
     assert fast.receive_nowait().text == "+OK"

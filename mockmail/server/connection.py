@@ -146,16 +146,15 @@ def _reset(stream: trio.abc.Stream) -> None:
         close()
 
 
-def _reply_text(reply: Reply, first: bytes) -> str:
-    """A reply as a transcript shows it: its first line, and what followed in brief."""
-    end = first.find(b"\r\n")
-    status = first[: end if end >= 0 else len(first)].decode("utf-8", "replace")
+def _reply_extra(reply: Reply) -> tuple[int, int] | int | None:
+    """What a transcript notes after a reply's first line: a body's octets and lines, a listing's lines."""
     if isinstance(reply, MessageContent):
-        return f"{status} [{reply.body.size:d} octets, {reply.body.lines:d} lines]"
-    if isinstance(reply, (Listing, ScanListing, UidListing)):
-        count = len(reply.lines) if isinstance(reply, Listing) else len(reply.entries)
-        return f"{status} [{count:d} lines]"
-    return status
+        return (reply.body.size, reply.body.lines)
+    if isinstance(reply, Listing):
+        return len(reply.lines)
+    if isinstance(reply, (ScanListing, UidListing)):
+        return len(reply.entries)
+    return None
 
 
 class _PeerGone(Exception):
@@ -425,7 +424,9 @@ class Pop3Session:
     def _emit(self, reply: Reply) -> None:
         chunks = self.conn.send_chunks(reply)
         if self.recorder is not None:
-            self.recorder.server(_reply_text(reply, chunks[0]))
+            first = chunks[0]
+            end = first.find(b"\r\n")
+            self.recorder.server(first[:end] if end >= 0 else first, _reply_extra(reply))
         quirks = self.quirks
         if quirks.terminator_missing and isinstance(reply, MULTI_LINE):
             chunks = [*chunks[:-1], chunks[-1][: -len(b".\r\n")]] if chunks[-1].endswith(b".\r\n") else chunks
