@@ -6,8 +6,8 @@ require "json"
 host, port, user, password = ARGV
 result = begin
   pop = Net::POP3.new(host, Integer(port))
-  pop.open_timeout = 3
-  pop.read_timeout = 3
+  pop.open_timeout = 1
+  pop.read_timeout = 1
   pop.start(user, password)
   mails = pop.mails
   mails.each { |m| m.pop; m.delete }
