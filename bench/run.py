@@ -428,14 +428,16 @@ default (`service_count = 1`) is shown on its own line.  Server and load generat
 ## What limits each figure
 
 - Full sessions: mockmail is one process and runs at one full core (server CPU ~100%); a profile
-  (py-spy) is now mostly the kernel's work in send, accept and close.  A bare trio server that answers
-  the same commands with canned bytes does about 4,700 sessions/s on this machine: that is the ceiling
-  for a single trio process, and mockmail is within about 15% of it.  Dovecot spreads over both cores
-  (~158%) and still does fewer sessions: a login process hands each connection to a pop3 process.
+  (py-spy) is mostly the kernel's work in send, accept and close, then the session loop.  A bare trio
+  server that answers the same commands with canned bytes does about 4,700 sessions/s on this machine:
+  the ceiling for one trio process.  On top of that, mockmail parses and checks every command, looks
+  for fault plans and records a transcript line per command and reply (about 10 us a session).
+  Dovecot spreads over both cores (~158%) and still does fewer sessions: a login process hands each
+  connection to a pop3 process.
 - RETR: mockmail keeps each message stuffed for the wire and sends it as one chunk; its server CPU is
   ~34%, and the load generator, reading and scanning the bytes, is the limit.  The figure is a floor.
-- Idle sessions: mockmail holds a session as one suspended task (about 5.4 KB of Python objects); Dovecot
-  holds a process per session (about 670 KB of PSS each).
+- Idle sessions: mockmail holds a session as one suspended task, about 7 KB of Python objects including
+  its transcript so far (tracemalloc); Dovecot holds a process per session (about 670 KB of PSS each).
 
 Raw figures: `bench/results-<date>.json` (not committed).
 """

@@ -48,6 +48,21 @@ class Pop3Connection:
         secure: True when the transport is already TLS (implicit-TLS listener).
     """
 
+    __slots__ = (
+        "_buffer",
+        "_eof",
+        "_greeted",
+        "_in_sasl",
+        "_max_sasl_line",
+        "_pending",
+        "max_command_line",
+        "quirks",
+        "secure",
+        "state",
+        "trailing_data",
+        "user",
+    )
+
     def __init__(
         self,
         *,

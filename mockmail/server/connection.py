@@ -187,6 +187,30 @@ class Pop3Session:
         implicit_tls: do the TLS handshake before the greeting (the POP3S listener).
     """
 
+    # Slots, not a __dict__: ten thousand idle sessions are ten thousand of these (bench/).
+    __slots__ = (
+        "_answered",
+        "_answering",
+        "_fault_version",
+        "_idle",
+        "_mailbox",
+        "_outbox",
+        "_sasl",
+        "_timeout",
+        "config",
+        "conn",
+        "end_reason",
+        "faults_fired",
+        "implicit_tls",
+        "maildrop",
+        "quirks",
+        "recorder",
+        "store",
+        "stream",
+        "timestamp",
+        "user",
+    )
+
     def __init__(
         self,
         stream: trio.abc.Stream,
