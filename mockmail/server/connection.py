@@ -104,6 +104,9 @@ BAD_GREETINGS = {
 }
 MULTI_LINE = (Listing, ScanListing, UidListing, MessageContent)
 OVERCLAIMED = ["STLS", "SASL GSSAPI XOAUTH2", "LOGIN-DELAY 900", "UTF8", "LANG"]
+BAD_COMMAND_BUDGET = 20
+"""Consecutive refused lines before the session is closed: a client that only sends garbage should not
+hold a session (and a maildrop lock) until autologout.  Any accepted command resets the count."""
 IDLE_SLACK = 1.0
 """Seconds an autologout may come late (never early: RFC 1939 asks for at least ten minutes)."""
 LARGE_CHUNK = 65536
@@ -191,6 +194,7 @@ class Pop3Session:
     __slots__ = (
         "_answered",
         "_answering",
+        "_bad_in_a_row",
         "_fault_version",
         "_idle",
         "_mailbox",
@@ -241,6 +245,7 @@ class Pop3Session:
         self._answering: str | None = None
         """The verb of the command being answered (None for the greeting): wire faults can target it."""
         self._answered = 0
+        self._bad_in_a_row = 0
         """Autologout, or the fault plan's read/write deadline."""
         """RFC 1939 autologout: one scope for the whole session; each read moves its deadline."""
 
@@ -300,6 +305,8 @@ class Pop3Session:
                         return self.end_reason
                     if recorder is not None:
                         recorder.client(event)
+                    if type(event) is not BadCommand:
+                        self._bad_in_a_row = 0
                     self._answering = getattr(event, "verb", None) or "?"
                     self._answered += 1
                     if faults is not None and faults.version:
@@ -309,6 +316,10 @@ class Pop3Session:
                     else:
                         reply = self._HANDLERS[type(event)](self, event)
                     self._emit(reply)
+                    if self._bad_in_a_row >= BAD_COMMAND_BUDGET:
+                        await self._flush()
+                        self.end_reason = "too many bad commands"
+                        return self.end_reason
                     if type(reply) is LoggedIn and faults is not None and self.user in faults.mailbox_plans:
                         self._fault_version = -1  # the mailbox's own plan applies from login on
                     elif (
@@ -609,6 +620,9 @@ class Pop3Session:
 
     def _on_BadCommand(self, event: BadCommand) -> Reply:
         self._sasl = None
+        self._bad_in_a_row += 1
+        if self._bad_in_a_row >= BAD_COMMAND_BUDGET:
+            return Err(f"{BAD_COMMAND_BUDGET:d} bad commands in a row, closing")
         limit = self.quirks.line_limit
         if limit is not None and event.reason.startswith("line too long"):
             return Err(limit.text)

@@ -365,3 +365,21 @@ async def test_message_removed_over_rest_answers_err(connect: Connect, bob: Mail
     bob.purge()
     assert await client.cmd("RETR 1") == b"-ERR message 1 is no longer in the maildrop\r\n"
     assert (await client.cmd("QUIT")).startswith(b"+OK")
+
+
+async def test_a_client_sending_only_garbage_is_closed(connect: Connect, bob: Mailbox) -> None:
+    from mockmail.server.connection import BAD_COMMAND_BUDGET
+
+    client, session = await connect()
+    await login(client)
+    for _ in range(BAD_COMMAND_BUDGET - 1):
+        assert (await client.cmd("BOGUS")).startswith(b"-ERR unknown command")
+    assert (await client.cmd("NOOP")) == b"+OK\r\n"  # an accepted command resets the count
+    for _ in range(BAD_COMMAND_BUDGET - 1):
+        await client.cmd("BOGUS")
+    assert (
+        await client.cmd("BOGUS") == f"-ERR {BAD_COMMAND_BUDGET} bad commands in a row, closing\r\n".encode()
+    )
+    assert await client.at_eof()
+    assert session.end_reason == "too many bad commands"
+    assert bob.holder is None and len(bob.messages) == 2
