@@ -60,13 +60,14 @@ def _detail(message: Message) -> MessageDetail:
 
 
 def _check_raw(raw: bytes, field: str, limit: int) -> bytes:
+    """The message CRLF-normalized (the mailbox then stores it without copying it again), if it is one."""
     problem = looks_like_message(raw)
     if problem:
         raise InvalidInput(f"not an RFC 5322 message: {problem}", field=field)
-    size = len(normalize_crlf(raw))
-    if size > limit:
-        raise MessageTooLarge(f"the message is {size} octets, over the limit of {limit}", field=field)
-    return raw
+    content = normalize_crlf(raw)
+    if len(content) > limit:
+        raise MessageTooLarge(f"the message is {len(content)} octets, over the limit of {limit}", field=field)
+    return content
 
 
 def blueprint(registry: Registry) -> Blueprint:
@@ -83,8 +84,8 @@ def blueprint(registry: Registry) -> Blueprint:
         if mimetype == RAW_TYPE:
             raw = await request.get_data(cache=False, as_text=False)
             assert isinstance(raw, bytes)
-            _check_raw(raw, "body", limit)
-            stored = box.add_many([(raw, request.args.get("uid"))], field="uid")
+            content = _check_raw(raw, "body", limit)
+            stored = box.add_many([(content, request.args.get("uid"))], field="uid")
             return json_response(_created(stored[0]), 201)
         if mimetype == MBOX_TYPE:
             data = await request.get_data(cache=False, as_text=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import msgspec
+import trio
 from quart import Blueprint, Response, request
 
 from mockmail.errors import DomainError, InvalidInput
@@ -56,8 +57,6 @@ def blueprint(registry: Registry) -> Blueprint:
 
     @bp.get("/tenants/<tenant>/sessions/stream")
     async def stream_sessions(tenant: str) -> Response:
-        import trio
-
         lines = log(tenant).subscribe()
         only = request.args.get("user")
 

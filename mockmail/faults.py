@@ -23,8 +23,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from .pop3 import Pop3Quirks
-from .pop3._quirks import COMPLIANT as COMPLIANT_QUIRKS
+from .pop3 import COMPLIANT_QUIRKS, Pop3Quirks
 
 __all__ = [
     "COMPLIANT",
@@ -468,14 +467,16 @@ class FaultState:
         sizes = chosen.get("size_format")
         stuffing = chosen.get("dot_stuffing")
         deadline = chosen.get("deadline")
+        core = Pop3Quirks(
+            lax_states=state is not None and state.mode == "lax",
+            case_sensitive="case_sensitive" in chosen,
+            go_float_sizes=sizes is not None and sizes.format == "go-float",
+            dot_stuffing=stuffing.mode if stuffing is not None else "all",
+            disabled=disabled,
+        )
         return SessionFaults(
-            core=Pop3Quirks(
-                lax_states=state is not None and state.mode == "lax",
-                case_sensitive="case_sensitive" in chosen,
-                go_float_sizes=sizes is not None and sizes.format == "go-float",
-                dot_stuffing=stuffing.mode if stuffing is not None else "all",
-                disabled=disabled,
-            ),
+            # The compliant instance itself when nothing fired: the writer's fast path tests identity.
+            core=COMPLIANT_QUIRKS if core == COMPLIANT_QUIRKS else core,
             quit=chosen.get("quit"),
             ignore_message_argument="ignore_message_argument" in chosen,
             errors_close="errors_close" in chosen,

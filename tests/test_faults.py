@@ -125,3 +125,13 @@ def test_every_quirk_field_is_drawn() -> None:
         "transport",
     }
     assert "line_endings" in _QUIRK_FIELDS and "order" in _QUIRK_FIELDS
+
+
+def test_a_plan_without_core_quirks_keeps_the_compliant_core_instance() -> None:
+    from mockmail.pop3 import COMPLIANT_QUIRKS
+
+    state = FaultState()
+    state.set_plan(FaultPlan(quit=QuitFault(), replies=[ScriptedReply(command="RETR", line="-ERR x")]))
+    assert state.session_faults(None).core is COMPLIANT_QUIRKS  # the writer's fast path stays fast
+    state.set_plan(FaultPlan(case_sensitive=Knob()))
+    assert state.session_faults(None).core.case_sensitive

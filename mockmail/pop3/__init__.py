@@ -1,6 +1,6 @@
 """Sans-IO POP3 server core (RFC 1939, 2449, 2595, 5034, 3206): no trio, no sockets, no clocks."""
 
-from ._body import StuffedBody, unstuff
+from ._body import StuffedBody
 from ._connection import Pop3Connection
 from ._errors import LocalProtocolError, Pop3Error, RemoteProtocolError
 from ._events import (
@@ -43,12 +43,14 @@ from ._events import (
     User,
 )
 from ._parser import MAX_COMMAND_LINE, MAX_SASL_LINE
+from ._quirks import COMPLIANT as COMPLIANT_QUIRKS
 from ._quirks import Pop3Quirks
 from ._state import ALLOWED, State
-from ._writer import MAX_REPLY_LINE, dot_stuff, normalize_crlf
+from ._writer import MAX_REPLY_LINE, dot_stuff, normalize_crlf, unstuff
 
 __all__ = [
     "ALLOWED",
+    "COMPLIANT_QUIRKS",
     "MAX_COMMAND_LINE",
     "MAX_REPLY_LINE",
     "MAX_SASL_LINE",

@@ -11,16 +11,11 @@ itself stuffed: TOP is a prefix of the same wire form, never a second copy of th
 
 from __future__ import annotations
 
-from ._writer import dot_stuff, unstuff_wire
+from ._writer import dot_stuff, unstuff
 
 __all__ = ["StuffedBody", "unstuff"]
 
 _HEADER_END = b"\r\n\r\n"
-
-
-def unstuff(wire: bytes) -> bytes:
-    """The inverse of stuffing: the message as the client sees it after un-stuffing."""
-    return unstuff_wire(wire)
 
 
 class StuffedBody:

@@ -7,7 +7,7 @@ accepted.  Each connection runs in its own task in the listener's nursery as a `
 why not trio.SocketStream).
 
 Who closes what: the handler owns the stream it is given.  It must close it and must not raise
-`Exception` (an exception would stop the accept loop); `guarded` wraps a handler that does neither.  There
+`Exception` (an exception would stop the accept loop).  There
 is no wrapper task per connection of our own: an idle session is a suspended stack of frames, and every
 frame fewer is memory saved per connection.
 """
@@ -24,7 +24,7 @@ import trio
 
 from .tcp import TcpStream
 
-__all__ = ["bound_port", "guarded", "open_pop3_listener", "serve_pop3"]
+__all__ = ["bound_port", "open_pop3_listener", "serve_pop3"]
 
 log = logging.getLogger("mockmail.server")
 
@@ -63,24 +63,10 @@ def bound_port(sock: socket.socket) -> int:
     return port
 
 
-def guarded(handler: Handler) -> Handler:
-    """Make `handler` safe for `serve_pop3`: close the stream afterwards, log and swallow `Exception`."""
-
-    async def run(stream: TcpStream) -> None:
-        try:
-            await handler(stream)
-        except Exception:
-            log.exception("POP3 connection handler failed")
-        finally:
-            stream.close()
-
-    return run
-
-
 async def serve_pop3(handler: Handler, listener: socket.socket) -> NoReturn:
     """Accept connections on `listener` forever and run `handler` for each, in this task's nursery.
 
-    `handler` owns each stream: it closes it and never raises `Exception` (see `guarded`).
+    `handler` owns each stream: it closes it and never raises `Exception`.
     """
     try:
         async with trio.open_nursery() as connections:

@@ -143,3 +143,9 @@ def test_unknown_reply_type_is_a_bug() -> None:
 
     with pytest.raises(LocalProtocolError, match="no writer"):
         write(Strange())
+
+
+def test_already_normalized_text_is_returned_without_a_copy() -> None:
+    text = b"Subject: x\r\n\r\nbody\r\n"
+    assert normalize_crlf(text) is text
+    assert normalize_crlf(b"mixed\r\nbare\n") == b"mixed\r\nbare\r\n"
