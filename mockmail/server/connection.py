@@ -107,6 +107,8 @@ OVERCLAIMED = ["STLS", "SASL GSSAPI XOAUTH2", "LOGIN-DELAY 900", "UTF8", "LANG"]
 BAD_COMMAND_BUDGET = 20
 """Consecutive refused lines before the session is closed: a client that only sends garbage should not
 hold a session (and a maildrop lock) until autologout.  Any accepted command resets the count."""
+HALF_CLOSE_DRAIN = 5.0
+"""Seconds a fault's close waits for the client to close its side (see `_half_close`)."""
 IDLE_SLACK = 1.0
 """Seconds an autologout may come late (never early: RFC 1939 asks for at least ten minutes)."""
 LARGE_CHUNK = 65536
@@ -454,7 +456,27 @@ class Pop3Session:
         if isinstance(truncate, TruncateRetr) and self._answering == "RETR":
             raise _FaultEnd(f"fault: RETR cut after {truncate.after_bytes:d} octets")
         if CloseAfter in kinds:
+            await self._half_close()
             raise _FaultEnd(f"fault: closed after {self._answered:d} commands")
+
+    async def _half_close(self) -> None:
+        """End the session so that every client sees the same thing: end of file, never a reset.
+
+        Closing at once would race the client's next command: if it had arrived, the kernel answers the
+        close with a reset; if not, with a FIN.  Sending FIN and reading on until the client closes (for
+        at most HALF_CLOSE_DRAIN seconds) removes the race.
+        """
+        raw = getattr(self.stream, "transport_stream", self.stream)
+        send_eof = getattr(raw, "send_eof", None)
+        if send_eof is None:
+            return
+        with (
+            trio.move_on_after(HALF_CLOSE_DRAIN),
+            contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError),
+        ):
+            await send_eof()
+            while await raw.receive_some(RECEIVE_SIZE):
+                pass
 
     def _emit(self, reply: Reply) -> None:
         chunks = self.conn.send_chunks(reply)

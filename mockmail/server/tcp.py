@@ -23,7 +23,7 @@ __all__ = ["TcpStream"]
 DEFAULT_RECEIVE_SIZE = 65536
 
 
-class TcpStream(trio.abc.Stream):
+class TcpStream(trio.abc.HalfCloseableStream):
     """A connected, non-blocking stdlib socket as a trio stream.  The stream owns the socket."""
 
     __slots__ = ("_sock",)
@@ -81,6 +81,15 @@ class TcpStream(trio.abc.Stream):
                     if exc.errno == errno.EBADF:
                         raise trio.ClosedResourceError("the stream was closed") from None
                     raise trio.BrokenResourceError(exc) from exc
+
+    async def send_eof(self) -> None:
+        """Half-close: the peer reads end of file, and this side can still receive."""
+        self._check_open()
+        try:
+            self._sock.shutdown(socket.SHUT_WR)
+        except OSError as exc:
+            raise trio.BrokenResourceError(exc) from exc
+        await trio.lowlevel.checkpoint()
 
     async def wait_send_all_might_not_block(self) -> None:
         self._check_open()

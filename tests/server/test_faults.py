@@ -404,6 +404,10 @@ async def test_stall_and_close_after(connect: Connect, faults: FaultState) -> No
     other, second = await connect()
     assert (await other.cmd("USER bob")).startswith(b"+OK")
     assert (await other.cmd("PASS s3cret")).startswith(b"+OK")  # the second answer still goes out
-    assert await other.at_eof()
+    await other.send("STAT")  # already on its way when the server closes: must not turn into a reset
+    assert await other.at_eof()  # a FIN: the server half-closed and reads on
+    await trio.testing.wait_all_tasks_blocked()
+    assert second.end_reason == "running"  # waiting for the client to close its side
+    await other.stream.aclose()
     await trio.testing.wait_all_tasks_blocked()
     assert second.end_reason == "fault: closed after 2 commands"
