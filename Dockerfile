@@ -2,10 +2,10 @@ FROM python:3.12-slim
 
 RUN useradd --create-home --uid 10001 mockmail
 WORKDIR /opt/mockmail
-COPY pyproject.toml README.md openapi.yaml ./
+COPY pyproject.toml README.md openapi.yaml constraints.txt ./
 COPY mockmail ./mockmail
 COPY api ./api
-RUN pip install --no-cache-dir . && rm -rf /root/.cache
+RUN pip install --no-cache-dir -c constraints.txt . && rm -rf /root/.cache
 
 USER mockmail
 ENV MOCKMAIL_HOST=0.0.0.0 \

@@ -6,7 +6,8 @@ from quart_trio import QuartTrio
 
 from mockmail.tenants import Registry
 
-from . import faults, mailboxes, messages, problems, service, sessions, tenants
+from . import faults, hypercorn_errors, mailboxes, messages, problems, service, sessions, tenants
+from .keepalive import KeepAliveGuard
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -21,4 +22,7 @@ def create_app(registry: Registry) -> QuartTrio:
     for module in (service, tenants, mailboxes, messages, faults, sessions):
         app.register_blueprint(module.blueprint(registry), url_prefix=API_PREFIX)
     problems.register(app)
+    hypercorn_errors.install()
+    guard = KeepAliveGuard(app.asgi_app, drain_limit=registry.settings.max_request_size)
+    app.asgi_app = guard  # type: ignore[assignment,method-assign]
     return app

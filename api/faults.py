@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from quart import Blueprint, Response, request
+from quart import Blueprint, Response
 
 from mockmail.errors import InvalidInput
-from mockmail.faults import PROFILES, FaultPlan, FaultState, UnknownProfile
+from mockmail.faults import PROFILES, FaultPatch, FaultPlan, FaultState, UnknownProfile
 from mockmail.tenants import Registry
 
 from .http import check_tenant_name, check_user_name, decode_json, json_response, no_content
@@ -21,7 +21,7 @@ from .http import check_tenant_name, check_user_name, decode_json, json_response
 __all__ = ["blueprint"]
 
 _PLAN = msgspec.json.Decoder(FaultPlan)
-_ANY = msgspec.json.Decoder()
+_PATCH = msgspec.json.Decoder(FaultPatch)
 
 
 def _apply(state: FaultState, plan: FaultPlan, user: str | None) -> FaultPlan:
@@ -36,19 +36,14 @@ def _apply(state: FaultState, plan: FaultPlan, user: str | None) -> FaultPlan:
 
 
 async def _patched(current: FaultPlan) -> FaultPlan:
-    data = await request.get_data(cache=False, as_text=False)
-    assert isinstance(data, bytes)
-    if not data:
-        raise InvalidInput("the request body is empty; send a JSON object", field="$")
-    patch = _ANY.decode(data)
-    if not isinstance(patch, dict):
-        raise InvalidInput("a PATCH body is a JSON object of the fields to change", field="$")
+    patch = await decode_json(_PATCH)
     merged: dict[str, Any] = msgspec.to_builtins(current)
-    for name, value in patch.items():
+    for name in FaultPatch.__struct_fields__:
+        value = getattr(patch, name)
         if value is None:
             merged.pop(name, None)
-        else:
-            merged[name] = value
+        elif value is not msgspec.UNSET:
+            merged[name] = msgspec.to_builtins(value)
     return msgspec.convert(merged, FaultPlan)
 
 

@@ -1,4 +1,9 @@
-"""Small helpers every blueprint uses: JSON responses, body decoding, path-parameter checks."""
+"""Small helpers every blueprint uses: JSON responses, body decoding, path-parameter checks.
+
+Body decoding keeps msgspec's strict mode, with one widening the contract needs: JSON Schema counts `1242.0`
+as an integer (draft 2020-12, section 6.1.1 of the validation vocabulary), so a body that fails only
+because an integer field holds an integral float is converted again with those floats made ints.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,24 @@ from typing import Any, TypeVar
 import msgspec
 from quart import Response, request
 
-from mockmail.errors import InvalidInput
+from mockmail.errors import InvalidInput, UnsupportedMediaType
 from mockmail.specs import TENANT_NAME_PATTERN, USER_NAME_PATTERN
 
-__all__ = ["check_tenant_name", "check_user_name", "decode_json", "json_response", "no_content"]
+__all__ = [
+    "JSON_TYPE",
+    "check_tenant_name",
+    "check_user_name",
+    "decode_json",
+    "json_response",
+    "no_content",
+    "require_json",
+]
 
 T = TypeVar("T")
 
 _ENCODER = msgspec.json.Encoder()
+_GENERIC = msgspec.json.Decoder()
+JSON_TYPE = "application/json"
 _TENANT = re.compile(TENANT_NAME_PATTERN)
 _USER = re.compile(USER_NAME_PATTERN)
 
@@ -28,13 +43,55 @@ def no_content() -> Response:
     return Response(b"", status=204)
 
 
+def require_json() -> None:
+    """Refuse a body that says it is not JSON (415), before any of it is read.
+
+    A request without a Content-Type is read as JSON; `text/plain` and form-encoded bodies are not.
+    """
+    mimetype = request.mimetype
+    if mimetype and mimetype != JSON_TYPE and not mimetype.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"unsupported Content-Type {mimetype!r}: this operation takes {JSON_TYPE}", field="Content-Type"
+        )
+
+
+def _integral_floats_as_ints(node: Any) -> tuple[Any, bool]:
+    if isinstance(node, float) and node.is_integer():
+        return int(node), True
+    if isinstance(node, dict):
+        pairs = [(key, _integral_floats_as_ints(value)) for key, value in node.items()]
+        return {key: value for key, (value, _) in pairs}, any(changed for _, (_, changed) in pairs)
+    if isinstance(node, list):
+        items = [_integral_floats_as_ints(value) for value in node]
+        return [value for value, _ in items], any(changed for _, changed in items)
+    return node, False
+
+
+def decode_body(data: bytes, decoder: msgspec.json.Decoder[T]) -> T:
+    """Decode `data` strictly with `decoder`, counting integral floats as integers (see the module doc)."""
+    try:
+        return decoder.decode(data)
+    except msgspec.ValidationError:
+        generic, changed = _integral_floats_as_ints(_GENERIC.decode(data))
+        if not changed:
+            raise
+        try:
+            converted: T = msgspec.convert(generic, decoder.type)
+        except msgspec.ValidationError:
+            pass
+        else:
+            return converted
+        raise
+
+
 async def decode_json(decoder: msgspec.json.Decoder[T]) -> T:
-    """Decode the request body strictly with `decoder` (errors become 400/422 problem documents)."""
+    """Decode the request body strictly with `decoder` (errors become 400/415/422 problem documents)."""
+    require_json()
     data = await request.get_data(cache=False, as_text=False)
     if not data:
         raise InvalidInput("the request body is empty; send a JSON document", field="$")
     assert isinstance(data, bytes)
-    return decoder.decode(data)
+    return decode_body(data, decoder)
 
 
 def check_tenant_name(name: str) -> str:

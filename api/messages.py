@@ -23,7 +23,7 @@ from mockmail.pop3 import normalize_crlf
 from mockmail.specs import MessageSpec
 from mockmail.tenants import Registry
 
-from .http import check_tenant_name, check_user_name, decode_json, json_response, no_content
+from .http import JSON_TYPE, check_tenant_name, check_user_name, decode_json, json_response, no_content
 from .schemas import MessageCreated, MessageDetail, MessageSummary
 
 __all__ = ["blueprint"]
@@ -32,8 +32,6 @@ _SPECS = msgspec.json.Decoder(MessageSpec | list[MessageSpec])
 _HEADERS = email.parser.BytesHeaderParser(policy=email.policy.default)
 RAW_TYPE = "message/rfc822"
 MBOX_TYPE = "application/mbox"
-# curl -d sends form-urlencoded unless told otherwise; its body is still the JSON the user typed.
-JSON_TYPES = frozenset({"application/json", "application/x-www-form-urlencoded"})
 
 
 def _created(message: Message) -> MessageCreated:
@@ -80,7 +78,7 @@ def blueprint(registry: Registry) -> Blueprint:
     @bp.post("/tenants/<tenant>/mailboxes/<user>/messages")
     async def add_messages(tenant: str, user: str) -> Response:
         box = mailbox(tenant, user)
-        mimetype = request.mimetype or "application/json"
+        mimetype = request.mimetype or JSON_TYPE
         if mimetype == RAW_TYPE:
             raw = await request.get_data(cache=False, as_text=False)
             assert isinstance(raw, bytes)
@@ -98,9 +96,9 @@ def blueprint(registry: Registry) -> Blueprint:
                 raise InvalidInput("the mbox file holds no message", field="body")
             items = [(_check_raw(raw, f"body[{i}]", limit), None) for i, raw in enumerate(raws)]
             return json_response([_created(m) for m in box.add_many(items)], 201)
-        if mimetype not in JSON_TYPES:
+        if mimetype != JSON_TYPE and not mimetype.endswith("+json"):
             raise UnsupportedMediaType(
-                f"unsupported Content-Type {mimetype!r}: use application/json, {RAW_TYPE} or {MBOX_TYPE}",
+                f"unsupported Content-Type {mimetype!r}: use {JSON_TYPE}, {RAW_TYPE} or {MBOX_TYPE}",
                 field="Content-Type",
             )
         specs = await decode_json(_SPECS)
@@ -108,7 +106,7 @@ def blueprint(registry: Registry) -> Blueprint:
         batch = [specs] if isinstance(specs, MessageSpec) else specs
         if not batch:
             raise InvalidInput("the array holds no message", field="$")
-        items = []
+        batch_items: list[tuple[bytes, str | None]] = []
         for index, spec in enumerate(batch):
             raw = compose(spec, user)
             where = "$" if single else f"$[{index}]"
@@ -116,8 +114,8 @@ def blueprint(registry: Registry) -> Blueprint:
                 raise MessageTooLarge(
                     f"the message is {len(raw)} octets, over the limit of {limit}", field=where
                 )
-            items.append((raw, spec.uid))
-        stored = box.add_many(items, field="$.uid")
+            batch_items.append((raw, spec.uid))
+        stored = box.add_many(batch_items, field="$.uid")
         if single:
             return json_response(_created(stored[0]), 201)
         return json_response([_created(m) for m in stored], 201)

@@ -8,13 +8,14 @@ checks that the file's `components.schemas` equal it exactly, and that its paths
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from mockmail.faults import FaultPlan, Profile
+from mockmail.faults import FaultPatch, FaultPlan, Profile
 from mockmail.specs import Endpoint, MailboxSpec, MessageSpec, TenantSpec
 from mockmail.transcripts import SessionDetail, SessionSummary
 
@@ -37,6 +38,7 @@ MODELS: tuple[Any, ...] = (
     MessageDetail,
     Problem,
     FaultPlan,
+    FaultPatch,
     Profile,
     SessionSummary,
     SessionDetail,
@@ -44,9 +46,28 @@ MODELS: tuple[Any, ...] = (
 
 
 def components() -> dict[str, Any]:
-    """JSON Schema of every API struct, keyed by struct name."""
+    """JSON Schema of every API struct, keyed by struct name, with descriptions normalized."""
     _, schemas = msgspec.json.schema_components(MODELS, ref_template=REF_TEMPLATE)
-    return schemas
+    normalized: dict[str, Any] = _normalized(schemas)
+    return normalized
+
+
+def _normalized(node: Any) -> Any:
+    """Every `description` put through `inspect.cleandoc`, whatever the msgspec release did to it.
+
+    msgspec 0.22 kept a docstring's indentation after its first line and 0.23 removes it; cleaning the
+    text here keeps the contract a function of the code alone, not of the library's docstring handling.
+    """
+    if isinstance(node, dict):
+        return {
+            key: inspect.cleandoc(value)
+            if key == "description" and isinstance(value, str)
+            else _normalized(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_normalized(item) for item in node]
+    return node
 
 
 def document_path() -> Path:

@@ -2,7 +2,10 @@
 
 - `DomainError` subclasses carry their own status and title.
 - msgspec `ValidationError` is 422 with the offending JSON path in `field`; `DecodeError` (broken JSON) is 400.
-- werkzeug `HTTPException` (unknown route, wrong method, body over the size limit) keeps its status.
+- werkzeug `HTTPException` (unknown route, wrong method, body over the size limit) keeps its status; a 405
+  carries `Allow`, a 413 names the `body`.
+- Errors hypercorn answers before the app sees a request (431 for an oversized head, 400 for a malformed
+  one) are problem documents too: see `hypercorn_errors.py`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import re
 
 import msgspec
 from quart import Response, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from mockmail.errors import DomainError
 
@@ -67,7 +70,14 @@ def register(app: object) -> None:
     async def on_http(exc: HTTPException) -> Response:
         status = exc.code or 500
         slug = (exc.name or "error").lower().replace(" ", "-")
-        return problem_response(status, exc.name or "Error", slug, exc.description or exc.name or "")
+        field = "body" if status == 413 else None
+        response = problem_response(
+            status, exc.name or "Error", slug, exc.description or exc.name or "", field
+        )
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            # RFC 9110 section 15.5.6: a 405 names the methods the resource does support.
+            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        return response
 
     app.register_error_handler(DomainError, on_domain)  # type: ignore[attr-defined]
     app.register_error_handler(msgspec.ValidationError, on_validation)  # type: ignore[attr-defined]

@@ -121,13 +121,16 @@ class Api:
         content_type: str = "application/json",
     ) -> Any:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        self.conn.request(
-            method,
-            "/api/v1" + path,
-            body=data,
-            headers={"Content-Type": content_type} if data is not None else {},
-        )
-        response = self.conn.getresponse()
+        headers = {"Content-Type": content_type} if data is not None else {}
+        try:
+            self.conn.request(method, "/api/v1" + path, body=data, headers=headers)
+            response = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # The server closed the idle keep-alive connection (hypercorn's keep_alive_timeout): reconnect
+            # once, as any HTTP client does for a connection that went stale between requests.
+            self.conn.close()
+            self.conn.request(method, "/api/v1" + path, body=data, headers=headers)
+            response = self.conn.getresponse()
         payload = response.read()
         if response.status >= 400:
             raise RuntimeError(f"{method} {path}: {response.status} {payload[:300]!r}")

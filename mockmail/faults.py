@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 import msgspec
 from msgspec import Meta
@@ -30,6 +30,7 @@ __all__ = [
     "PROFILES",
     "DeadlineFault",
     "DotStuffingFault",
+    "FaultPatch",
     "FaultPlan",
     "FaultState",
     "Knob",
@@ -268,6 +269,24 @@ class FaultPlan(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     replies: list[ScriptedReply] = []
     transport: list[TransportFault] = []
     """Wire faults in the manner of Toxiproxy's toxics, aware of POP3 commands; each draws per occurrence."""
+
+
+def _patch_of(plan: type[msgspec.Struct]) -> type[msgspec.Struct]:
+    """A struct with every field of `plan`, each optional and nullable: the body of a PATCH."""
+    fields = [
+        (field.name, Union[field.type, None, msgspec.UnsetType], msgspec.UNSET)  # noqa: UP007
+        for field in msgspec.structs.fields(plan)
+    ]
+    patch = msgspec.defstruct(
+        "FaultPatch", fields, frozen=True, kw_only=True, forbid_unknown_fields=True, module=__name__
+    )
+    patch.__doc__ = (
+        "FaultPlan fields to change: a field given replaces the plan's, null sets it back to compliant."
+    )
+    return patch
+
+
+FaultPatch = _patch_of(FaultPlan)
 
 
 class Profile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

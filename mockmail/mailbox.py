@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from .errors import MailboxNotFound, MessageNotFound, UidTaken
+from .errors import InvalidInput, MailboxNotFound, MessageNotFound, UidTaken
 from .headers import HeaderSummary, summarize
 from .pop3 import StuffedBody, normalize_crlf
 
@@ -87,7 +87,8 @@ class Mailbox:
         """Store several messages, all or none: every UID is checked before the first one is stored.
 
         Raises:
-            UidTaken: a UID is malformed, used before, or given twice; nothing was stored.
+            InvalidInput: a UID is malformed; nothing was stored.
+            UidTaken: a UID was used before, or is given twice; nothing was stored.
         """
         wanted: set[str] = set()
         for index, (_, uid) in enumerate(items):
@@ -95,7 +96,7 @@ class Mailbox:
                 continue
             where = field if len(items) == 1 else f"$[{index}].uid"
             if not _UID_RE.match(uid):
-                raise UidTaken(f"uid {uid!r} is not 1 to 70 printable ASCII characters", field=where)
+                raise InvalidInput(f"uid {uid!r} is not 1 to 70 printable ASCII characters", field=where)
             if uid in self._uids or uid in wanted:
                 raise UidTaken(f"uid {uid!r} was already used in mailbox {self.user!r}", field=where)
             wanted.add(uid)

@@ -13,6 +13,7 @@ import msgspec
 from msgspec import Meta
 
 __all__ = [
+    "HEADER_TEXT_PATTERN",
     "PASSWORD_PATTERN",
     "TENANT_NAME_PATTERN",
     "USER_NAME_PATTERN",
@@ -42,8 +43,10 @@ UserName = Annotated[
 Password = Annotated[
     str, Meta(pattern=PASSWORD_PATTERN, description="1 to 255 characters, no control characters.")
 ]
-EmailAddress = Annotated[str, Meta(min_length=1, max_length=998, pattern=r"^[^\r\n]*$")]
-HeaderText = Annotated[str, Meta(max_length=998, pattern=r"^[^\r\n]*$")]
+HEADER_TEXT_PATTERN = r"^[^\x00-\x08\x0a-\x1f\x7f]*$"
+"""Header field text: no control character but HTAB (RFC 5322 section 2.2; CR and LF would end the field)."""
+EmailAddress = Annotated[str, Meta(min_length=1, max_length=998, pattern=HEADER_TEXT_PATTERN)]
+HeaderText = Annotated[str, Meta(max_length=998, pattern=HEADER_TEXT_PATTERN)]
 
 
 class Endpoint(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -78,7 +81,7 @@ class MailboxSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 class Attachment(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A file attached to a composed message; `content` is base64 in JSON."""
 
-    filename: Annotated[str, Meta(min_length=1, max_length=255, pattern=r"^[^\r\n\x00/\\]*$")]
+    filename: Annotated[str, Meta(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f/\\]*$")]
     content: bytes
     content_type: Annotated[str, Meta(pattern=r"^[!-~]+/[!-~]+$")] = "application/octet-stream"
 

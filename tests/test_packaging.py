@@ -19,7 +19,54 @@ def readme_commands() -> list[str]:
 
 def test_readme_starts_with_the_two_commands() -> None:
     commands = readme_commands()
-    assert commands == ["pip install . && mockmail serve", "pip install -e '.[test]' && python -m pytest"]
+    assert commands == [
+        "python3 -m venv .venv && .venv/bin/pip install -q -c constraints.txt . && .venv/bin/mockmail serve",
+        "python3 -m venv .venv && .venv/bin/pip install -q -c constraints.txt -e '.[test]'"
+        " && .venv/bin/python -m pytest",
+    ]
+
+
+def locked() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"constraints.txt: {line!r} is not an exact pin"
+            pins[re.sub(r"[-_.]+", "-", name).lower()] = version
+    return pins
+
+
+def test_every_dependency_is_locked_to_one_version() -> None:
+    import tomllib
+
+    pins = locked()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        wanted += extra
+    for requirement in wanted:
+        name = re.sub(r"[-_.]+", "-", re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0]).lower()
+        assert name in pins, f"{name} is not in constraints.txt"
+
+
+def test_the_running_environment_is_the_lock() -> None:
+    """The suite runs on exactly what constraints.txt names (the README command installs it so)."""
+    from importlib import metadata
+
+    pins = locked()
+    seen = {re.sub(r"[-_.]+", "-", d.metadata["Name"]).lower(): d.version for d in metadata.distributions()}
+    for name, version in pins.items():
+        if name in seen:
+            assert seen[name] == version, f"{name} {seen[name]} is installed, constraints.txt says {version}"
+    runtime = {"trio", "hypercorn", "quart-trio", "msgspec", "trustme", "pytest", "schemathesis"}
+    assert runtime <= set(pins) and runtime <= set(seen)
+
+
+def test_the_build_backend_is_pinned() -> None:
+    import tomllib
+
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    assert all("==" in requirement for requirement in requires)
 
 
 def test_ci_runs_exactly_the_readme_test_command() -> None:
@@ -34,6 +81,7 @@ def test_dockerfile_runs_unprivileged_with_a_health_check() -> None:
     assert "EXPOSE 8025" in docker
     assert "/api/v1/health" in docker.split("HEALTHCHECK", 1)[1]
     assert docker.rstrip().endswith('CMD ["mockmail", "serve", "--host", "0.0.0.0"]')
+    assert "pip install --no-cache-dir -c constraints.txt ." in docker
 
 
 def test_wheel_carries_the_contract(tmp_path: Path) -> None:

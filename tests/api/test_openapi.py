@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from typing import Any
 
+import msgspec
 import pytest
 
 from api import create_app
@@ -21,6 +23,38 @@ def test_the_api_serves_the_repository_file() -> None:
 
 def test_schemas_equal_the_structs() -> None:
     assert document()["components"]["schemas"] == components()
+
+
+def _descriptions(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["description"]] if isinstance(node.get("description"), str) else []
+        return own + [d for value in node.values() for d in _descriptions(value)]
+    if isinstance(node, list):
+        return [d for item in node for d in _descriptions(item)]
+    return []
+
+
+def test_descriptions_do_not_depend_on_how_msgspec_reads_docstrings() -> None:
+    # msgspec 0.22 kept the indentation of a docstring's later paragraphs, 0.23 strips it: the generated
+    # contract must read the same under both.
+    texts = _descriptions(components())
+    assert any("\n\n" in text for text in texts)  # multi-paragraph docstrings exist, so this can fail
+    assert [t for t in texts if t != inspect.cleandoc(t)] == []
+
+
+def test_normalization_cleans_an_indented_docstring() -> None:
+    from api.openapi import _normalized
+
+    class Indented(msgspec.Struct):
+        """First line.
+
+        Second paragraph, indented in the source."""
+
+    _, schemas = msgspec.json.schema_components([Indented])
+    assert (
+        _normalized(schemas)["Indented"]["description"]
+        == "First line.\n\nSecond paragraph, indented in the source."
+    )
 
 
 def test_schema_section_is_what_the_generator_writes() -> None:
