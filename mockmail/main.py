@@ -47,7 +47,11 @@ OPTIONS: tuple[tuple[str, str], ...] = (
     ("tls", "'auto' makes a self-signed certificate for STLS and POP3S; 'off' (default) disables TLS"),
     ("tls_cert", "PEM certificate (chain) for STLS and POP3S; enables TLS"),
     ("tls_key", "PEM private key for --tls-cert (if not inside the certificate file)"),
-    ("idle_timeout", "POP3 autologout in seconds (default 600, RFC 1939)"),
+    ("idle_timeout", "POP3 autologout in seconds, from the last command (default 600, RFC 1939)"),
+    (
+        "line_timeout",
+        "seconds a client may take to finish a line it began (default 60, at most the idle timeout)",
+    ),
     ("handshake_timeout", "TLS handshake limit in seconds (default 10)"),
     ("max_command_line", "longest POP3 command line in octets, CRLF included (default 255, RFC 2449)"),
     ("max_sessions", "concurrent POP3 sessions per tenant (default 10000)"),

@@ -31,6 +31,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     tls_key: str | None = None
     idle_timeout: Annotated[float, Meta(gt=0)] = 600.0
     """RFC 1939 section 3 autologout: at least 10 minutes in production; smaller for tests."""
+    line_timeout: Annotated[float, Meta(gt=0)] = 60.0
+    """Seconds a client may take to finish a line it has begun (never more than idle_timeout)."""
     handshake_timeout: Annotated[float, Meta(gt=0)] = 10.0
     max_command_line: Annotated[int, Meta(ge=16, le=65536)] = MAX_COMMAND_LINE
     max_sessions: Annotated[int, Meta(ge=1, le=1_000_000)] = 10_000

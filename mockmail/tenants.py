@@ -58,6 +58,7 @@ class Tenant:
         self.session_config = SessionConfig(
             hostname=settings.advertised_host,
             idle_timeout=settings.idle_timeout,
+            line_timeout=settings.line_timeout,
             handshake_timeout=settings.handshake_timeout,
             max_command_line=settings.max_command_line,
             exclusive_sessions=spec.exclusive_sessions,

@@ -93,6 +93,11 @@ class Pop3Connection:
         return self._pending
 
     @property
+    def mid_line(self) -> bool:
+        """Part of a client line is buffered without its end (meaningful when `next_event` needs data)."""
+        return self._buffer.mid_line
+
+    @property
     def in_sasl_exchange(self) -> bool:
         return self._in_sasl
 

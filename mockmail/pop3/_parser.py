@@ -66,6 +66,11 @@ class LineBuffer:
     def __len__(self) -> int:
         return len(self._buf)
 
+    @property
+    def mid_line(self) -> bool:
+        """True when part of a line has arrived (or an over-long one is being dropped) but not its end."""
+        return bool(self._buf) or self._discarding
+
     def feed(self, data: bytes | bytearray) -> None:
         self._buf += data
 

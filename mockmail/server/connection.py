@@ -121,6 +121,8 @@ class SessionConfig:
 
     hostname: str = "mockmail.test"
     idle_timeout: float = 600.0
+    line_timeout: float = 60.0
+    """Seconds a started line may take to end (capped at the idle timeout): a trickling client is cut."""
     handshake_timeout: float = 10.0
     max_command_line: int = 255
     exclusive_sessions: bool = True
@@ -238,18 +240,19 @@ class Pop3Session:
         self._sasl: Mechanism | None = None
         self._outbox: list[bytes] = []
         self._idle = trio.CancelScope()
+        """One scope for the whole session: its deadline is the autologout (counted from the last answered
+        command, RFC 1939 section 3) or, while a line is half-sent, that line's own shorter deadline."""
         self.quirks = COMPLIANT_SESSION
         """The fault quirks this session drew (compliant unless the tenant has a plan)."""
         self.faults_fired: list[str] = []
         self._fault_version = 0
         self._timeout = config.idle_timeout
+        """Autologout, or the fault plan's read/write deadline."""
         self.recorder: Recorder | None = None
         self._answering: str | None = None
         """The verb of the command being answered (None for the greeting): wire faults can target it."""
         self._answered = 0
         self._bad_in_a_row = 0
-        """Autologout, or the fault plan's read/write deadline."""
-        """RFC 1939 autologout: one scope for the whole session; each read moves its deadline."""
 
     # --- the loop ---------------------------------------------------------------------------------
 
@@ -282,6 +285,9 @@ class Pop3Session:
                     self.end_reason = "fault: greeting refused"
                     return self.end_reason
             idle.deadline = trio.current_time() + self._timeout + IDLE_SLACK
+            line_started: float | None = None
+            answered_at_read = 0
+            line_cut = False
             with idle:
                 while conn.state is not State.CLOSED:
                     if faults is not None and faults.version != self._fault_version:
@@ -290,12 +296,25 @@ class Pop3Session:
                     if event is NEED_DATA:
                         if self._outbox:
                             await self._flush()
-                        # Move the deadline only when it would fall short of a full idle period: moving
-                        # it on every line costs a heap update each time (bench/).  The timeout then
-                        # lies between the idle timeout and IDLE_SLACK more.
                         now = trio.current_time()
-                        if idle.deadline < now + self._timeout:
-                            idle.deadline = now + self._timeout + IDLE_SLACK
+                        if self._answered != answered_at_read:
+                            # A command was answered since the last read: autologout counts from here.
+                            # Move the deadline only when it would fall short of a full idle period:
+                            # moving it on every line costs a heap update each time (bench/).  The
+                            # timeout then lies between the idle timeout and IDLE_SLACK more.
+                            answered_at_read = self._answered
+                            line_started = None
+                            line_cut = False
+                            if idle.deadline < now + self._timeout:
+                                idle.deadline = now + self._timeout + IDLE_SLACK
+                        if line_started is None and conn.mid_line:
+                            # A line has begun: bytes that do not end it move no deadline, and the line
+                            # gets its own, shorter one, counted from the read that began it.
+                            line_started = now
+                            cut = now + min(self.config.line_timeout, self._timeout)
+                            if cut < idle.deadline:
+                                idle.deadline = cut
+                                line_cut = True
                         try:
                             data = await self.stream.receive_some(RECEIVE_SIZE)
                         except (trio.BrokenResourceError, trio.ClosedResourceError):
@@ -342,7 +361,7 @@ class Pop3Session:
                 self.end_reason = "quit"
             if idle.cancelled_caught:
                 # RFC 1939 section 3: on autologout, close without a response and without entering UPDATE.
-                self.end_reason = "idle timeout"
+                self.end_reason = "line timeout" if line_cut else "idle timeout"
         except _PeerGone:
             self.end_reason = "client gone"
         except _FaultEnd as end:

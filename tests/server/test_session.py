@@ -325,6 +325,77 @@ async def test_any_command_resets_the_idle_timer(
     assert session.end_reason == "running"
 
 
+async def test_a_trickling_client_is_cut_at_the_line_deadline(
+    connect: Connect, autojump_clock: trio.testing.MockClock
+) -> None:
+    """One byte a second, never a CRLF: the bytes move no deadline; the line gets `line_timeout`."""
+    client, session = await connect(idle_timeout=5, line_timeout=60)
+    start = trio.current_time()
+    with trio.move_on_after(100):
+        while session.end_reason == "running":
+            try:
+                await client.stream.send_all(b"N")
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                break
+            await trio.sleep(1)
+    assert session.end_reason == "line timeout"
+    assert trio.current_time() - start <= 7  # min(line, idle) = 5 s after the first byte, not 100
+
+
+async def test_a_trickling_logged_in_client_loses_the_maildrop_lock(
+    connect: Connect, bob: Mailbox, autojump_clock: trio.testing.MockClock
+) -> None:
+    client, session = await connect(idle_timeout=600, line_timeout=30)
+    await login(client)
+    await client.cmd("DELE 1")
+    assert bob.holder is session
+    start = trio.current_time()
+    with trio.move_on_after(700):
+        for byte in b"NOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOP":
+            if session.end_reason != "running":
+                break
+            await client.stream.send_all(bytes([byte]))
+            await trio.sleep(1)
+    assert session.end_reason == "line timeout"
+    assert 30 <= trio.current_time() - start <= 32
+    assert bob.holder is None and len(bob.messages) == 2  # unlocked, nothing deleted
+    other, _ = await connect()
+    assert (await login(other)).startswith(b"+OK")
+
+
+async def test_autologout_counts_from_the_last_command_not_the_last_byte(
+    connect: Connect, autojump_clock: trio.testing.MockClock
+) -> None:
+    client, session = await connect(idle_timeout=600, line_timeout=1000)
+    assert (await client.cmd("CAPA")).startswith(b"+OK")
+    await client.multiline_body()
+    start = trio.current_time()
+    await trio.sleep(500)
+    await client.stream.send_all(b"NO")  # a line begins 500 s after the last command and never ends
+    assert await client.at_eof()
+    # The line's own deadline (1000 s, capped at 600) lies past the autologout, which still counts from CAPA.
+    assert 600 <= trio.current_time() - start <= 601
+    assert session.end_reason == "idle timeout"
+
+
+async def test_a_slow_line_that_ends_in_time_is_answered_and_resets_the_timers(
+    connect: Connect, autojump_clock: trio.testing.MockClock
+) -> None:
+    client, session = await connect(idle_timeout=600, line_timeout=30)
+    for _ in range(3):
+        for byte in b"NOOP":
+            await client.stream.send_all(bytes([byte]))
+            await trio.sleep(5)
+        assert await client.cmd(b"") == b"-ERR NOOP not allowed in AUTHORIZATION state\r\n"
+    # a complete command followed by half of the next one in the same write: the half gets its own deadline
+    await client.stream.send_all(b"NOOP\r\nNO")
+    assert await client.line() == b"-ERR NOOP not allowed in AUTHORIZATION state\r\n"
+    start = trio.current_time()
+    assert await client.at_eof()
+    assert 30 <= trio.current_time() - start <= 31
+    assert session.end_reason == "line timeout"
+
+
 async def test_cancelled_session_commits_nothing_and_unlocks(store: Store, bob: Mailbox) -> None:
     from mockmail.server.connection import Pop3Session, SessionConfig
     from tests.wire import WireClient
