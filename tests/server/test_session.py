@@ -13,6 +13,8 @@ import trio.testing
 
 from mockmail.mailbox import Mailbox, Store
 from mockmail.pop3 import State
+from mockmail.server.connection import Pop3Session
+from tests.wire import WireClient
 
 from .conftest import MESSAGES, Connect, login
 
@@ -325,19 +327,26 @@ async def test_any_command_resets_the_idle_timer(
     assert session.end_reason == "running"
 
 
+async def trickle(client: WireClient, session: Pop3Session, data: bytes, *, within: float) -> None:
+    """Send `data` one byte a second until it is sent, the session ends, or `within` seconds pass."""
+    with trio.move_on_after(within):
+        for byte in data:
+            if session.end_reason != "running":
+                return
+            try:
+                await client.stream.send_all(bytes([byte]))
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                return
+            await trio.sleep(1)
+
+
 async def test_a_trickling_client_is_cut_at_the_line_deadline(
     connect: Connect, autojump_clock: trio.testing.MockClock
 ) -> None:
     """One byte a second, never a CRLF: the bytes move no deadline; the line gets `line_timeout`."""
     client, session = await connect(idle_timeout=5, line_timeout=60)
     start = trio.current_time()
-    with trio.move_on_after(100):
-        while session.end_reason == "running":
-            try:
-                await client.stream.send_all(b"N")
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                break
-            await trio.sleep(1)
+    await trickle(client, session, b"N" * 100, within=100)
     assert session.end_reason == "line timeout"
     assert trio.current_time() - start <= 7  # min(line, idle) = 5 s after the first byte, not 100
 
@@ -350,12 +359,7 @@ async def test_a_trickling_logged_in_client_loses_the_maildrop_lock(
     await client.cmd("DELE 1")
     assert bob.holder is session
     start = trio.current_time()
-    with trio.move_on_after(700):
-        for byte in b"NOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOP":
-            if session.end_reason != "running":
-                break
-            await client.stream.send_all(bytes([byte]))
-            await trio.sleep(1)
+    await trickle(client, session, b"NOOP" * 20, within=700)
     assert session.end_reason == "line timeout"
     assert 30 <= trio.current_time() - start <= 32
     assert bob.holder is None and len(bob.messages) == 2  # unlocked, nothing deleted
