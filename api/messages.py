@@ -16,10 +16,10 @@ import msgspec
 from quart import Blueprint, Response, request
 
 from mockmail.compose import compose, split_mbox
-from mockmail.errors import InvalidInput, MessageTooLarge, UnsupportedMediaType
-from mockmail.headers import header_block, looks_like_message
+from mockmail.errors import InvalidInput, UnsupportedMediaType
+from mockmail.headers import header_block
+from mockmail.ingest import check_raw, check_size
 from mockmail.mailbox import Mailbox, Message
-from mockmail.pop3 import normalize_crlf
 from mockmail.specs import MessageSpec
 from mockmail.tenants import Registry
 
@@ -57,17 +57,6 @@ def _detail(message: Message) -> MessageDetail:
     return MessageDetail(**msgspec.structs.asdict(_summary(message)), headers=headers)
 
 
-def _check_raw(raw: bytes, field: str, limit: int) -> bytes:
-    """The message CRLF-normalized (the mailbox then stores it without copying it again), if it is one."""
-    problem = looks_like_message(raw)
-    if problem:
-        raise InvalidInput(f"not an RFC 5322 message: {problem}", field=field)
-    content = normalize_crlf(raw)
-    if len(content) > limit:
-        raise MessageTooLarge(f"the message is {len(content)} octets, over the limit of {limit}", field=field)
-    return content
-
-
 def blueprint(registry: Registry) -> Blueprint:
     bp = Blueprint("messages", __name__)
     limit = registry.settings.max_message_size
@@ -82,7 +71,7 @@ def blueprint(registry: Registry) -> Blueprint:
         if mimetype == RAW_TYPE:
             raw = await request.get_data(cache=False, as_text=False)
             assert isinstance(raw, bytes)
-            content = _check_raw(raw, "body", limit)
+            content = check_raw(raw, limit, "body")
             stored = box.add_many([(content, request.args.get("uid"))], field="uid")
             return json_response(_created(stored[0]), 201)
         if mimetype == MBOX_TYPE:
@@ -94,7 +83,7 @@ def blueprint(registry: Registry) -> Blueprint:
                 raise InvalidInput(str(exc), field="body") from None
             if not raws:
                 raise InvalidInput("the mbox file holds no message", field="body")
-            items = [(_check_raw(raw, f"body[{i}]", limit), None) for i, raw in enumerate(raws)]
+            items = [(check_raw(raw, limit, f"body[{i}]"), None) for i, raw in enumerate(raws)]
             return json_response([_created(m) for m in box.add_many(items)], 201)
         if mimetype != JSON_TYPE and not mimetype.endswith("+json"):
             raise UnsupportedMediaType(
@@ -108,12 +97,7 @@ def blueprint(registry: Registry) -> Blueprint:
             raise InvalidInput("the array holds no message", field="$")
         batch_items: list[tuple[bytes, str | None]] = []
         for index, spec in enumerate(batch):
-            raw = compose(spec, user)
-            where = "$" if single else f"$[{index}]"
-            if len(raw) > limit:
-                raise MessageTooLarge(
-                    f"the message is {len(raw)} octets, over the limit of {limit}", field=where
-                )
+            raw = check_size(compose(spec, user), limit, "$" if single else f"$[{index}]")
             batch_items.append((raw, spec.uid))
         stored = box.add_many(batch_items, field="$.uid")
         if single:

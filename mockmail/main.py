@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import hypercorn.config
 import hypercorn.trio
@@ -25,8 +26,8 @@ import msgspec
 import trio
 
 from . import __version__
-from .compose import compose
-from .config import ConfigError, ConfigFile, load_config
+from .config import ConfigError, ConfigFile, load_config, mailbox_messages
+from .errors import DomainError
 from .server.tls import TlsMaterial, load_certificate, self_signed
 from .settings import Settings
 from .specs import TenantSpec
@@ -44,6 +45,7 @@ OPTIONS: tuple[tuple[str, str], ...] = (
     ("api_port", "REST API port (default 8025; 0 picks a free one)"),
     ("public_host", "host name to report in tenant addresses (default: --host)"),
     ("config", "TOML file declaring tenants, mailboxes and messages to create at start"),
+    ("config_root", "folder that message files named in --config may lie in (default: the config file's)"),
     ("tls", "'auto' makes a self-signed certificate for STLS and POP3S; 'off' (default) disables TLS"),
     ("tls_cert", "PEM certificate (chain) for STLS and POP3S; enables TLS"),
     ("tls_key", "PEM private key for --tls-cert (if not inside the certificate file)"),
@@ -106,24 +108,44 @@ def make_tls(settings: Settings) -> TlsMaterial | None:
     return None
 
 
-async def seed(registry: Registry, config: ConfigFile, base: Path) -> None:
-    """Create what the config file declares."""
-    for tenant_config in config.tenants:
+Prepared = list[tuple[int, Any, list[tuple[int, Any, list[tuple[bytes, str | None]]]]]]
+
+
+def prepare_seed(config: ConfigFile, base: Path, settings: Settings) -> Prepared:
+    """Read and check every message the config file declares, before anything is created or bound.
+
+    Raises:
+        ConfigError: naming the config file and the entry (`tenants[0].mailboxes[1].messages[2]: ...`).
+    """
+    path = settings.config or "config"
+    root = Path(settings.config_root).resolve() if settings.config_root else base.resolve()
+    prepared: Prepared = []
+    for t, tenant_config in enumerate(config.tenants):
+        boxes = []
+        for m, mailbox_config in enumerate(tenant_config.mailboxes):
+            try:
+                items = mailbox_messages(
+                    mailbox_config, root=root, base=base, limit=settings.max_message_size
+                )
+            except ConfigError as exc:
+                raise ConfigError(f"{path}: tenants[{t}].mailboxes[{m}].{exc}") from None
+            boxes.append((m, mailbox_config, items))
+        prepared.append((t, tenant_config, boxes))
+    return prepared
+
+
+async def seed(registry: Registry, prepared: Prepared, settings: Settings) -> None:
+    """Create what `prepare_seed` checked: tenants, mailboxes, messages."""
+    path = settings.config or "config"
+    for t, tenant_config, boxes in prepared:
         spec = TenantSpec(**{name: getattr(tenant_config, name) for name in TenantSpec.__struct_fields__})
         tenant = await registry.create(spec)
-        for mailbox_config in tenant_config.mailboxes:
+        for m, mailbox_config, items in boxes:
             mailbox, _ = tenant.store.put(mailbox_config.user, mailbox_config.password)
-            items: list[tuple[bytes, str | None]] = []
-            for message in mailbox_config.messages:
-                if message.file:
-                    try:
-                        raw = (base / message.file).read_bytes()
-                    except OSError as exc:
-                        raise ConfigError(f"{base / message.file}: {exc.strerror or exc}") from None
-                else:
-                    raw = compose(message, mailbox_config.user)
-                items.append((raw, message.uid))
-            mailbox.add_many(items)
+            try:
+                mailbox.add_many(items, field="uid")
+            except DomainError as exc:
+                raise ConfigError(f"{path}: tenants[{t}].mailboxes[{m}]: {exc.detail}") from None
 
 
 async def serve(
@@ -138,6 +160,7 @@ async def serve(
     from api import create_app  # the API sits above the core; it is wired in only here
 
     config_file = load_config(settings.config) if settings.config else None
+    prepared = prepare_seed(*config_file, settings) if config_file is not None else None
     registry = Registry(settings, make_tls(settings))
     stop = trio.Event()
     hyper = hypercorn.config.Config()
@@ -148,8 +171,8 @@ async def serve(
     hyper.graceful_timeout = 3.0
     async with trio.open_nursery() as root:
         await root.start(registry.run)
-        if config_file is not None:
-            await seed(registry, *config_file)
+        if prepared is not None:
+            await seed(registry, prepared, settings)
         app = create_app(registry)
         binds = await root.start(partial(hypercorn.trio.serve, app, hyper, shutdown_trigger=stop.wait))
         api_url = binds[0]

@@ -25,6 +25,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Host name reported to clients in tenant addresses; by default `host` (127.0.0.1 for a wildcard)."""
     config: str | None = None
     """TOML file declaring tenants, mailboxes and messages to create at start."""
+    config_root: str | None = None
+    """Folder that the config's message files must lie in; by default the config file's own folder."""
     tls: Literal["off", "auto"] = "off"
     """`auto` makes a self-signed certificate at start (unless tls_cert/tls_key are given)."""
     tls_cert: str | None = None

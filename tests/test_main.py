@@ -111,6 +111,83 @@ async def test_serve_seeds_from_config_and_stops_without_committing(
     pop.close()
 
 
+def message_config(entry: str) -> str:
+    return (
+        "[[tenants]]\nname = 'acme'\n[[tenants.mailboxes]]\nuser = 'alice'\npassword = 'p'\n"
+        "[[tenants.mailboxes.messages]]\nsubject = 'fine'\n"
+        f"[[tenants.mailboxes.messages]]\n{entry}\n"
+    )
+
+
+async def start_with(tmp_path: Path, entry: str, **settings: object) -> list[str]:
+    """Serve the config with `entry` as alice's second message; return the subjects alice then has."""
+    config = tmp_path / "conf" / "mockmail.toml"
+    config.parent.mkdir(exist_ok=True)
+    (config.parent / "ok.eml").write_bytes(b"Subject: ok\n\nfine\n")
+    (config.parent / "text.txt").write_bytes(b"just some words, no header\n")
+    (config.parent / "big.eml").write_bytes(b"Subject: big\n\n" + b"x" * 5000 + b"\n")
+    (tmp_path / "outside.eml").write_bytes(b"Subject: secret\n\nfrom outside\n")
+    if not (config.parent / "link.eml").is_symlink():
+        (config.parent / "link.eml").symlink_to(tmp_path / "outside.eml")
+    config.write_text(message_config(entry))
+    try:
+        async with trio.open_nursery() as nursery:
+            running: Running = await nursery.start(
+                serve,
+                Settings(api_port=0, config=str(config), max_message_size=4096, **settings),  # type: ignore[arg-type]
+            )
+            box = running.registry.get("acme").store.get("alice")
+            subjects = [m.summary.subject for m in box.messages.values()]
+            running.stop.set()
+    except BaseExceptionGroup as group:  # this test's nursery wraps what serve raised
+        while isinstance(group, BaseExceptionGroup) and len(group.exceptions) == 1:
+            group = group.exceptions[0]  # type: ignore[assignment]
+        raise group from None
+    return subjects
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("file = '../outside.eml'", "file '../outside.eml' lies outside"),
+        ("file = 'link.eml'", "file 'link.eml' lies outside"),
+        ("file = '/etc/passwd'", "file '/etc/passwd' lies outside"),
+        ("file = '/proc/self/environ'", "lies outside"),
+        ("file = '/dev/zero'", "lies outside"),
+        ("file = 'missing.eml'", "No such file"),
+        ("file = ''", "length >= 1"),
+        ("file = 'text.txt'", "not an RFC 5322 message"),
+        ("file = 'big.eml'", "over the message size limit of 4096"),
+        ("file = 'ok.eml'\nsubject = 'ignored?'", "file is a raw message: it takes no subject"),
+        ("text = '" + "y" * 5000 + "'", "over the limit of 4096"),
+        ("uid = 'a b'", "uid"),
+    ],
+)
+async def test_config_messages_get_the_api_checks_and_name_the_entry(
+    tmp_path: Path, entry: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as failed:
+        await start_with(tmp_path, entry)
+    text = str(failed.value)
+    assert message in text
+    assert "mockmail.toml" in text
+    if "length >= 1" not in text and "takes no" not in text:  # the struct errors name the path themselves
+        assert "tenants[0].mailboxes[0].messages[1]" in text
+
+
+async def test_config_root_widens_where_files_may_lie(tmp_path: Path) -> None:
+    assert await start_with(tmp_path, "file = '../outside.eml'", config_root=str(tmp_path)) == [
+        "fine",
+        "secret",
+    ]
+    assert await start_with(tmp_path, "file = 'ok.eml'\nuid = 'u-1'") == ["fine", "ok"]
+
+
+async def test_a_device_inside_the_root_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not a regular file"):
+        await start_with(tmp_path, "file = '/dev/zero'", config_root="/dev")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
