@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
 from mockmail.specs import Endpoint
@@ -18,13 +20,19 @@ __all__ = [
 
 
 class Health(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Liveness and a few counters."""
+    """Liveness and a few counters; `degraded` while the process is short of resources."""
 
-    status: str
+    status: Literal["ok", "degraded"]
     version: str
     tenants: int
     sessions: int
     tls: bool
+    open_files: int
+    """File descriptors the process holds: one per listener (two per tenant with TLS) and per session."""
+    max_open_files: int
+    """The process limit (RLIMIT_NOFILE); see the README for how to raise it."""
+    problem: str | None
+    """What ran out in the last minute, e.g. `out of file descriptors: ...`; null when nothing did."""
 
 
 class TenantView(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

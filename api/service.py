@@ -6,6 +6,7 @@ from quart import Blueprint, Response
 
 from mockmail import __version__
 from mockmail.errors import DomainError
+from mockmail.resources import MONITOR, descriptor_limit, open_descriptors
 from mockmail.tenants import Registry
 
 from .http import json_response
@@ -28,13 +29,17 @@ def blueprint(registry: Registry) -> Blueprint:
     @bp.get("/health")
     async def health() -> Response:
         tenants = registry.list()
+        problem = MONITOR.current()
         return json_response(
             Health(
-                status="ok",
+                status="ok" if problem is None else "degraded",
                 version=__version__,
                 tenants=len(tenants),
                 sessions=sum(len(t.sessions) for t in tenants),
                 tls=registry.tls is not None,
+                open_files=open_descriptors(),
+                max_open_files=descriptor_limit(),
+                problem=problem,
             )
         )
 

@@ -12,6 +12,7 @@ __all__ = [
     "MessageNotFound",
     "MessageTooLarge",
     "PortUnavailable",
+    "ResourcesExhausted",
     "TenantExists",
     "TenantNotFound",
     "UidTaken",
@@ -84,3 +85,11 @@ class UnsupportedMediaType(DomainError):
     status = 415
     title = "Unsupported media type"
     slug = "unsupported-media-type"
+
+
+class ResourcesExhausted(DomainError):
+    """The process ran out of something the request needs (file descriptors); retrying later may work."""
+
+    status = 503
+    title = "Resources exhausted"
+    slug = "resources-exhausted"

@@ -28,6 +28,7 @@ import trio
 from . import __version__
 from .config import ConfigError, ConfigFile, load_config, mailbox_messages
 from .errors import DomainError
+from .resources import quiet_accept_retries
 from .server.tls import TlsMaterial, load_certificate, self_signed
 from .settings import Settings
 from .specs import TenantSpec
@@ -159,6 +160,7 @@ async def serve(
     """
     from api import create_app  # the API sits above the core; it is wired in only here
 
+    quiet_accept_retries()
     config_file = load_config(settings.config) if settings.config else None
     prepared = prepare_seed(*config_file, settings) if config_file is not None else None
     registry = Registry(settings, make_tls(settings))

@@ -17,9 +17,10 @@ from functools import partial
 
 import trio
 
-from .errors import PortUnavailable, TenantExists, TenantNotFound
+from .errors import PortUnavailable, ResourcesExhausted, TenantExists, TenantNotFound
 from .faults import FaultState
 from .mailbox import Store
+from .resources import MONITOR, is_exhaustion
 from .server.connection import Pop3Session, SessionConfig
 from .server.listener import bound_port, open_pop3_listener, serve_pop3
 from .server.tcp import TcpStream
@@ -175,6 +176,7 @@ class Registry:
         Raises:
             TenantExists: the name is taken.
             PortUnavailable: a requested port could not be bound.
+            ResourcesExhausted: the process is out of file descriptors (or socket memory).
         """
         if spec.name in self._tenants:
             raise TenantExists(f"a tenant named {spec.name!r} already exists", field="$.name")
@@ -186,6 +188,11 @@ class Registry:
             await self._nursery.start(tenant.run)
         except OSError as exc:
             self._tenants.pop(spec.name, None)
+            if is_exhaustion(exc):
+                reason = MONITOR.exhausted(exc, f"creating tenant {spec.name}")
+                raise ResourcesExhausted(
+                    f"cannot open the tenant's listeners: {reason}; delete tenants or raise the limit"
+                ) from None
             raise PortUnavailable(
                 f"cannot listen on the requested port: {exc.strerror or exc}", field=tenant.bind_failure
             ) from None

@@ -22,6 +22,7 @@ from typing import NoReturn
 
 import trio
 
+from ..resources import EXHAUSTION_ERRNOS, MONITOR
 from .tcp import TcpStream
 
 __all__ = ["bound_port", "open_pop3_listener", "serve_pop3"]
@@ -32,8 +33,8 @@ Handler = Callable[[TcpStream], Awaitable[object]]
 
 BACKLOG = 4096
 ACCEPT_BATCH = 64  # connections taken per wake-up before yielding to the sessions
-# Running out of descriptors or memory is worth a pause and a retry, as trio.serve_listeners does.
-_PAUSE_ERRNOS = {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS}
+# Running out of descriptors or memory (EXHAUSTION_ERRNOS) is worth a pause and a retry, as
+# trio.serve_listeners does.
 _SKIP_ERRNOS = {errno.ECONNABORTED, errno.EPROTO, errno.EPERM}
 ACCEPT_PAUSE = 0.1
 
@@ -80,8 +81,8 @@ async def serve_pop3(handler: Handler, listener: socket.socket) -> NoReturn:
                     except OSError as exc:
                         if exc.errno in _SKIP_ERRNOS:
                             continue
-                        if exc.errno in _PAUSE_ERRNOS:
-                            log.error("accept failed (%s); pausing %s s", exc, ACCEPT_PAUSE)
+                        if exc.errno in EXHAUSTION_ERRNOS:
+                            MONITOR.exhausted(exc, "POP3 accept")  # logged once per episode, no traceback
                             await trio.sleep(ACCEPT_PAUSE)
                             break
                         raise
