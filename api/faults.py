@@ -13,7 +13,15 @@ import msgspec
 from quart import Blueprint, Response
 
 from mockmail.errors import InvalidInput
-from mockmail.faults import PROFILES, FaultPatch, FaultPlan, FaultState, UnknownProfile
+from mockmail.faults import (
+    PROFILES,
+    FaultPatch,
+    FaultPlan,
+    FaultState,
+    MailboxFaultPatch,
+    MailboxFaultPlan,
+    UnknownProfile,
+)
 from mockmail.tenants import Registry
 
 from .http import check_tenant_name, check_user_name, decode_json, json_response, no_content
@@ -22,23 +30,26 @@ __all__ = ["blueprint"]
 
 _PLAN = msgspec.json.Decoder(FaultPlan)
 _PATCH = msgspec.json.Decoder(FaultPatch)
+_MAILBOX_PLAN = msgspec.json.Decoder(MailboxFaultPlan)
+_MAILBOX_PATCH = msgspec.json.Decoder(MailboxFaultPatch)
 
 
 def _apply(state: FaultState, plan: FaultPlan, user: str | None) -> FaultPlan:
-    if user is not None and plan.seed is not None:
-        raise InvalidInput(
-            "seed belongs to the tenant's plan: one generator serves the whole tenant", field="$.seed"
-        )
     try:
         return state.set_plan(plan, user)
     except UnknownProfile as exc:
         raise InvalidInput(str(exc), field="$.profile") from None
 
 
-async def _patched(current: FaultPlan) -> FaultPlan:
-    patch = await decode_json(_PATCH)
+async def _mailbox_plan() -> FaultPlan:
+    plan: FaultPlan = msgspec.convert(msgspec.to_builtins(await decode_json(_MAILBOX_PLAN)), FaultPlan)
+    return plan
+
+
+async def _patched(current: FaultPlan, decoder: msgspec.json.Decoder[Any] = _PATCH) -> FaultPlan:
+    patch = await decode_json(decoder)
     merged: dict[str, Any] = msgspec.to_builtins(current)
-    for name in FaultPatch.__struct_fields__:
+    for name in patch.__struct_fields__:
         value = getattr(patch, name)
         if value is None:
             merged.pop(name, None)
@@ -88,13 +99,13 @@ def blueprint(registry: Registry) -> Blueprint:
     @bp.put("/tenants/<tenant>/mailboxes/<user>/faults")
     async def put_mailbox_faults(tenant: str, user: str) -> Response:
         faults, name = state(tenant), mailbox_user(tenant, user)
-        return json_response(_apply(faults, await decode_json(_PLAN), name))
+        return json_response(_apply(faults, await _mailbox_plan(), name))
 
     @bp.patch("/tenants/<tenant>/mailboxes/<user>/faults")
     async def patch_mailbox_faults(tenant: str, user: str) -> Response:
         faults, name = state(tenant), mailbox_user(tenant, user)
         current = faults.mailbox_plans.get(name, FaultPlan())
-        return json_response(_apply(faults, await _patched(current), name))
+        return json_response(_apply(faults, await _patched(current, _MAILBOX_PATCH), name))
 
     @bp.delete("/tenants/<tenant>/mailboxes/<user>/faults")
     async def delete_mailbox_faults(tenant: str, user: str) -> Response:

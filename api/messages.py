@@ -1,7 +1,8 @@
 """`/api/v1/tenants/{tenant}/mailboxes/{user}/messages`: seed, list, fetch and delete messages.
 
 A POST takes one of three bodies, by Content-Type:
-- `message/rfc822`: one raw RFC 5322 message (optional `?uid=` query parameter);
+- `message/rfc822`: one raw RFC 5322 message (optional `?uid=` query parameter: checked whatever the body,
+  used only here, since JSON messages carry their own `uid` and mbox messages get fresh ones);
 - `application/mbox`: many raw messages in one mbox file;
 - `application/json` (the default): a `MessageSpec` object, or an array of them, composed with `email`.
 A bulk POST is all or nothing: every message is checked before the first one is stored.
@@ -11,15 +12,16 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import re
 
 import msgspec
 from quart import Blueprint, Response, request
 
 from mockmail.compose import compose, split_mbox
 from mockmail.errors import InvalidInput, UnsupportedMediaType
-from mockmail.headers import header_block
+from mockmail.headers import header_block, raw_fields
 from mockmail.ingest import check_raw, check_size
-from mockmail.mailbox import Mailbox, Message
+from mockmail.mailbox import UID_PATTERN, Mailbox, Message
 from mockmail.specs import MessageSpec
 from mockmail.tenants import Registry
 
@@ -28,6 +30,7 @@ from .schemas import MessageCreated, MessageDetail, MessageSummary
 
 __all__ = ["blueprint"]
 
+_UID = re.compile(UID_PATTERN)
 _SPECS = msgspec.json.Decoder(MessageSpec | list[MessageSpec])
 _HEADERS = email.parser.BytesHeaderParser(policy=email.policy.default)
 RAW_TYPE = "message/rfc822"
@@ -52,8 +55,12 @@ def _summary(message: Message) -> MessageSummary:
 
 
 def _detail(message: Message) -> MessageDetail:
-    parsed = _HEADERS.parsebytes(header_block(message.content))
-    headers = [(name, str(value)) for name, value in parsed.items()]
+    block = header_block(message.content)
+    try:
+        parsed = _HEADERS.parsebytes(block)
+        headers = [[name, str(value)] for name, value in parsed.items()]
+    except Exception:  # the email package fails on some malformed fields (see compose._set): show them raw
+        headers = [[name, value] for name, value in raw_fields(block)]
     return MessageDetail(**msgspec.structs.asdict(_summary(message)), headers=headers)
 
 
@@ -68,11 +75,14 @@ def blueprint(registry: Registry) -> Blueprint:
     async def add_messages(tenant: str, user: str) -> Response:
         box = mailbox(tenant, user)
         mimetype = request.mimetype or JSON_TYPE
+        query_uid = request.args.get("uid")
+        if query_uid is not None and not _UID.match(query_uid):
+            raise InvalidInput(f"uid {query_uid!r} is not 1 to 70 printable ASCII characters", field="uid")
         if mimetype == RAW_TYPE:
             raw = await request.get_data(cache=False, as_text=False)
             assert isinstance(raw, bytes)
             content = check_raw(raw, limit, "body")
-            stored = box.add_many([(content, request.args.get("uid"))], field="uid")
+            stored = box.add_many([(content, query_uid)], field="uid")
             return json_response(_created(stored[0]), 201)
         if mimetype == MBOX_TYPE:
             data = await request.get_data(cache=False, as_text=False)
@@ -97,7 +107,8 @@ def blueprint(registry: Registry) -> Blueprint:
             raise InvalidInput("the array holds no message", field="$")
         batch_items: list[tuple[bytes, str | None]] = []
         for index, spec in enumerate(batch):
-            raw = check_size(compose(spec, user), limit, "$" if single else f"$[{index}]")
+            where = "$" if single else f"$[{index}]"
+            raw = check_size(compose(spec, user, where), limit, where)
             batch_items.append((raw, spec.uid))
         stored = box.add_many(batch_items, field="$.uid")
         if single:

@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from mockmail.faults import FaultPatch, FaultPlan, Profile
+from mockmail.faults import FaultPatch, FaultPlan, MailboxFaultPatch, MailboxFaultPlan, Profile
 from mockmail.specs import Endpoint, MailboxSpec, MessageSpec, TenantSpec
 from mockmail.transcripts import SessionDetail, SessionSummary
 
@@ -39,6 +39,8 @@ MODELS: tuple[Any, ...] = (
     Problem,
     FaultPlan,
     FaultPatch,
+    MailboxFaultPlan,
+    MailboxFaultPatch,
     Profile,
     SessionSummary,
     SessionDetail,
@@ -52,13 +54,21 @@ def components() -> dict[str, Any]:
     return normalized
 
 
-def _normalized(node: Any) -> Any:
-    """Every `description` put through `inspect.cleandoc`, whatever the msgspec release did to it.
+BASE64_PATTERN = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?(?!\n)$"
+"""What msgspec accepts as `bytes` in JSON: standard base64, padded, nothing else (tests/api/test_openapi.py)."""
 
-    msgspec 0.22 kept a docstring's indentation after its first line and 0.23 removes it; cleaning the
-    text here keeps the contract a function of the code alone, not of the library's docstring handling.
+
+def _normalized(node: Any) -> Any:
+    """The schemas made independent of library details, and as strict as the server is.
+
+    - Every `description` goes through `inspect.cleandoc`: msgspec 0.22 kept a docstring's indentation
+      after its first line and 0.23 removes it, so the contract stays a function of the code alone.
+    - A `contentEncoding: base64` string gets the pattern msgspec enforces: JSON Schema treats the
+      encoding as an annotation only, so without it a schema-valid body could be refused.
     """
     if isinstance(node, dict):
+        if node.get("contentEncoding") == "base64" and "pattern" not in node:
+            node = {**node, "pattern": BASE64_PATTERN}
         return {
             key: inspect.cleandoc(value)
             if key == "description" and isinstance(value, str)

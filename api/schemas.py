@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
+from msgspec import Meta
 
 from mockmail.specs import Endpoint
 
@@ -86,7 +87,9 @@ class MessageSummary(
 class MessageDetail(MessageSummary, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One message with its header fields; ask with `Accept: message/rfc822` for the raw bytes."""
 
-    headers: list[tuple[str, str]]
+    headers: list[Annotated[list[str], Meta(min_length=2, max_length=2)]]
+    """Each header field as `[name, value]`, in message order.  (A list rather than a tuple: the tuple's
+    `prefixItems` schema trips schemathesis's stateful phase, and the JSON is the same.)"""
 
 
 class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

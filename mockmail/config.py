@@ -58,7 +58,6 @@ class MessageConfig(MessageSpec, frozen=True, kw_only=True, forbid_unknown_field
     file: Annotated[str, Meta(min_length=1)] | None = None
 
     def __post_init__(self) -> None:
-        super().__post_init__()
         if self.file is not None:
             given = [
                 "from" if name == "sender" else name

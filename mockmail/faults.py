@@ -17,6 +17,7 @@ A plan is a msgspec struct; every field left out means "compliant" for that part
 from __future__ import annotations
 
 import random
+import typing
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
@@ -34,7 +35,10 @@ __all__ = [
     "FaultPlan",
     "FaultState",
     "Knob",
+    "MailboxFaultPatch",
+    "MailboxFaultPlan",
     "Profile",
+    "ProfileName",
     "QuitFault",
     "ScriptedReply",
     "SessionFaults",
@@ -135,7 +139,7 @@ class CapaFault(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """`absent`: CAPA is unknown; `overclaims`: it lists what is not there; `custom`: exactly `lines`."""
 
     mode: Literal["accurate", "absent", "overclaims", "custom"] = "absent"
-    lines: list[Annotated[str, Meta(pattern=r"^[!-~][ -~]{0,200}$")]] = []
+    lines: list[Annotated[str, Meta(pattern=r"^[!-~][ -~]{0,200}(?!\n)$")]] = []
 
 
 class GreetingFault(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -166,7 +170,7 @@ class LineLimitFault(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True
     """A different command-line limit, answered with `text` (e.g. Mailpit's 512 and `line too long`)."""
 
     octets: Annotated[int, Meta(ge=16, le=65536)] = 512
-    text: Annotated[str, Meta(pattern=r"^[ -~]{1,200}$")] = "line too long"
+    text: Annotated[str, Meta(pattern=r"^[ -~]{1,200}(?!\n)$")] = "line too long"
 
 
 class ScriptedReply(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -176,7 +180,8 @@ class ScriptedReply(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True)
     line: Annotated[
         str,
         Meta(
-            pattern=r"^-ERR( [^\r\n]{0,400})?$", description="An -ERR line, e.g. `-ERR [SYS/TEMP] try later`."
+            pattern=r"^-ERR( [^\r\n]{0,400})?(?!\n)$",
+            description="An -ERR line, e.g. `-ERR [SYS/TEMP] try later`.",
         ),
     ]
     msg: Annotated[int, Meta(ge=1)] | None = None
@@ -238,10 +243,14 @@ class CloseAfter(Transport, frozen=True, kw_only=True, forbid_unknown_fields=Tru
 TransportFault = Latency | GreetingDelay | Bandwidth | Slicer | TruncateRetr | Reset | Stall | CloseAfter
 
 
+ProfileName = Literal["compliant", "mailpit-legacy", "mailpit-current", "greenmail", "smtp4dev"]
+"""The presets of PROFILES (an import-time check keeps the two equal)."""
+
+
 class FaultPlan(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     """How a tenant or mailbox departs from RFC-compliant POP3; an empty plan is compliant."""
 
-    profile: str | None = None
+    profile: ProfileName | None = None
     """A preset from GET /api/v1/fault-profiles; the other fields given override its fields."""
     seed: int | None = None
     """Seed of the tenant's random draws (tenant plans only), so a failing run can be replayed."""
@@ -271,28 +280,63 @@ class FaultPlan(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     """Wire faults in the manner of Toxiproxy's toxics, aware of POP3 commands; each draws per occurrence."""
 
 
-def _patch_of(plan: type[msgspec.Struct]) -> type[msgspec.Struct]:
-    """A struct with every field of `plan`, each optional and nullable: the body of a PATCH."""
-    fields = [
-        (field.name, Union[field.type, None, msgspec.UnsetType], msgspec.UNSET)  # noqa: UP007
-        for field in msgspec.structs.fields(plan)
-    ]
-    patch = msgspec.defstruct(
-        "FaultPatch", fields, frozen=True, kw_only=True, forbid_unknown_fields=True, module=__name__
+def _derived(
+    plan: type[msgspec.Struct],
+    name: str,
+    doc: str,
+    *,
+    without: frozenset[str] = frozenset(),
+    patch: bool = False,
+) -> type[msgspec.Struct]:
+    """A struct with the fields of `plan` but `without`; with `patch`, each optional and nullable (UNSET
+    tells a field not given from a field set to null)."""
+    fields: list[tuple[str, Any, Any]] = []
+    for field in msgspec.structs.fields(plan):
+        if field.name in without:
+            continue
+        if patch:
+            fields.append((field.name, Union[field.type, None, msgspec.UnsetType], msgspec.UNSET))  # noqa: UP007
+        elif field.default_factory is not msgspec.NODEFAULT:
+            fields.append((field.name, field.type, msgspec.field(default_factory=field.default_factory)))
+        else:
+            fields.append((field.name, field.type, field.default))
+    derived = msgspec.defstruct(
+        name,
+        fields,
+        frozen=True,
+        kw_only=True,
+        forbid_unknown_fields=True,
+        omit_defaults=True,
+        module=__name__,
     )
-    patch.__doc__ = (
-        "FaultPlan fields to change: a field given replaces the plan's, null sets it back to compliant."
-    )
-    return patch
+    derived.__doc__ = doc
+    return derived
 
 
-FaultPatch = _patch_of(FaultPlan)
+FaultPatch = _derived(
+    FaultPlan,
+    "FaultPatch",
+    "FaultPlan fields to change: a field given replaces the plan's, null sets it back to compliant.",
+    patch=True,
+)
+MailboxFaultPlan = _derived(
+    FaultPlan,
+    "MailboxFaultPlan",
+    "A mailbox's own plan: a FaultPlan without `seed` (one generator serves the whole tenant).",
+    without=frozenset({"seed"}),
+)
+MailboxFaultPatch = _derived(
+    MailboxFaultPlan,
+    "MailboxFaultPatch",
+    "MailboxFaultPlan fields to change: a field given replaces the plan's, null sets it back to compliant.",
+    patch=True,
+)
 
 
 class Profile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A named preset: the plan it expands to and where its behaviour comes from."""
 
-    name: str
+    name: ProfileName
     description: str
     source: str
     plan: FaultPlan
@@ -366,6 +410,10 @@ PROFILES: dict[str, Profile] = {
         ),
     )
 }
+
+
+if set(typing.get_args(ProfileName)) != set(PROFILES):  # pragma: no cover - a mistake caught at import
+    raise RuntimeError("ProfileName and PROFILES name different presets")
 
 
 class UnknownProfile(ValueError):

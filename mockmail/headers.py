@@ -12,7 +12,7 @@ import email.errors
 import email.header
 from dataclasses import dataclass
 
-__all__ = ["HeaderSummary", "header_block", "looks_like_message", "summarize"]
+__all__ = ["HeaderSummary", "header_block", "looks_like_message", "raw_fields", "summarize"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +54,21 @@ def summarize(content: bytes) -> HeaderSummary:
         if current is not None:
             found[current] = value.strip()
     return HeaderSummary(**{key: _decode(found.get(key, b"")) for key in _WANTED.values()})
+
+
+def raw_fields(block: bytes) -> list[tuple[str, str]]:
+    """Every header field of a CRLF header block as (name, unfolded value), decoded without parsing."""
+    fields: list[tuple[str, str]] = []
+    for line in block.split(b"\r\n"):
+        if line[:1] in (b" ", b"\t"):
+            if fields:
+                name, value = fields[-1]
+                fields[-1] = (name, f"{value} {line.strip().decode('utf-8', 'replace')}")
+            continue
+        key, colon, rest = line.partition(b":")
+        if colon:
+            fields.append((key.decode("utf-8", "replace").strip(), rest.strip().decode("utf-8", "replace")))
+    return fields
 
 
 def looks_like_message(raw: bytes) -> str | None:

@@ -26,7 +26,7 @@ from .pop3 import StuffedBody, normalize_crlf
 
 __all__ = ["UID_PATTERN", "Mailbox", "Message", "Store"]
 
-UID_PATTERN = r"^[\x21-\x7e]{1,70}$"
+UID_PATTERN = r"^[\x21-\x7e]{1,70}(?!\n)$"
 """RFC 1939 section 7: a unique-id is 1 to 70 characters in the range 0x21 to 0x7E."""
 _UID_RE = re.compile(UID_PATTERN)
 

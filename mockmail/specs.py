@@ -28,10 +28,13 @@ __all__ = [
     "UserName",
 ]
 
-TENANT_NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
-USER_NAME_PATTERN = r"^[A-Za-z0-9._%+@=-]{1,128}$"
-PASSWORD_PATTERN = r"^[^\x00-\x1f\x7f]{1,255}$"
-_HEADER_NAME_PATTERN = r"^[!-9;-~]{1,76}$"
+# Every pattern ends in `(?!\n)$`: msgspec matches with Python's `re`, whose `$` also matches before a
+# final newline, so `^...$` alone let "acme\n" or a subject ending in LF through.  With the lookahead,
+# Python reads each pattern as ECMA-262 (JSON Schema's dialect) does: `$` is the end of the string.
+TENANT_NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?!\n)$"
+USER_NAME_PATTERN = r"^[A-Za-z0-9._%+@=-]{1,128}(?!\n)$"
+PASSWORD_PATTERN = r"^[^\x00-\x1f\x7f]{1,255}(?!\n)$"
+_HEADER_NAME_PATTERN = r"^[!-9;-~]{1,76}(?!\n)$"
 
 Port = Annotated[int, Meta(ge=0, le=65535, description="TCP port; 0 lets the system pick a free one.")]
 TenantName = Annotated[
@@ -43,7 +46,7 @@ UserName = Annotated[
 Password = Annotated[
     str, Meta(pattern=PASSWORD_PATTERN, description="1 to 255 characters, no control characters.")
 ]
-HEADER_TEXT_PATTERN = r"^[^\x00-\x08\x0a-\x1f\x7f]*$"
+HEADER_TEXT_PATTERN = r"^[^\x00-\x08\x0a-\x1f\x7f]*(?!\n)$"
 """Header field text: no control character but HTAB (RFC 5322 section 2.2; CR and LF would end the field)."""
 EmailAddress = Annotated[str, Meta(min_length=1, max_length=998, pattern=HEADER_TEXT_PATTERN)]
 HeaderText = Annotated[str, Meta(max_length=998, pattern=HEADER_TEXT_PATTERN)]
@@ -81,9 +84,9 @@ class MailboxSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 class Attachment(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A file attached to a composed message; `content` is base64 in JSON."""
 
-    filename: Annotated[str, Meta(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f/\\]*$")]
+    filename: Annotated[str, Meta(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f/\\]*(?!\n)$")]
     content: bytes
-    content_type: Annotated[str, Meta(pattern=r"^[!-~]+/[!-~]+$")] = "application/octet-stream"
+    content_type: Annotated[str, Meta(pattern=r"^[!-~]+/[!-~]+(?!\n)$")] = "application/octet-stream"
 
 
 class MessageSpec(
@@ -101,11 +104,7 @@ class MessageSpec(
     headers: dict[Annotated[str, Meta(pattern=_HEADER_NAME_PATTERN)], HeaderText] = {}
     """Extra header fields, added after the standard ones."""
     attachments: list[Attachment] = []
-    date: datetime.datetime | None = None
-    """The Date header; now by default.  Needs a time zone."""
-    uid: Annotated[str, Meta(pattern=r"^[\x21-\x7e]{1,70}$")] | None = None
+    date: Annotated[datetime.datetime, Meta(tz=True)] | None = None
+    """The Date header (RFC 3339 with a time zone offset); now by default."""
+    uid: Annotated[str, Meta(pattern=r"^[\x21-\x7e]{1,70}(?!\n)$")] | None = None
     """The UIDL unique-id to give the message; a fresh one by default."""
-
-    def __post_init__(self) -> None:
-        if self.date is not None and self.date.tzinfo is None:
-            raise ValueError("date needs a time zone offset, e.g. 2026-01-02T03:04:05Z")

@@ -47,6 +47,29 @@ async def test_control_characters_in_header_fields_are_refused(
     assert (await api.get(MESSAGES)).json() == []
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("POST", "/api/v1/tenants", {"name": "acme2\n"}, "$.name"),
+        ("PUT", f"{T}/mailboxes/bob", {"password": "pw\n"}, "$.password"),
+        ("POST", MESSAGES, {"subject": "ab\n"}, "$.subject"),
+        ("POST", MESSAGES, {"subject": "x", "headers": {"X-A\n": "v"}}, "$.headers"),
+        ("POST", MESSAGES, {"uid": "u1\n"}, "$.uid"),
+        ("GET", "/api/v1/tenants/acme%0A", None, "tenant"),
+        ("GET", f"{T}/mailboxes/alice%0A", None, "user"),
+    ],
+)
+async def test_a_trailing_newline_matches_no_pattern(
+    api: Api, method: str, path: str, body: object, field: str
+) -> None:
+    """Python's `$` matches before a final newline; every pattern must read as JSON Schema's does."""
+    response = await api.call(method, path, body)
+    problem(response, 422)
+    assert response.json()["field"].startswith(field)
+    assert [t["name"] for t in (await api.get("/api/v1/tenants")).json()] == ["acme"]
+    assert (await api.get(MESSAGES)).json() == []
+
+
 async def test_a_tab_in_a_header_field_is_fine(api: Api) -> None:
     assert (await api.post(MESSAGES, {"subject": "a\tb"})).status == 201
 
@@ -155,3 +178,30 @@ async def test_an_oversized_head_is_a_problem_document(nursery: trio.Nursery) ->
     status, headers, body = await _raw_exchange(port, b"GET / HTTP/1.1\r\nno colon here\r\n\r\n")
     assert status == 400 and json.loads(body)["status"] == 400
     running.stop.set()
+
+
+@pytest.mark.parametrize("address", ['"a" <', "a@", "Ôý, 𧣐y, ù\x85ì, Ⱦ{P*"])
+@pytest.mark.parametrize("field", ["from", "to", "cc"])
+async def test_an_address_the_email_package_cannot_parse_is_kept_as_encoded_words(
+    api: Api, address: str, field: str
+) -> None:
+    import email.header
+
+    body = {field: address if field == "from" else [address], "text": "é needs MIME"}
+    created = await api.post(MESSAGES, body)
+    assert created.status == 201, created.body
+    raw = (await api.get(f"{MESSAGES}/{created.json()['id']}", headers={"Accept": "message/rfc822"})).body
+    name = {"from": b"From", "to": b"To", "cc": b"Cc"}[field]
+    line = next(line for line in raw.split(b"\r\n") if line.startswith(name + b": "))
+    value = line.split(b": ", 1)[1].decode("ascii")
+    decoded = str(email.header.make_header(email.header.decode_header(value)))
+    assert decoded.replace(" ", "") == address.replace(" ", "") or value == address
+
+
+async def test_a_stored_header_the_email_package_cannot_parse_is_shown_raw(api: Api) -> None:
+    raw = b'Subject: odd\r\nTo: "a" <\r\nX-Folded: one\r\n two\r\n\r\nbody\r\n'
+    created = await api.post(MESSAGES, data=raw, headers={"Content-Type": "message/rfc822"})
+    assert created.status == 201
+    detail = await api.get(f"{MESSAGES}/{created.json()['id']}")
+    assert detail.status == 200
+    assert detail.json()["headers"] == [["Subject", "odd"], ["To", '"a" <'], ["X-Folded", "one two"]]

@@ -122,3 +122,15 @@ def test_document_is_valid_openapi_31() -> None:
     from openapi_spec_validator import validate
 
     validate(document())
+
+
+@pytest.mark.parametrize("text", ["", "YQ==", "YWI=", "YWJj", "YQ", "YQ=", "Y===", "YW Jj", "YWJj\n", "-_8="])
+def test_the_base64_pattern_is_what_msgspec_accepts(text: str) -> None:
+    from api.openapi import BASE64_PATTERN
+
+    try:
+        msgspec.json.decode(msgspec.json.encode(text), type=bytes)
+        accepted = True
+    except msgspec.ValidationError:
+        accepted = False
+    assert bool(re.match(BASE64_PATTERN, text)) == accepted
