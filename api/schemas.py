@@ -40,6 +40,8 @@ class TenantView(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     """A tenant as it runs: where its listeners are and what it holds."""
 
     name: str
+    state: Literal["running", "failed"]
+    """`failed`: a listener died after start; the tenant serves nothing until deleted (see `failure`)."""
     pop3: Endpoint
     pop3s: Endpoint | None
     exclusive_sessions: bool

@@ -20,6 +20,7 @@ def tenant_view(tenant: Tenant) -> TenantView:
     assert tenant.pop3 is not None
     return TenantView(
         name=tenant.name,
+        state="failed" if tenant.state == "failed" else "running",
         pop3=tenant.pop3,
         pop3s=tenant.pop3s,
         exclusive_sessions=tenant.spec.exclusive_sessions,

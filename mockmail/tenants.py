@@ -1,10 +1,12 @@
 """Tenants and the supervisor that hosts them.
 
-A tenant is an isolated store of mailboxes with its own POP3 listener (and POP3S listener when TLS is on).
+A tenant is an isolated store of mailboxes with its own listeners, one per protocol (`ListenerPlan`: POP3,
+and POP3S when TLS is on), all served by the one protocol-neutral accept loop in `server/listener.py`.
 The `Registry` owns one supervisor nursery; each tenant runs as one task in it, inside its own
 `CancelScope`, and deleting the tenant is `scope.cancel()`: its listeners close, its sessions end (without
 committing anything they did not QUIT for), and the deletion returns only once all of that is done.  A tenant
-whose listener fails records the failure on itself; it never cancels another tenant.
+whose listener fails records the failure on itself and stays visible as `failed` until deleted; it never
+cancels another tenant.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import contextlib
 import logging
 import socket
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import partial
+from typing import Literal
 
 import trio
 
@@ -22,32 +27,58 @@ from .faults import FaultState
 from .mailbox import Store
 from .resources import MONITOR, is_exhaustion
 from .server.connection import Pop3Session, SessionConfig
-from .server.listener import bound_port, open_pop3_listener, serve_pop3
+from .server.listener import bound_port, open_listener, serve_listener
 from .server.tcp import TcpStream
 from .server.tls import TlsMaterial
 from .settings import Settings
 from .specs import Endpoint, TenantSpec
 from .transcripts import TranscriptLog
 
-__all__ = ["Registry", "Tenant"]
+__all__ = ["ListenerPlan", "Registry", "Tenant", "TenantState"]
 
 log = logging.getLogger("mockmail.tenants")
 
 _BUSY = b"-ERR [SYS/TEMP] too many sessions on this tenant, try later\r\n"
 
 
+def _leaves(exc: BaseException) -> list[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+    return [exc]
+
+
+TenantState = Literal["starting", "running", "failed", "stopped"]
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerPlan:
+    """One listener a tenant opens: its protocol name, the port asked for, and the session factory."""
+
+    protocol: str
+    """`pop3` or `pop3s` (SMTP and SMTPS join as siblings); the key of `Tenant.endpoints`."""
+    port: int
+    field: str
+    """The spec field that asked for the port, named when it cannot be bound (`$.pop3_port`)."""
+    handler: Callable[[TcpStream], Awaitable[None]]
+
+
 class Tenant:
-    """A tenant's live state: its spec, store, listeners and open sessions."""
+    """A tenant's live state: its spec, store, listeners and open sessions.
+
+    `state` goes `starting` -> `running` -> `stopped` (deleted or shut down), or `running` -> `failed`
+    when a listener dies after start: the tenant then stays visible, with `failure` saying why, until it
+    is deleted.
+    """
 
     def __init__(self, spec: TenantSpec, settings: Settings, tls: TlsMaterial | None) -> None:
         self.spec = spec
         self.store = Store()
         self.created = time.time()
         self.sessions: set[Pop3Session] = set()
-        self.pop3: Endpoint | None = None
-        self.pop3s: Endpoint | None = None
+        self.endpoints: dict[str, Endpoint] = {}
+        """Where each listener accepts connections, by protocol."""
+        self.state: TenantState = "starting"
         self.failure: str | None = None
-        self.ready = False
         self.bind_failure: str | None = None
         self.max_sessions = spec.max_sessions or settings.max_sessions
         self.faults = FaultState()
@@ -72,8 +103,35 @@ class Tenant:
     def name(self) -> str:
         return self.spec.name
 
+    @property
+    def pop3(self) -> Endpoint | None:
+        return self.endpoints.get("pop3")
+
+    @property
+    def pop3s(self) -> Endpoint | None:
+        return self.endpoints.get("pop3s")
+
+    @property
+    def visible(self) -> bool:
+        """Listed, shown and deletable over the API: running, or failed and waiting to be deleted."""
+        return self.state in ("running", "failed")
+
+    def listener_plans(self) -> list[ListenerPlan]:
+        plans = [
+            ListenerPlan(
+                "pop3", self.spec.pop3_port, "$.pop3_port", partial(self._handle, implicit_tls=False)
+            )
+        ]
+        if self._tls is not None:
+            plans.append(
+                ListenerPlan(
+                    "pop3s", self.spec.pop3s_port, "$.pop3s_port", partial(self._handle, implicit_tls=True)
+                )
+            )
+        return plans
+
     async def _handle(self, stream: TcpStream, *, implicit_tls: bool) -> None:
-        """One connection, from accept to close (the listener hands the stream over to this task)."""
+        """One POP3 connection, from accept to close (the listener hands the stream over to this task)."""
         try:
             if len(self.sessions) >= self.max_sessions:
                 with (
@@ -95,41 +153,42 @@ class Tenant:
             stream.close()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Bind the listeners, report readiness, and serve until the tenant's scope is cancelled.
+        """Bind every listener, report readiness, and serve until the tenant's scope is cancelled.
 
         Raises:
             OSError: a port could not be bound (before readiness is reported); `bind_failure` names it.
         """
         settings = self._settings
         host, shown = settings.host, settings.advertised_host
+        bound: list[tuple[ListenerPlan, socket.socket]] = []
         try:
             with self.scope:
-                self.bind_failure = "$.pop3_port"
-                plain = await open_pop3_listener(host, self.spec.pop3_port)
-                secure: socket.socket | None = None
-                if self._tls is not None:
-                    self.bind_failure = "$.pop3s_port"
-                    try:
-                        secure = await open_pop3_listener(host, self.spec.pop3s_port)
-                    except BaseException:
-                        plain.close()
-                        raise
+                try:
+                    for plan in self.listener_plans():
+                        self.bind_failure = plan.field
+                        bound.append((plan, await open_listener(host, plan.port)))
+                except BaseException:
+                    for _, sock in bound:
+                        sock.close()
+                    raise
                 self.bind_failure = None
-                self.pop3 = Endpoint(host=shown, port=bound_port(plain))
-                if secure is not None:
-                    self.pop3s = Endpoint(host=shown, port=bound_port(secure))
+                for plan, sock in bound:
+                    self.endpoints[plan.protocol] = Endpoint(host=shown, port=bound_port(sock))
                 try:
                     async with trio.open_nursery() as nursery:
-                        nursery.start_soon(serve_pop3, partial(self._handle, implicit_tls=False), plain)
-                        if secure is not None:
-                            nursery.start_soon(serve_pop3, partial(self._handle, implicit_tls=True), secure)
-                        self.ready = True
+                        for plan, sock in bound:
+                            nursery.start_soon(serve_listener, plan.handler, sock)
+                        self.state = "running"
                         task_status.started()
                 except Exception as exc:  # a listener died after start: record it, spare other tenants
-                    self.failure = f"{type(exc).__name__}: {exc}"
-                    log.exception("tenant %s: listener failed", self.name)
+                    self.failure = "; ".join(f"{type(leaf).__name__}: {leaf}" for leaf in _leaves(exc))
+                    self.state = "failed"
+                    log.error(
+                        "tenant %s: listener failed, the tenant stops serving: %s", self.name, self.failure
+                    )
         finally:
-            self.ready = False
+            if self.state != "failed":
+                self.state = "stopped"
             self.done.set()
 
 
@@ -162,11 +221,11 @@ class Registry:
             self._nursery.cancel_scope.cancel()
 
     def list(self) -> list[Tenant]:
-        return [tenant for tenant in self._tenants.values() if tenant.ready]
+        return [tenant for tenant in self._tenants.values() if tenant.visible]
 
     def get(self, name: str) -> Tenant:
         tenant = self._tenants.get(name)
-        if tenant is None or not tenant.ready:
+        if tenant is None or not tenant.visible:
             raise TenantNotFound(f"no tenant named {name!r}", field="tenant")
         return tenant
 

@@ -78,7 +78,7 @@ async def test_deleting_one_tenant_spares_the_others(nursery: trio.Nursery) -> N
     await client.line()
     await registry.delete("drop")
     assert await client.cmd("CAPA") == b"+OK capability list follows\r\n"
-    assert keep.ready and keep.failure is None
+    assert keep.state == "running" and keep.failure is None
 
 
 async def test_session_limit_per_tenant(nursery: trio.Nursery) -> None:
@@ -113,3 +113,46 @@ async def test_shutdown_cancels_every_tenant(nursery: trio.Nursery) -> None:
     registry.shutdown()
     await tenant.done.wait()
     assert registry.list() == []
+
+
+def shut_down_listener(port: int) -> None:
+    """Shut the process's listening socket on `port` down from outside the accept loop (as a kernel or
+    a descriptor mix-up would): accept then fails with EINVAL, which no retry mends."""
+    import socket
+
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            probe = socket.socket(fileno=os.dup(int(name)))
+        except OSError:
+            continue
+        with probe:
+            try:
+                listening = probe.type == socket.SOCK_STREAM and probe.getsockname()[1:2] == (port,)
+                if listening and probe.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+                    probe.shutdown(socket.SHUT_RDWR)
+                    return
+            except OSError:
+                continue
+    raise AssertionError(f"no listening socket on port {port}")
+
+
+async def test_a_failed_listener_leaves_the_tenant_visible_and_deletable(nursery: trio.Nursery) -> None:
+    registry: Registry = await nursery.start(Registry(Settings()).run)
+    broken = await registry.create(TenantSpec(name="broken"))
+    other = await registry.create(TenantSpec(name="other"))
+    assert broken.pop3 is not None and other.pop3 is not None
+    shut_down_listener(broken.pop3.port)
+    with trio.fail_after(5):
+        await broken.done.wait()
+    assert broken.state == "failed"
+    assert broken.failure is not None and "Invalid argument" in broken.failure
+    assert registry.get("broken") is broken  # visible, with the reason
+    assert [t.name for t in registry.list()] == ["broken", "other"]
+    client = WireClient(await trio.open_tcp_stream(other.pop3.host, other.pop3.port))
+    assert (await client.line()).startswith(b"+OK")  # the other tenant is untouched
+    await client.stream.aclose()
+    await registry.delete("broken")
+    with pytest.raises(TenantNotFound):
+        registry.get("broken")
+    again = await registry.create(TenantSpec(name="broken"))  # the name is free again
+    assert again.state == "running"

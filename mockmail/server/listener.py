@@ -1,8 +1,8 @@
-"""The accept loop of one POP3 or POP3S listener.
+"""The accept loop of one listener, for any protocol (POP3 and POP3S today; SMTP and SMTPS are siblings).
 
-Binding (`open_pop3_listener`) is separate from serving (`serve_pop3`) so that a port that cannot be bound
+Binding (`open_listener`) is separate from serving (`serve_listener`) so that a port that cannot be bound
 raises a plain `OSError` to whoever creates the tenant, before any nursery wraps it in an exception group.
-`serve_pop3` owns the listening socket from then on: cancelling it closes the socket and every session it
+`serve_listener` owns the listening socket from then on: cancelling it closes the socket and every session it
 accepted.  Each connection runs in its own task in the listener's nursery as a `TcpStream` (see tcp.py for
 why not trio.SocketStream).
 
@@ -25,7 +25,7 @@ import trio
 from ..resources import EXHAUSTION_ERRNOS, MONITOR
 from .tcp import TcpStream
 
-__all__ = ["bound_port", "open_pop3_listener", "serve_pop3"]
+__all__ = ["bound_port", "open_listener", "serve_listener"]
 
 log = logging.getLogger("mockmail.server")
 
@@ -39,7 +39,7 @@ _SKIP_ERRNOS = {errno.ECONNABORTED, errno.EPROTO, errno.EPERM}
 ACCEPT_PAUSE = 0.1
 
 
-async def open_pop3_listener(host: str, port: int) -> socket.socket:
+async def open_listener(host: str, port: int) -> socket.socket:
     """Bind and listen on `host:port` (port 0 picks a free port) with a non-blocking stdlib socket.
 
     Raises:
@@ -64,10 +64,15 @@ def bound_port(sock: socket.socket) -> int:
     return port
 
 
-async def serve_pop3(handler: Handler, listener: socket.socket) -> NoReturn:
+async def serve_listener(handler: Handler, listener: socket.socket) -> NoReturn:
     """Accept connections on `listener` forever and run `handler` for each, in this task's nursery.
 
-    `handler` owns each stream: it closes it and never raises `Exception`.
+    `handler` is the protocol's session factory and owns each stream: it closes it and never raises
+    `Exception`.
+
+    Raises:
+        OSError: accepting failed in a way a retry cannot mend (the socket was shut down, EINVAL); the
+            caller records it on the tenant.
     """
     try:
         async with trio.open_nursery() as connections:
@@ -82,7 +87,7 @@ async def serve_pop3(handler: Handler, listener: socket.socket) -> NoReturn:
                         if exc.errno in _SKIP_ERRNOS:
                             continue
                         if exc.errno in EXHAUSTION_ERRNOS:
-                            MONITOR.exhausted(exc, "POP3 accept")  # logged once per episode, no traceback
+                            MONITOR.exhausted(exc, "accept")  # logged once per episode, no traceback
                             await trio.sleep(ACCEPT_PAUSE)
                             break
                         raise

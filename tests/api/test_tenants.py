@@ -98,3 +98,18 @@ async def test_delete_closes_the_listener(api: Api) -> None:
     with pytest.raises(OSError) as refused:
         await trio.open_tcp_stream("127.0.0.1", port)
     assert refused.value.errno in (errno.ECONNREFUSED, None)
+
+
+async def test_a_failed_listener_shows_in_the_tenant_json(api: Api, registry: Registry) -> None:
+    from tests.test_tenants import shut_down_listener
+
+    created = (await api.post("/api/v1/tenants", {"name": "acme"})).json()
+    assert created["state"] == "running" and created["failure"] is None
+    shut_down_listener(created["pop3"]["port"])
+    with trio.fail_after(5):
+        await registry.get("acme").done.wait()
+    shown = (await api.get("/api/v1/tenants/acme")).json()
+    assert shown["state"] == "failed" and "Invalid argument" in shown["failure"]
+    assert [t["state"] for t in (await api.get("/api/v1/tenants")).json()] == ["failed"]
+    assert (await api.delete("/api/v1/tenants/acme")).status == 204
+    assert (await api.post("/api/v1/tenants", {"name": "acme"})).status == 201
