@@ -20,7 +20,7 @@ from quart import Blueprint, Response, request
 from mockmail.compose import compose, split_mbox
 from mockmail.errors import InvalidInput, UnsupportedMediaType
 from mockmail.headers import header_block, raw_fields
-from mockmail.ingest import check_raw, check_size
+from mockmail.ingest import Incoming, deliver
 from mockmail.mailbox import UID_PATTERN, Mailbox, Message
 from mockmail.specs import MessageSpec
 from mockmail.tenants import Registry
@@ -81,8 +81,7 @@ def blueprint(registry: Registry) -> Blueprint:
         if mimetype == RAW_TYPE:
             raw = await request.get_data(cache=False, as_text=False)
             assert isinstance(raw, bytes)
-            content = check_raw(raw, limit, "body")
-            stored = box.add_many([(content, query_uid)], field="uid")
+            stored = deliver(box, [Incoming(raw, query_uid, "body")], limit=limit)
             return json_response(_created(stored[0]), 201)
         if mimetype == MBOX_TYPE:
             data = await request.get_data(cache=False, as_text=False)
@@ -93,8 +92,8 @@ def blueprint(registry: Registry) -> Blueprint:
                 raise InvalidInput(str(exc), field="body") from None
             if not raws:
                 raise InvalidInput("the mbox file holds no message", field="body")
-            items = [(check_raw(raw, limit, f"body[{i}]"), None) for i, raw in enumerate(raws)]
-            return json_response([_created(m) for m in box.add_many(items)], 201)
+            items = [Incoming(raw, None, f"body[{i}]") for i, raw in enumerate(raws)]
+            return json_response([_created(m) for m in deliver(box, items, limit=limit)], 201)
         if mimetype != JSON_TYPE and not mimetype.endswith("+json"):
             raise UnsupportedMediaType(
                 f"unsupported Content-Type {mimetype!r}: use {JSON_TYPE}, {RAW_TYPE} or {MBOX_TYPE}",
@@ -105,12 +104,11 @@ def blueprint(registry: Registry) -> Blueprint:
         batch = [specs] if isinstance(specs, MessageSpec) else specs
         if not batch:
             raise InvalidInput("the array holds no message", field="$")
-        batch_items: list[tuple[bytes, str | None]] = []
+        items = []
         for index, spec in enumerate(batch):
             where = "$" if single else f"$[{index}]"
-            raw = check_size(compose(spec, user, where), limit, where)
-            batch_items.append((raw, spec.uid))
-        stored = box.add_many(batch_items, field="$.uid")
+            items.append(Incoming(compose(spec, user, where), spec.uid, where, normalized=True))
+        stored = deliver(box, items, limit=limit, uid_field="$.uid")
         if single:
             return json_response(_created(stored[0]), 201)
         return json_response([_created(m) for m in stored], 201)

@@ -36,7 +36,7 @@ from msgspec import Meta
 
 from .compose import compose
 from .errors import DomainError
-from .ingest import check_raw, check_size
+from .ingest import Incoming, prepare
 from .specs import MessageSpec, Password, TenantSpec, UserName
 
 __all__ = [
@@ -131,25 +131,24 @@ def read_message_file(root: Path, base: Path, name: str, limit: int) -> bytes:
     return data
 
 
-def mailbox_messages(
-    mailbox: MailboxConfig, *, root: Path, base: Path, limit: int
-) -> list[tuple[bytes, str | None]]:
-    """Every message of `mailbox`, read or composed and checked exactly as a REST upload is.
+def mailbox_messages(mailbox: MailboxConfig, *, root: Path, base: Path, limit: int) -> list[Incoming]:
+    """Every message of `mailbox`, read or composed and prepared exactly as a REST upload is, so that a
+    bad entry stops the start before anything is created; `deliver` stores them later.
 
     Raises:
         ConfigError: naming the message entry (`messages[2]`) and what is wrong with it.
     """
-    items: list[tuple[bytes, str | None]] = []
+    items: list[Incoming] = []
     for index, message in enumerate(mailbox.messages):
         where = f"messages[{index}]"
         try:
             if message.file is not None:
-                raw = check_raw(read_message_file(root, base, message.file, limit), limit, "file")
+                item = Incoming(read_message_file(root, base, message.file, limit), message.uid, where)
             else:
-                raw = check_size(compose(message, mailbox.user), limit, where)
+                item = Incoming(compose(message, mailbox.user), message.uid, where, normalized=True)
+            items.append(prepare(item, limit))
         except ConfigError as exc:
             raise ConfigError(f"{where}: {exc}") from None
         except DomainError as exc:
             raise ConfigError(f"{where}: {exc.detail}") from None
-        items.append((raw, message.uid))
     return items

@@ -1,20 +1,39 @@
-"""The checks every way a message comes in applies: the REST API (JSON, raw, mbox) and the TOML config.
+"""`deliver()`: the one way a message gets into a mailbox, whichever way it came in (REST JSON, raw and
+mbox uploads, the TOML config; SMTP next), with the same checks, size limit and UID rules for all.
 
-One function per rule, so that no way in can skip one:
-- `check_raw`: the bytes are an RFC 5322 message (its first line is a header field), CRLF-normalized, and
-  within the size limit;
-- `check_size`: a composed message is within the size limit.
-Errors are `DomainError`s naming the offending input, so the REST layer answers them as problem documents
-and the config loader turns them into start-up errors naming the entry.
+- `Incoming` is a message on its way in: bytes as received, or already in CRLF form (composed by
+  `compose`, or checked by `prepare` earlier), with the UID asked for and where it came from.
+- `prepare` checks one: a raw message must be RFC 5322 (its first line a header field); every message is
+  CRLF-normalized and must fit the size limit.
+- `deliver` prepares a whole batch before storing any of it, then stores it all or nothing
+  (`Mailbox.add_many` checks the UIDs the same way), in one synchronous block.
+Errors are `DomainError`s naming the offending input (`field`), so the REST layer answers them as problem
+documents and the config loader turns them into start-up errors naming the entry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
 from .errors import InvalidInput, MessageTooLarge
 from .headers import looks_like_message
+from .mailbox import Mailbox, Message
 from .pop3 import normalize_crlf
 
-__all__ = ["check_raw", "check_size"]
+__all__ = ["Incoming", "check_raw", "check_size", "deliver", "prepare"]
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One message on its way into a mailbox."""
+
+    data: bytes
+    uid: str | None = None
+    field: str = "$"
+    """Where it came from, named in errors: `body`, `body[2]`, `$[1]`, `messages[0]`."""
+    normalized: bool = False
+    """The data is a message in CRLF form already (composed, or prepared before): only its size is checked."""
 
 
 def check_size(content: bytes, limit: int, field: str) -> bytes:
@@ -39,3 +58,35 @@ def check_raw(raw: bytes, limit: int, field: str) -> bytes:
     if problem:
         raise InvalidInput(f"not an RFC 5322 message: {problem}", field=field)
     return check_size(normalize_crlf(raw), limit, field)
+
+
+def prepare(item: Incoming, limit: int) -> Incoming:
+    """`item` checked and in CRLF form.
+
+    Raises:
+        InvalidInput: raw data that is not an RFC 5322 message.
+        MessageTooLarge: over `limit` octets.
+    """
+    if item.normalized:
+        check_size(item.data, limit, item.field)
+        return item
+    return replace(item, data=check_raw(item.data, limit, item.field), normalized=True)
+
+
+def deliver(
+    mailbox: Mailbox, batch: Sequence[Incoming], *, limit: int, uid_field: str = "uid"
+) -> list[Message]:
+    """Store every message of `batch` in `mailbox`, or none of them; return what was stored.
+
+    Every check runs before the first message is stored, and storing is one synchronous block, so a
+    client that goes away mid-request never leaves half a batch behind.
+
+    Args:
+        uid_field: how a single message's UID is named in errors (`uid` for a query parameter, `$.uid`
+            in a JSON body); a batch names `$[i].uid`.
+
+    Raises:
+        InvalidInput, MessageTooLarge: from `prepare`; UidTaken, InvalidInput: from the UID rules.
+    """
+    prepared = [prepare(item, limit) for item in batch]
+    return mailbox.add_many([(item.data, item.uid) for item in prepared], field=uid_field)

@@ -28,6 +28,7 @@ import trio
 from . import __version__
 from .config import ConfigError, ConfigFile, load_config, mailbox_messages
 from .errors import DomainError
+from .ingest import Incoming, deliver
 from .resources import quiet_accept_retries
 from .server.tls import TlsMaterial, load_certificate, self_signed
 from .settings import Settings
@@ -109,7 +110,7 @@ def make_tls(settings: Settings) -> TlsMaterial | None:
     return None
 
 
-Prepared = list[tuple[int, Any, list[tuple[int, Any, list[tuple[bytes, str | None]]]]]]
+Prepared = list[tuple[int, Any, list[tuple[int, Any, list[Incoming]]]]]
 
 
 def prepare_seed(config: ConfigFile, base: Path, settings: Settings) -> Prepared:
@@ -144,7 +145,7 @@ async def seed(registry: Registry, prepared: Prepared, settings: Settings) -> No
         for m, mailbox_config, items in boxes:
             mailbox, _ = tenant.store.put(mailbox_config.user, mailbox_config.password)
             try:
-                mailbox.add_many(items, field="uid")
+                deliver(mailbox, items, limit=settings.max_message_size)
             except DomainError as exc:
                 raise ConfigError(f"{path}: tenants[{t}].mailboxes[{m}]: {exc.detail}") from None
 
