@@ -14,10 +14,7 @@ order with one write (RFC 2449 section 6.6).
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
-import os
-import secrets
 import socket
 import ssl
 import struct
@@ -28,6 +25,7 @@ from typing import Any
 import trio
 
 from .. import __version__
+from ..auth import authenticate, challenge, password_credentials
 from ..faults import COMPLIANT as COMPLIANT_SESSION
 from ..faults import (
     Bandwidth,
@@ -172,18 +170,6 @@ class _FaultEnd(Exception):
     """A wire fault ended the session; the message is the end reason."""
 
 
-_CHALLENGE_PREFIX = f"<{os.getpid():d}.{secrets.token_hex(4)}."
-_challenge_counter = itertools.count(1)
-
-
-def _challenge(hostname: str) -> str:
-    """An RFC 1939 APOP / RFC 2195 CRAM-MD5 challenge: unique, in angle brackets, ending in @host.
-
-    Process id and a random nonce chosen at start, then a counter: unique without a syscall per session.
-    """
-    return f"{_CHALLENGE_PREFIX}{next(_challenge_counter):d}@{hostname}>"
-
-
 class Pop3Session:
     """One POP3 session on an accepted stream.
 
@@ -232,7 +218,7 @@ class Pop3Session:
         self.config = config
         self.implicit_tls = implicit_tls
         self.conn = Pop3Connection(max_command_line=config.max_command_line, secure=implicit_tls)
-        self.timestamp = _challenge(config.hostname)
+        self.timestamp = challenge(config.hostname)
         self.user: str | None = None
         self.maildrop: SessionMaildrop | None = None
         self.end_reason = "running"
@@ -563,8 +549,8 @@ class Pop3Session:
     # --- AUTHORIZATION --------------------------------------------------------------------------
 
     def _login(self, credentials: Credentials) -> Reply:
-        mailbox = self.store.find(credentials.user)
-        if mailbox is None or not credentials.verify(mailbox.password):
+        mailbox = authenticate(self.store, credentials)
+        if mailbox is None:
             return Err("invalid user name or password", "AUTH")
         if self.config.exclusive_sessions and mailbox.holder is not None:
             return Err(f"maildrop of {credentials.user} is locked by another session", "IN-USE")
@@ -584,12 +570,10 @@ class Pop3Session:
     def _on_PASS(self, event: Pass) -> Reply:
         user = self.conn.user
         assert user is not None  # the core refuses PASS without a successful USER
-        given = event.password.encode("utf-8")
         if self.quirks.accept_any_password:
-            return self._login(Credentials(user, lambda stored: bool(given)))
-        return self._login(
-            Credentials(user, lambda stored: secrets.compare_digest(stored.encode("utf-8"), given))
-        )
+            given = bool(event.password)
+            return self._login(Credentials(user, lambda stored: given))
+        return self._login(password_credentials(user, event.password))
 
     def _on_APOP(self, event: Apop) -> Reply:
         return self._login(apop_credentials(event.name, self.timestamp, event.digest))
@@ -600,7 +584,7 @@ class Pop3Session:
         factory = MECHANISMS.get(event.mechanism)
         if factory is None:
             return Err(f"unsupported SASL mechanism, use one of: {' '.join(MECHANISMS)}")
-        mechanism = factory(_challenge(self.config.hostname))
+        mechanism = factory(challenge(self.config.hostname))
         try:
             initial = None if event.initial_response is None else decode_response(event.initial_response)
             return self._sasl_outcome(mechanism, mechanism.start(initial))
