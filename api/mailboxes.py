@@ -7,7 +7,7 @@ from quart import Blueprint, Response
 
 from mockmail.mailbox import Mailbox
 from mockmail.specs import MailboxSpec
-from mockmail.tenants import Registry
+from mockmail.tenants import Registry, Tenant
 
 from .http import check_tenant_name, check_user_name, decode_json, json_response, no_content
 from .schemas import MailboxView
@@ -17,13 +17,13 @@ __all__ = ["blueprint", "mailbox_view"]
 _SPEC = msgspec.json.Decoder(MailboxSpec)
 
 
-def mailbox_view(mailbox: Mailbox) -> MailboxView:
+def mailbox_view(tenant: Tenant, mailbox: Mailbox) -> MailboxView:
     return MailboxView(
         user=mailbox.user,
-        messages=len(mailbox.messages),
+        messages=mailbox.count,
         octets=mailbox.octets,
-        sessions=mailbox.sessions,
-        locked=mailbox.holder is not None,
+        sessions=tenant.locks.sessions(mailbox),
+        locked=tenant.locks.holder(mailbox) is not None,
     )
 
 
@@ -32,22 +32,22 @@ def blueprint(registry: Registry) -> Blueprint:
 
     @bp.get("/tenants/<tenant>/mailboxes")
     async def list_mailboxes(tenant: str) -> Response:
-        found = registry.get(check_tenant_name(tenant)).store
-        return json_response([mailbox_view(m) for m in found])
+        found = registry.get(check_tenant_name(tenant))
+        return json_response([mailbox_view(found, m) for m in found.store])
 
     @bp.put("/tenants/<tenant>/mailboxes/<user>")
     async def put_mailbox(tenant: str, user: str) -> Response:
-        found = registry.get(check_tenant_name(tenant)).store
+        found = registry.get(check_tenant_name(tenant))
         check_user_name(user)
         spec = await decode_json(_SPEC)
-        mailbox, created = found.put(user, spec.password)
+        mailbox, created = found.store.put(user, spec.password)
         headers = {"Location": f"/api/v1/tenants/{tenant}/mailboxes/{user}"} if created else None
-        return json_response(mailbox_view(mailbox), 201 if created else 200, headers=headers)
+        return json_response(mailbox_view(found, mailbox), 201 if created else 200, headers=headers)
 
     @bp.get("/tenants/<tenant>/mailboxes/<user>")
     async def get_mailbox(tenant: str, user: str) -> Response:
-        found = registry.get(check_tenant_name(tenant)).store
-        return json_response(mailbox_view(found.get(check_user_name(user))))
+        found = registry.get(check_tenant_name(tenant))
+        return json_response(mailbox_view(found, found.store.get(check_user_name(user))))
 
     @bp.delete("/tenants/<tenant>/mailboxes/<user>")
     async def delete_mailbox(tenant: str, user: str) -> Response:

@@ -115,7 +115,7 @@ def blueprint(registry: Registry) -> Blueprint:
 
     @bp.get("/tenants/<tenant>/mailboxes/<user>/messages")
     async def list_messages(tenant: str, user: str) -> Response:
-        return json_response([_summary(m) for m in mailbox(tenant, user).messages.values()])
+        return json_response([_summary(m) for m in mailbox(tenant, user).listing()])
 
     @bp.delete("/tenants/<tenant>/mailboxes/<user>/messages")
     async def purge_messages(tenant: str, user: str) -> Response:

@@ -58,15 +58,11 @@ class Message:
 
 @dataclass(slots=True, eq=False)
 class Mailbox:
-    """A maildrop: its password, its messages in order, and who holds its lock."""
+    """A maildrop: its password and its messages in order (POP3 keeps its locks in server/maildrop.py)."""
 
     user: str
     password: str
     messages: dict[str, Message] = field(default_factory=dict)
-    holder: object | None = None
-    """The session holding the exclusive lock (RFC 1939 section 8), or None."""
-    sessions: int = 0
-    """Sessions logged in right now (several only when the tenant allows shared sessions)."""
     _uids: set[str] = field(default_factory=set)
     _snapshot: tuple[Message, ...] | None = None
     """Shared by every session that logs in before the next change (one tuple, not one per session)."""
@@ -74,6 +70,14 @@ class Mailbox:
     @property
     def octets(self) -> int:
         return sum(m.size for m in self.messages.values())
+
+    @property
+    def count(self) -> int:
+        return len(self.messages)
+
+    def listing(self) -> list[Message]:
+        """The messages in order (POP3 message 1 first), as a new list."""
+        return list(self.messages.values())
 
     def add(self, raw: bytes, *, uid: str | None = None) -> Message:
         """Store `raw` (any line endings) as a new last message and return it.

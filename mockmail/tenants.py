@@ -28,6 +28,7 @@ from .mailbox import Store
 from .resources import MONITOR, is_exhaustion
 from .server.connection import Pop3Session, SessionConfig
 from .server.listener import bound_port, open_listener, serve_listener
+from .server.maildrop import MaildropLocks
 from .server.tcp import TcpStream
 from .server.tls import TlsMaterial
 from .settings import Settings
@@ -83,6 +84,7 @@ class Tenant:
         self.max_sessions = spec.max_sessions or settings.max_sessions
         self.faults = FaultState()
         self.transcripts = TranscriptLog(spec.name, settings.transcript_limit)
+        self.locks = MaildropLocks()
         self.scope = trio.CancelScope()
         self.done = trio.Event()
         self._settings = settings
@@ -97,6 +99,7 @@ class Tenant:
             tls_context=tls.context if tls else None,
             faults=self.faults,
             transcripts=self.transcripts,
+            locks=self.locks,
         )
 
     @property

@@ -52,7 +52,7 @@ async def test_delete_leaves_no_task_or_file_descriptor(nursery: trio.Nursery) -
     assert tenant.sessions == set()
     assert task_count() == tasks
     assert open_fds() == fds
-    assert tenant.store.get("bob").holder is None
+    assert tenant.locks.holder(tenant.store.get("bob")) is None
     with pytest.raises(TenantNotFound):
         registry.get("acme")
 

@@ -19,7 +19,7 @@ import socket
 import ssl
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import trio
@@ -89,7 +89,7 @@ from ..sasl import (
     decode_response,
 )
 from ..transcripts import Recorder, TranscriptLog
-from .maildrop import SessionMaildrop
+from .maildrop import MaildropLocks, SessionMaildrop
 
 __all__ = ["RECEIVE_SIZE", "Pop3Session", "SessionConfig"]
 
@@ -129,6 +129,8 @@ class SessionConfig:
     """The tenant's fault plans (shared, live); None means always compliant."""
     transcripts: TranscriptLog | None = None
     """Where the session records its lines; None records nothing."""
+    locks: MaildropLocks = field(default_factory=MaildropLocks)
+    """The tenant's maildrop locks, shared by every session of the tenant."""
 
 
 def _peer(stream: trio.abc.Stream) -> str:
@@ -541,9 +543,7 @@ class Pop3Session:
     def _release(self) -> None:
         mailbox = self._mailbox
         if mailbox is not None:
-            mailbox.sessions -= 1
-            if mailbox.holder is self:
-                mailbox.holder = None
+            self.config.locks.release(mailbox, self)
             self._mailbox = None
 
     # --- AUTHORIZATION --------------------------------------------------------------------------
@@ -552,11 +552,8 @@ class Pop3Session:
         mailbox = authenticate(self.store, credentials)
         if mailbox is None:
             return Err("invalid user name or password", "AUTH")
-        if self.config.exclusive_sessions and mailbox.holder is not None:
+        if not self.config.locks.acquire(mailbox, self, exclusive=self.config.exclusive_sessions):
             return Err(f"maildrop of {credentials.user} is locked by another session", "IN-USE")
-        if self.config.exclusive_sessions:
-            mailbox.holder = self
-        mailbox.sessions += 1
         self._mailbox = mailbox
         self.user = credentials.user
         if self.recorder is not None:
@@ -639,7 +636,7 @@ class Pop3Session:
         drop = self.maildrop
         if self.conn.state is State.UPDATE and drop is not None:
             drop.commit()
-            left = len(drop.mailbox.messages)
+            left = drop.mailbox.count
             return Goodbye(f"mockmail POP3 server signing off ({left:d} messages left)")
         return Goodbye("mockmail POP3 server signing off")
 

@@ -1,4 +1,11 @@
-"""One session's view of a mailbox (RFC 1939 section 5): message numbers, deletion marks, running totals.
+"""POP3's side of a mailbox: the maildrop locks of a tenant, and one session's view of a mailbox.
+
+`MaildropLocks` keeps the RFC 1939 section 8 exclusive lock and the count of logged-in sessions per
+mailbox, beside the store and not in it: locking is POP3's business (SMTP delivers into a locked maildrop).
+Locks are keyed by the mailbox object, so a mailbox deleted and created again under the same name starts
+unlocked even while a session of the old one is still open.
+
+`SessionMaildrop` is one session's view (RFC 1939 section 5): message numbers, deletion marks, running totals.
 
 The view is a snapshot taken at login.  DELE only marks; `commit` (called by QUIT in UPDATE) removes the
 marked messages from the mailbox in one synchronous step.  Messages that left the mailbox since the snapshot
@@ -9,7 +16,44 @@ from __future__ import annotations
 
 from ..mailbox import Mailbox, Message
 
-__all__ = ["SessionMaildrop"]
+__all__ = ["MaildropLocks", "SessionMaildrop"]
+
+
+class MaildropLocks:
+    """The maildrop locks of one tenant, and how many sessions are logged in to each mailbox."""
+
+    __slots__ = ("_holders", "_sessions")
+
+    def __init__(self) -> None:
+        self._holders: dict[Mailbox, object] = {}
+        self._sessions: dict[Mailbox, int] = {}
+
+    def holder(self, mailbox: Mailbox) -> object | None:
+        """The session holding the exclusive lock, or None."""
+        return self._holders.get(mailbox)
+
+    def sessions(self, mailbox: Mailbox) -> int:
+        """Sessions logged in to `mailbox` right now."""
+        return self._sessions.get(mailbox, 0)
+
+    def acquire(self, mailbox: Mailbox, session: object, *, exclusive: bool) -> bool:
+        """Log `session` in to `mailbox`; False (and nothing changed) when another session holds the lock."""
+        if exclusive:
+            if mailbox in self._holders:
+                return False
+            self._holders[mailbox] = session
+        self._sessions[mailbox] = self._sessions.get(mailbox, 0) + 1
+        return True
+
+    def release(self, mailbox: Mailbox, session: object) -> None:
+        """The end of `session`'s login to `mailbox`, however it ended."""
+        left = self._sessions.get(mailbox, 0) - 1
+        if left > 0:
+            self._sessions[mailbox] = left
+        else:
+            self._sessions.pop(mailbox, None)
+        if self._holders.get(mailbox) is session:
+            del self._holders[mailbox]
 
 
 class SessionMaildrop:

@@ -11,6 +11,7 @@ import trio.testing
 from mockmail.faults import FaultState
 from mockmail.mailbox import Mailbox, Store
 from mockmail.server.connection import Pop3Session, SessionConfig
+from mockmail.server.maildrop import MaildropLocks
 from tests.wire import WireClient
 
 MESSAGES = [
@@ -36,16 +37,22 @@ def _bob(store: Store) -> Mailbox:
     return store.get("bob")
 
 
+@pytest.fixture(name="locks")
+def _locks() -> MaildropLocks:
+    return MaildropLocks()
+
+
 @pytest.fixture(name="faults")
 def _faults() -> FaultState:
     return FaultState()
 
 
 @pytest.fixture(name="connect")
-def _connect(nursery: trio.Nursery, store: Store, faults: FaultState) -> Connect:
+def _connect(nursery: trio.Nursery, store: Store, faults: FaultState, locks: MaildropLocks) -> Connect:
     async def connect(**config: object) -> tuple[WireClient, Pop3Session]:
         client_stream, server_stream = trio.testing.memory_stream_pair()
         config.setdefault("faults", faults)
+        config.setdefault("locks", locks)
         session = Pop3Session(server_stream, store, SessionConfig(**config))  # type: ignore[arg-type]
 
         async def run() -> None:

@@ -35,6 +35,7 @@ from mockmail.faults import (
     UidlFault,
 )
 from mockmail.mailbox import Mailbox
+from mockmail.server.maildrop import MaildropLocks
 
 from .conftest import Connect, login
 
@@ -60,7 +61,7 @@ async def test_go_float_sizes_in_list_lines_only(connect: Connect, faults: Fault
 
 @pytest.mark.parametrize(("commit", "left"), [(True, 1), (False, 2)])
 async def test_quit_drop_closes_without_ok(
-    connect: Connect, faults: FaultState, bob: Mailbox, commit: bool, left: int
+    connect: Connect, faults: FaultState, bob: Mailbox, commit: bool, left: int, locks: MaildropLocks
 ) -> None:
     faults.set_plan(FaultPlan(quit=QuitFault(reply="drop", commit=commit)))
     client, session = await connect()
@@ -71,7 +72,7 @@ async def test_quit_drop_closes_without_ok(
     await trio.testing.wait_all_tasks_blocked()
     assert session.end_reason == "fault: QUIT dropped"
     assert len(bob.messages) == left
-    assert bob.holder is None
+    assert locks.holder(bob) is None
 
 
 async def test_quit_hang_keeps_the_socket_open(connect: Connect, faults: FaultState, bob: Mailbox) -> None:
@@ -169,14 +170,14 @@ async def test_scripted_reply_for_one_message_then_spent(connect: Connect, fault
 
 
 async def test_scripted_reply_on_pass_fails_the_login(
-    connect: Connect, faults: FaultState, bob: Mailbox
+    connect: Connect, faults: FaultState, bob: Mailbox, locks: MaildropLocks
 ) -> None:
     faults.set_plan(
         FaultPlan(replies=[ScriptedReply(command="PASS", line="-ERR [LOGIN-DELAY] wait 5 minutes")])
     )
     client, session = await connect()
     assert await login(client) == b"-ERR [LOGIN-DELAY] wait 5 minutes\r\n"
-    assert session.maildrop is None and bob.holder is None
+    assert session.maildrop is None and locks.holder(bob) is None
 
 
 async def test_a_plan_change_reaches_an_open_session(connect: Connect, faults: FaultState) -> None:
@@ -296,14 +297,14 @@ async def test_capa_overclaims(connect: Connect, faults: FaultState) -> None:
     [("err", b"-ERR [SYS/TEMP] service not available"), ("garbage", b"* OK [CAPABILITY IMAP4rev1]")],
 )
 async def test_bad_greetings(
-    store: object, faults: FaultState, nursery: trio.Nursery, mode: str, first: bytes
+    store: object, faults: FaultState, nursery: trio.Nursery, mode: str, first: bytes, locks: MaildropLocks
 ) -> None:
     from mockmail.server.connection import Pop3Session, SessionConfig
     from tests.wire import WireClient
 
     faults.set_plan(FaultPlan(greeting=GreetingFault(mode=mode)))  # type: ignore[arg-type]
     client_stream, server_stream = trio.testing.memory_stream_pair()
-    session = Pop3Session(server_stream, store, SessionConfig(faults=faults))  # type: ignore[arg-type]
+    session = Pop3Session(server_stream, store, SessionConfig(faults=faults, locks=locks))  # type: ignore[arg-type]
     nursery.start_soon(session.run)
     client = WireClient(client_stream)
     assert (await client.line()).startswith(first)

@@ -14,6 +14,7 @@ import trio.testing
 from mockmail.mailbox import Mailbox, Store
 from mockmail.pop3 import State
 from mockmail.server.connection import Pop3Session
+from mockmail.server.maildrop import MaildropLocks
 from tests.wire import WireClient
 
 from .conftest import MESSAGES, Connect, login
@@ -198,7 +199,7 @@ async def test_dele_rset_and_deleted_messages(connect: Connect, bob: Mailbox) ->
     assert len(bob.messages) == 2
 
 
-async def test_quit_commits_deletions(connect: Connect, bob: Mailbox) -> None:
+async def test_quit_commits_deletions(connect: Connect, bob: Mailbox, locks: MaildropLocks) -> None:
     client, session = await connect()
     await login(client)
     keep = bob.snapshot()[1]
@@ -207,10 +208,10 @@ async def test_quit_commits_deletions(connect: Connect, bob: Mailbox) -> None:
     assert list(bob.messages.values()) == [keep]
     assert await client.at_eof()
     assert session.end_reason == "quit"
-    assert bob.holder is None and bob.sessions == 0
+    assert locks.holder(bob) is None and locks.sessions(bob) == 0
 
 
-async def test_vanishing_client_deletes_nothing(connect: Connect, bob: Mailbox) -> None:
+async def test_vanishing_client_deletes_nothing(connect: Connect, bob: Mailbox, locks: MaildropLocks) -> None:
     client, session = await connect()
     await login(client)
     await client.cmd("DELE 1")
@@ -219,7 +220,7 @@ async def test_vanishing_client_deletes_nothing(connect: Connect, bob: Mailbox) 
     await trio.testing.wait_all_tasks_blocked()
     assert len(bob.messages) == 2
     assert session.end_reason == "client eof"
-    assert bob.holder is None
+    assert locks.holder(bob) is None
 
 
 async def test_quit_in_authorization(connect: Connect) -> None:
@@ -229,14 +230,14 @@ async def test_quit_in_authorization(connect: Connect) -> None:
     assert session.end_reason == "quit"
 
 
-async def test_exclusive_lock_and_its_release(connect: Connect, bob: Mailbox) -> None:
+async def test_exclusive_lock_and_its_release(connect: Connect, bob: Mailbox, locks: MaildropLocks) -> None:
     first, _ = await connect()
     await login(first)
     second, _ = await connect()
     assert await login(second) == b"-ERR [IN-USE] maildrop of bob is locked by another session\r\n"
     await first.stream.aclose()  # dropped, not QUIT: the lock must still go
     await trio.testing.wait_all_tasks_blocked()
-    assert bob.holder is None
+    assert locks.holder(bob) is None
     assert (await login(second)).startswith(b"+OK bob has 2")
 
 
@@ -247,12 +248,14 @@ async def test_other_mailboxes_are_not_locked(connect: Connect) -> None:
     assert (await login(other, "eve", "other")).startswith(b"+OK eve has 0")
 
 
-async def test_shared_sessions_see_their_snapshot(connect: Connect, bob: Mailbox) -> None:
+async def test_shared_sessions_see_their_snapshot(
+    connect: Connect, bob: Mailbox, locks: MaildropLocks
+) -> None:
     first, _ = await connect(exclusive_sessions=False)
     second, _ = await connect(exclusive_sessions=False)
     await login(first)
     await login(second)
-    assert bob.sessions == 2 and bob.holder is None
+    assert locks.sessions(bob) == 2 and locks.holder(bob) is None
     await first.cmd("DELE 1")
     await first.cmd("QUIT")
     assert len(bob.messages) == 1
@@ -303,7 +306,7 @@ async def test_commands_are_case_insensitive(connect: Connect) -> None:
 
 
 async def test_idle_timeout_closes_silently_and_commits_nothing(
-    connect: Connect, bob: Mailbox, autojump_clock: trio.testing.MockClock
+    connect: Connect, bob: Mailbox, autojump_clock: trio.testing.MockClock, locks: MaildropLocks
 ) -> None:
     client, session = await connect(idle_timeout=600)
     await login(client)
@@ -314,7 +317,7 @@ async def test_idle_timeout_closes_silently_and_commits_nothing(
     assert 600 <= trio.current_time() - start <= 601
     assert session.end_reason == "idle timeout"
     assert len(bob.messages) == 2
-    assert bob.holder is None
+    assert locks.holder(bob) is None
 
 
 async def test_any_command_resets_the_idle_timer(
@@ -352,17 +355,17 @@ async def test_a_trickling_client_is_cut_at_the_line_deadline(
 
 
 async def test_a_trickling_logged_in_client_loses_the_maildrop_lock(
-    connect: Connect, bob: Mailbox, autojump_clock: trio.testing.MockClock
+    connect: Connect, bob: Mailbox, autojump_clock: trio.testing.MockClock, locks: MaildropLocks
 ) -> None:
     client, session = await connect(idle_timeout=600, line_timeout=30)
     await login(client)
     await client.cmd("DELE 1")
-    assert bob.holder is session
+    assert locks.holder(bob) is session
     start = trio.current_time()
     await trickle(client, session, b"NOOP" * 20, within=700)
     assert session.end_reason == "line timeout"
     assert 30 <= trio.current_time() - start <= 32
-    assert bob.holder is None and len(bob.messages) == 2  # unlocked, nothing deleted
+    assert locks.holder(bob) is None and len(bob.messages) == 2  # unlocked, nothing deleted
     other, _ = await connect()
     assert (await login(other)).startswith(b"+OK")
 
@@ -400,12 +403,14 @@ async def test_a_slow_line_that_ends_in_time_is_answered_and_resets_the_timers(
     assert session.end_reason == "line timeout"
 
 
-async def test_cancelled_session_commits_nothing_and_unlocks(store: Store, bob: Mailbox) -> None:
+async def test_cancelled_session_commits_nothing_and_unlocks(
+    store: Store, bob: Mailbox, locks: MaildropLocks
+) -> None:
     from mockmail.server.connection import Pop3Session, SessionConfig
     from tests.wire import WireClient
 
     client_stream, server_stream = trio.testing.memory_stream_pair()
-    session = Pop3Session(server_stream, store, SessionConfig())
+    session = Pop3Session(server_stream, store, SessionConfig(locks=locks))
     client = WireClient(client_stream)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(session.run)
@@ -417,7 +422,7 @@ async def test_cancelled_session_commits_nothing_and_unlocks(store: Store, bob: 
         nursery.cancel_scope.cancel()
     assert session.end_reason == "server shutdown"
     assert len(bob.messages) == 2
-    assert bob.holder is None and bob.sessions == 0
+    assert locks.holder(bob) is None and locks.sessions(bob) == 0
 
 
 async def test_internal_error_answers_sys_temp(connect: Connect, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -442,7 +447,9 @@ async def test_message_removed_over_rest_answers_err(connect: Connect, bob: Mail
     assert (await client.cmd("QUIT")).startswith(b"+OK")
 
 
-async def test_a_client_sending_only_garbage_is_closed(connect: Connect, bob: Mailbox) -> None:
+async def test_a_client_sending_only_garbage_is_closed(
+    connect: Connect, bob: Mailbox, locks: MaildropLocks
+) -> None:
     from mockmail.server.connection import BAD_COMMAND_BUDGET
 
     client, session = await connect()
@@ -457,4 +464,17 @@ async def test_a_client_sending_only_garbage_is_closed(connect: Connect, bob: Ma
     )
     assert await client.at_eof()
     assert session.end_reason == "too many bad commands"
-    assert bob.holder is None and len(bob.messages) == 2
+    assert locks.holder(bob) is None and len(bob.messages) == 2
+
+
+def test_locks_follow_the_mailbox_not_its_name(store: Store, locks: MaildropLocks) -> None:
+    old = store.get("bob")
+    holder = object()
+    assert locks.acquire(old, holder, exclusive=True)
+    assert not locks.acquire(old, object(), exclusive=True)  # [IN-USE]: nothing changed
+    assert locks.sessions(old) == 1
+    store.delete("bob")
+    new, created = store.put("bob", "pw")
+    assert created and locks.holder(new) is None and locks.acquire(new, object(), exclusive=True)
+    locks.release(old, holder)
+    assert locks.holder(old) is None and locks.sessions(old) == 0 and locks.sessions(new) == 1
