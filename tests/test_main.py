@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import poplib
-import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -20,6 +17,7 @@ from mockmail.config import ConfigError, load_config
 from mockmail.main import Running, parse_settings, serve
 from mockmail.settings import Settings
 from mockmail.specs import TenantSpec
+from tests.cli import serve_cli
 
 
 def test_defaults_env_and_flags() -> None:
@@ -188,42 +186,14 @@ async def test_a_device_inside_the_root_is_refused(tmp_path: Path) -> None:
         await start_with(tmp_path, "file = '/dev/zero'", config_root="/dev")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_cli_process_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
-    port = free_port()
-    env = {**os.environ, "MOCKMAIL_API_PORT": str(port)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mockmail.main", "serve", "--config", str(write_config(tmp_path))],
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/tenants", timeout=2) as response:
-                    tenants = json.load(response)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the server did not come up"
-                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-                time.sleep(0.1)
+    with serve_cli("--config", str(write_config(tmp_path)), port_in_env=True) as cli:
+        with urllib.request.urlopen(f"{cli.url}/api/v1/tenants", timeout=10) as response:
+            tenants = json.load(response)
         assert [t["name"] for t in tenants] == ["acme"]
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    log = proc.stderr.read() if proc.stderr else ""
-    assert f"REST API on http://127.0.0.1:{port}/api/v1" in log
-    assert "tenant acme: POP3 on" in log
-    assert "received SIGTERM" in log
+    assert f"REST API on {cli.url}/api/v1" in cli.log
+    assert "tenant acme: POP3 on" in cli.log
+    assert "received SIGTERM" in cli.log
 
 
 def test_cli_reports_config_errors(tmp_path: Path) -> None:

@@ -9,22 +9,12 @@ from __future__ import annotations
 import http.client
 import json
 import resource
-import signal
-import socket
-import subprocess
-import sys
-import time
 from typing import Any
 
 from mockmail.resources import ResourceMonitor
+from tests.cli import serve_cli
 
 LIMIT = 64
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _low_limit() -> None:
@@ -40,23 +30,9 @@ def _call(conn: http.client.HTTPConnection, method: str, path: str, body: Any = 
 
 
 def test_out_of_descriptors_is_a_503_logged_once_and_shown_in_health() -> None:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mockmail.main", "serve", "--api-port", str(port)],
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=_low_limit,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                status, health = _call(conn, "GET", "/health")
-                break
-            except OSError:
-                assert time.monotonic() < deadline and proc.poll() is None, "the server did not come up"
-                time.sleep(0.1)
+    with serve_cli(preexec_fn=_low_limit) as cli:
+        conn = http.client.HTTPConnection("127.0.0.1", cli.port, timeout=10)
+        status, health = _call(conn, "GET", "/health")
         assert status == 200 and health["status"] == "ok" and health["problem"] is None
         assert health["max_open_files"] == LIMIT and 0 < health["open_files"] < LIMIT
 
@@ -83,14 +59,8 @@ def test_out_of_descriptors_is_a_503_logged_once_and_shown_in_health() -> None:
         assert _call(conn, "POST", "/tenants", {"name": "after"})[0] == 201
         assert created >= 10
         conn.close()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    log = proc.stderr.read() if proc.stderr else ""
-    assert log.count("out of file descriptors") == 1, log
-    assert "Traceback" not in log
+    assert cli.log.count("out of file descriptors") == 1, cli.log
+    assert "Traceback" not in cli.log
 
 
 def test_the_monitor_forgets_an_old_episode(monkeypatch: Any) -> None:

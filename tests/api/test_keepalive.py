@@ -210,8 +210,8 @@ async def test_disconnect_is_withheld_once_the_response_is_over() -> None:
     assert seen == ["http.request"]
 
 
-def _bare_app(guarded: bool) -> Any:
-    """The app of docs/upstream/hypercorn_early_answer.py: one GET route, nothing of mockmail."""
+def _bare_app() -> Any:
+    """The app of docs/upstream/hypercorn_early_answer.py (one GET route, nothing of mockmail), guarded."""
     from quart_trio import QuartTrio
 
     app = QuartTrio("bare")
@@ -220,8 +220,7 @@ def _bare_app(guarded: bool) -> Any:
     async def only_get() -> str:
         return "ok"
 
-    if guarded:
-        app.asgi_app = KeepAliveGuard(app.asgi_app, drain_limit=1000)  # type: ignore[method-assign]
+    app.asgi_app = KeepAliveGuard(app.asgi_app, drain_limit=1000)  # type: ignore[method-assign]
     return app
 
 
@@ -253,7 +252,7 @@ def _blocking_client(port: int, tries: int) -> list[str]:
     return outcomes
 
 
-async def _next_request_outcomes(nursery: trio.Nursery, guarded: bool, tries: int) -> list[str]:
+async def _next_request_outcomes(nursery: trio.Nursery, tries: int) -> list[str]:
     from functools import partial
 
     import hypercorn.config
@@ -262,15 +261,12 @@ async def _next_request_outcomes(nursery: trio.Nursery, guarded: bool, tries: in
     config = hypercorn.config.Config()
     config.bind = ["127.0.0.1:0"]
     config.accesslog = None
-    binds = await nursery.start(partial(hypercorn.trio.serve, _bare_app(guarded), config))
+    binds = await nursery.start(partial(hypercorn.trio.serve, _bare_app(), config))
     return await trio.to_thread.run_sync(_blocking_client, int(binds[0].rsplit(":", 1)[1]), tries)
 
 
-async def test_the_bare_reproduction_hangs_without_the_guard(nursery: trio.Nursery) -> None:
-    """The upstream bug, kept visible: when hypercorn/quart-trio fix it, this fails and the guard can go."""
-    outcomes = await _next_request_outcomes(nursery, guarded=False, tries=20)
-    assert "hung" in outcomes  # about 7 in 10 hang on hypercorn 0.18.0 / quart-trio 0.12.0
-
-
 async def test_the_guard_fixes_the_bare_reproduction(nursery: trio.Nursery) -> None:
-    assert await _next_request_outcomes(nursery, guarded=True, tries=20) == ["answered"] * 20
+    """Unguarded, this app left the next request hanging in about 7 of 10 tries on this machine, but
+    not every run (it is a race), so only the guarded side is asserted; the 1,000-request test above
+    hung when the guard was taken out."""
+    assert await _next_request_outcomes(nursery, tries=20) == ["answered"] * 20

@@ -16,16 +16,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.cli import serve_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = """
@@ -58,50 +56,13 @@ COMMON = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(name="api_url", scope="module")
 def _api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("schemathesis")
     (folder / "seed.toml").write_text(SEED)
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mockmail.main",
-            "serve",
-            "--api-port",
-            str(port),
-            "--config",
-            str(folder / "seed.toml"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/api/v1/health", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline and proc.poll() is None, "the server did not come up"
-                time.sleep(0.1)
-        yield url
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    log = proc.stderr.read() if proc.stderr else ""
-    assert "Traceback" not in log, log[-5000:]
+    with serve_cli("--config", str(folder / "seed.toml")) as cli:
+        yield cli.url
+    assert "Traceback" not in cli.log, cli.log[-5000:]
 
 
 def _schemathesis(api_url: str, config: str, seconds: int, *extra: str, cwd: Path) -> str:
