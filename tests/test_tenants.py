@@ -156,3 +156,41 @@ async def test_a_failed_listener_leaves_the_tenant_visible_and_deletable(nursery
         registry.get("broken")
     again = await registry.create(TenantSpec(name="broken"))  # the name is free again
     assert again.state == "running"
+
+
+@pytest.mark.parametrize(
+    ("plan", "end"),
+    [
+        ({"transport": [{"kind": "stall", "command": "STAT"}]}, "fault: stalled on STAT"),
+        ({"quit": {"reply": "hang"}}, "fault: QUIT hung, client closed"),
+    ],
+)
+async def test_a_client_that_resets_while_a_fault_drains_is_a_normal_end(
+    nursery: trio.Nursery, caplog: pytest.LogCaptureFixture, plan: dict[str, object], end: str
+) -> None:
+    import socket
+    import struct
+
+    import msgspec
+
+    from mockmail.faults import FaultPlan
+
+    registry: Registry = await nursery.start(Registry(Settings()).run)
+    tenant = await registry.create(TenantSpec(name="acme"))
+    tenant.store.put("bob", "pw")
+    tenant.faults.set_plan(msgspec.convert(plan, FaultPlan))
+    assert tenant.pop3 is not None
+    client = WireClient(await trio.open_tcp_stream(tenant.pop3.host, tenant.pop3.port))
+    await client.line()
+    await client.cmd("USER bob")
+    await client.cmd("PASS pw")
+    await client.send("STAT" if "transport" in plan else "QUIT")
+    await trio.testing.wait_all_tasks_blocked()  # the server has read the command and is draining
+    raw = client.stream.socket  # type: ignore[attr-defined]
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    await client.stream.aclose()  # a TCP reset, not a FIN
+    with trio.fail_after(5):
+        while not tenant.transcripts.sessions() or tenant.transcripts.sessions()[0].end is None:
+            await trio.sleep(0.01)
+    assert tenant.transcripts.sessions()[0].end == end
+    assert "internal error" not in caplog.text and "Traceback" not in caplog.text

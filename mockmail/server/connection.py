@@ -416,10 +416,18 @@ class Pop3Session:
             self.end_reason = "fault: QUIT dropped"
             return True
         # hang: say nothing, keep the socket open until the client gives up (or the idle timer ends it)
-        while await self.stream.receive_some(RECEIVE_SIZE):
-            pass
+        await self._drain()
         self.end_reason = "fault: QUIT hung, client closed"
         return True
+
+    async def _drain(self) -> None:
+        """Read and drop what the client sends until it closes or goes away: a fault that says nothing.
+
+        A reset is as normal an end here as a FIN (the client gave up), not an internal error.
+        """
+        with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+            while await self.stream.receive_some(RECEIVE_SIZE):
+                pass
 
     async def _send_faulty(
         self, faults: FaultState, data: bytes, hits: list[tuple[str, TransportFault]]
@@ -429,8 +437,7 @@ class Pop3Session:
             self._fault(name)
         kinds = {type(fault): fault for _, fault in hits}
         if Stall in kinds:
-            while await self.stream.receive_some(RECEIVE_SIZE):  # say nothing until the client gives up
-                pass
+            await self._drain()  # say nothing until the client gives up
             raise _FaultEnd(f"fault: stalled on {self._answering}")
         if Reset in kinds:
             _reset(self.stream)
