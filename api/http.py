@@ -43,15 +43,17 @@ def no_content() -> Response:
     return Response(b"", status=204)
 
 
-def require_json() -> None:
+def require_json(*others: str) -> None:
     """Refuse a body that says it is not JSON (415), before any of it is read.
 
     A request without a Content-Type is read as JSON; `text/plain` and form-encoded bodies are not.
+    `others` names the other types the operation takes (checked by the caller), for the message.
     """
     mimetype = request.mimetype
     if mimetype and mimetype != JSON_TYPE and not mimetype.endswith("+json"):
+        takes = ", ".join((JSON_TYPE, *others))
         raise UnsupportedMediaType(
-            f"unsupported Content-Type {mimetype!r}: this operation takes {JSON_TYPE}", field="Content-Type"
+            f"unsupported Content-Type {mimetype!r}: this operation takes {takes}", field="Content-Type"
         )
 
 

@@ -12,25 +12,23 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
-import re
 
 import msgspec
 from quart import Blueprint, Response, request
 
 from mockmail.compose import compose, split_mbox
-from mockmail.errors import InvalidInput, UnsupportedMediaType
+from mockmail.errors import InvalidInput
 from mockmail.headers import header_block, raw_fields
 from mockmail.ingest import Incoming, deliver
-from mockmail.mailbox import UID_PATTERN, Mailbox, Message
+from mockmail.mailbox import Mailbox, Message, check_uid
 from mockmail.specs import MessageSpec
 from mockmail.tenants import Registry
 
-from .http import JSON_TYPE, check_tenant_name, check_user_name, decode_json, json_response, no_content
+from .http import check_tenant_name, check_user_name, decode_json, json_response, no_content, require_json
 from .schemas import MessageCreated, MessageDetail, MessageSummary
 
 __all__ = ["blueprint"]
 
-_UID = re.compile(UID_PATTERN)
 _SPECS = msgspec.json.Decoder(MessageSpec | list[MessageSpec])
 _HEADERS = email.parser.BytesHeaderParser(policy=email.policy.default)
 RAW_TYPE = "message/rfc822"
@@ -74,10 +72,10 @@ def blueprint(registry: Registry) -> Blueprint:
     @bp.post("/tenants/<tenant>/mailboxes/<user>/messages")
     async def add_messages(tenant: str, user: str) -> Response:
         box = mailbox(tenant, user)
-        mimetype = request.mimetype or JSON_TYPE
+        mimetype = request.mimetype
         query_uid = request.args.get("uid")
-        if query_uid is not None and not _UID.match(query_uid):
-            raise InvalidInput(f"uid {query_uid!r} is not 1 to 70 printable ASCII characters", field="uid")
+        if query_uid is not None:
+            check_uid(query_uid, "uid")
         if mimetype == RAW_TYPE:
             raw = await request.get_data(cache=False, as_text=False)
             assert isinstance(raw, bytes)
@@ -94,11 +92,7 @@ def blueprint(registry: Registry) -> Blueprint:
                 raise InvalidInput("the mbox file holds no message", field="body")
             items = [Incoming(raw, None, f"body[{i}]") for i, raw in enumerate(raws)]
             return json_response([_created(m) for m in deliver(box, items, limit=limit)], 201)
-        if mimetype != JSON_TYPE and not mimetype.endswith("+json"):
-            raise UnsupportedMediaType(
-                f"unsupported Content-Type {mimetype!r}: use {JSON_TYPE}, {RAW_TYPE} or {MBOX_TYPE}",
-                field="Content-Type",
-            )
+        require_json(RAW_TYPE, MBOX_TYPE)
         specs = await decode_json(_SPECS)
         single = isinstance(specs, MessageSpec)
         batch = [specs] if isinstance(specs, MessageSpec) else specs

@@ -24,11 +24,22 @@ from .errors import InvalidInput, MailboxNotFound, MessageNotFound, UidTaken
 from .headers import HeaderSummary, summarize
 from .pop3 import StuffedBody, normalize_crlf
 
-__all__ = ["UID_PATTERN", "Mailbox", "Message", "Store"]
+__all__ = ["UID_PATTERN", "Mailbox", "Message", "Store", "check_uid"]
 
 UID_PATTERN = r"^[\x21-\x7e]{1,70}(?!\n)$"
 """RFC 1939 section 7: a unique-id is 1 to 70 characters in the range 0x21 to 0x7E."""
 _UID_RE = re.compile(UID_PATTERN)
+
+
+def check_uid(uid: str, field: str) -> str:
+    """`uid` itself, if it is a well-formed RFC 1939 unique-id.
+
+    Raises:
+        InvalidInput: it is not; `field` names where it came from.
+    """
+    if not _UID_RE.match(uid):
+        raise InvalidInput(f"uid {uid!r} is not 1 to 70 printable ASCII characters", field=field)
+    return uid
 
 
 @dataclass(slots=True, eq=False)
@@ -80,15 +91,20 @@ class Mailbox:
         return list(self.messages.values())
 
     def add(self, raw: bytes, *, uid: str | None = None) -> Message:
-        """Store `raw` (any line endings) as a new last message and return it.
+        """Store `raw` (any line endings) as a new last message and return it (tests, benchmarks;
+        the ways in for clients go through `mockmail.ingest.deliver`).
 
         Raises:
-            UidTaken: `uid` is malformed or was already used in this mailbox, now or in the past.
+            InvalidInput: `uid` is malformed.
+            UidTaken: `uid` was already used in this mailbox, now or in the past.
         """
-        return self.add_many([(raw, uid)])[0]
+        return self.add_many([(normalize_crlf(raw), uid)])[0]
 
     def add_many(self, items: Sequence[tuple[bytes, str | None]], *, field: str = "uid") -> list[Message]:
         """Store several messages, all or none: every UID is checked before the first one is stored.
+
+        `items` are (content, uid) pairs whose content is already CRLF-normalized, as
+        `mockmail.ingest.prepare` leaves it: normalizing here again would scan every message twice.
 
         Raises:
             InvalidInput: a UID is malformed; nothing was stored.
@@ -99,14 +115,12 @@ class Mailbox:
             if uid is None:
                 continue
             where = field if len(items) == 1 else f"$[{index}].uid"
-            if not _UID_RE.match(uid):
-                raise InvalidInput(f"uid {uid!r} is not 1 to 70 printable ASCII characters", field=where)
+            check_uid(uid, where)
             if uid in self._uids or uid in wanted:
                 raise UidTaken(f"uid {uid!r} was already used in mailbox {self.user!r}", field=where)
             wanted.add(uid)
         prepared = []
-        for raw, uid in items:
-            content = normalize_crlf(raw)
+        for content, uid in items:
             prepared.append((content, uid, summarize(content)))
         stored = []
         now = time.time()

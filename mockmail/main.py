@@ -18,7 +18,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import hypercorn.config
 import hypercorn.trio
@@ -110,10 +109,23 @@ def make_tls(settings: Settings) -> TlsMaterial | None:
     return None
 
 
-Prepared = list[tuple[int, Any, list[tuple[int, Any, list[Incoming]]]]]
+@dataclass(frozen=True)
+class SeedMailbox:
+    """A mailbox of the config file, its messages read and checked (`where` names it in errors)."""
+
+    where: str
+    user: str
+    password: str
+    messages: list[Incoming]
 
 
-def prepare_seed(config: ConfigFile, base: Path, settings: Settings) -> Prepared:
+@dataclass(frozen=True)
+class SeedTenant:
+    spec: TenantSpec
+    mailboxes: list[SeedMailbox]
+
+
+def prepare_seed(config: ConfigFile, base: Path, settings: Settings) -> list[SeedTenant]:
     """Read and check every message the config file declares, before anything is created or bound.
 
     Raises:
@@ -121,33 +133,31 @@ def prepare_seed(config: ConfigFile, base: Path, settings: Settings) -> Prepared
     """
     path = settings.config or "config"
     root = Path(settings.config_root).resolve() if settings.config_root else base.resolve()
-    prepared: Prepared = []
+    tenants = []
     for t, tenant_config in enumerate(config.tenants):
-        boxes = []
-        for m, mailbox_config in enumerate(tenant_config.mailboxes):
+        mailboxes = []
+        for m, box in enumerate(tenant_config.mailboxes):
+            where = f"{path}: tenants[{t}].mailboxes[{m}]"
             try:
-                items = mailbox_messages(
-                    mailbox_config, root=root, base=base, limit=settings.max_message_size
-                )
+                items = mailbox_messages(box, root=root, base=base, limit=settings.max_message_size)
             except ConfigError as exc:
-                raise ConfigError(f"{path}: tenants[{t}].mailboxes[{m}].{exc}") from None
-            boxes.append((m, mailbox_config, items))
-        prepared.append((t, tenant_config, boxes))
-    return prepared
-
-
-async def seed(registry: Registry, prepared: Prepared, settings: Settings) -> None:
-    """Create what `prepare_seed` checked: tenants, mailboxes, messages."""
-    path = settings.config or "config"
-    for t, tenant_config, boxes in prepared:
+                raise ConfigError(f"{where}.{exc}") from None
+            mailboxes.append(SeedMailbox(where, box.user, box.password, items))
         spec = TenantSpec(**{name: getattr(tenant_config, name) for name in TenantSpec.__struct_fields__})
-        tenant = await registry.create(spec)
-        for m, mailbox_config, items in boxes:
-            mailbox, _ = tenant.store.put(mailbox_config.user, mailbox_config.password)
+        tenants.append(SeedTenant(spec, mailboxes))
+    return tenants
+
+
+async def seed(registry: Registry, tenants: list[SeedTenant], settings: Settings) -> None:
+    """Create what `prepare_seed` checked: tenants, mailboxes, messages."""
+    for seeded in tenants:
+        tenant = await registry.create(seeded.spec)
+        for box in seeded.mailboxes:
+            mailbox, _ = tenant.store.put(box.user, box.password)
             try:
-                deliver(mailbox, items, limit=settings.max_message_size)
-            except DomainError as exc:
-                raise ConfigError(f"{path}: tenants[{t}].mailboxes[{m}]: {exc.detail}") from None
+                deliver(mailbox, box.messages, limit=settings.max_message_size)
+            except DomainError as exc:  # the UID rules: a UID given twice in the mailbox
+                raise ConfigError(f"{box.where}: {exc.detail}") from None
 
 
 async def serve(
@@ -179,14 +189,7 @@ async def serve(
         app = create_app(registry)
         binds = await root.start(partial(hypercorn.trio.serve, app, hyper, shutdown_trigger=stop.wait))
         api_url = binds[0]
-        log.info("mockmail %s: REST API on %s/api/v1", __version__, api_url)
-        for tenant in registry.list():
-            log.info(
-                "tenant %s: POP3 on %s%s",
-                tenant.name,
-                tenant.pop3,
-                f", POP3S on {tenant.pop3s}" if tenant.pop3s else "",
-            )
+        log.info("mockmail %s: REST API on %s/api/v1", __version__, api_url)  # tenants logged on creation
         task_status.started(Running(api_url, registry, stop))
         await stop.wait()
         log.info("mockmail: shutting down")

@@ -54,7 +54,6 @@ class ResourceMonitor:
 
     def __init__(self) -> None:
         self.reason: str | None = None
-        self.since: float | None = None
         self._last = 0.0
 
     def exhausted(self, exc: OSError, where: str) -> str:
@@ -63,7 +62,6 @@ class ResourceMonitor:
         now = time.monotonic()
         if self.reason is None or now - self._last > RECENT:
             log.error("%s: %s (%d descriptors open)", where, reason, open_descriptors())
-            self.since = time.time()
         self.reason, self._last = reason, now
         return reason
 
