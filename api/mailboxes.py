@@ -5,8 +5,8 @@ from __future__ import annotations
 import msgspec
 from quart import Blueprint, Response
 
-from mockmail.mailbox import Mailbox
 from mockmail.specs import MailboxSpec
+from mockmail.store import Mailbox
 from mockmail.tenants import Registry, Tenant
 
 from .http import check_tenant_name, check_user_name, decode_json, json_response, no_content

@@ -20,8 +20,8 @@ from mockmail.compose import compose, split_mbox
 from mockmail.errors import InvalidInput
 from mockmail.headers import header_block, raw_fields
 from mockmail.ingest import Incoming, deliver
-from mockmail.mailbox import Mailbox, Message, check_uid
 from mockmail.specs import MessageSpec
+from mockmail.store import Mailbox, Message, check_uid
 from mockmail.tenants import Registry
 
 from .http import check_tenant_name, check_user_name, decode_json, json_response, no_content, require_json
@@ -49,6 +49,8 @@ def _summary(message: Message) -> MessageSummary:
         sender=s.sender,
         date=s.date,
         message_id=s.message_id,
+        via=message.via,
+        envelope=message.envelope,
     )
 
 

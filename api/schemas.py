@@ -8,6 +8,7 @@ import msgspec
 from msgspec import Meta
 
 from mockmail.specs import Endpoint
+from mockmail.store import Envelope, Via
 
 __all__ = [
     "Health",
@@ -84,6 +85,10 @@ class MessageSummary(
     sender: str
     date: str
     message_id: str
+    via: Via
+    """How it arrived: `api` (seeded over REST), `config` (the TOML file) or `smtp`."""
+    envelope: Envelope | None
+    """The SMTP envelope; null for mail seeded over REST or from the config."""
 
 
 class MessageDetail(MessageSummary, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -29,7 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = r"""
 import sys, trio, trio.testing
 sys.path.insert(0, {root!r})
-from mockmail.mailbox import Store
+try:
+    from mockmail.store import MemoryStore as Store
+except ImportError:  # a checkout from before mockmail/store/
+    from mockmail.mailbox import Store
 from mockmail.server.connection import Pop3Session, SessionConfig
 
 store = Store()

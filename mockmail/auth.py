@@ -13,8 +13,8 @@ import itertools
 import os
 import secrets
 
-from .mailbox import Mailbox, Store
 from .sasl import Credentials
+from .store import Mailbox, MailStore
 
 __all__ = ["authenticate", "challenge", "password_credentials"]
 
@@ -36,7 +36,7 @@ def password_credentials(user: str, password: str) -> Credentials:
     return Credentials(user, lambda stored: secrets.compare_digest(stored.encode("utf-8"), given))
 
 
-def authenticate(store: Store, credentials: Credentials) -> Mailbox | None:
+def authenticate(store: MailStore, credentials: Credentials) -> Mailbox | None:
     """The mailbox `credentials` prove access to, or None (unknown user or failed check alike)."""
     mailbox = store.find(credentials.user)
     if mailbox is None or not credentials.verify(mailbox.password):

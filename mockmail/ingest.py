@@ -1,12 +1,12 @@
 """`deliver()`: the one way a message gets into a mailbox, whichever way it came in (REST JSON, raw and
-mbox uploads, the TOML config; SMTP next), with the same checks, size limit and UID rules for all.
+mbox uploads, the TOML config, SMTP), with the same checks, size limit and UID rules for all.
 
 - `Incoming` is a message on its way in: bytes as received, or already in CRLF form (composed by
   `compose`, or checked by `prepare` earlier), with the UID asked for and where it came from.
 - `prepare` checks one: a raw message must be RFC 5322 (its first line a header field); every message is
   CRLF-normalized and must fit the size limit.
 - `deliver` prepares a whole batch before storing any of it, then stores it all or nothing
-  (`Mailbox.add_many` checks the UIDs the same way), in one synchronous block.
+  (the store's `add_many` checks the UIDs the same way), in one synchronous block.
 Errors are `DomainError`s naming the offending input (`field`), so the REST layer answers them as problem
 documents and the config loader turns them into start-up errors naming the entry.
 """
@@ -18,8 +18,7 @@ from dataclasses import dataclass, replace
 
 from .errors import InvalidInput, MessageTooLarge
 from .headers import looks_like_message
-from .mailbox import Mailbox, Message
-from .pop3 import normalize_crlf
+from .store import Envelope, Mailbox, Message, Via, normalize_crlf
 
 __all__ = ["Incoming", "check_raw", "check_size", "deliver", "prepare"]
 
@@ -74,7 +73,13 @@ def prepare(item: Incoming, limit: int) -> Incoming:
 
 
 def deliver(
-    mailbox: Mailbox, batch: Sequence[Incoming], *, limit: int, uid_field: str = "uid"
+    mailbox: Mailbox,
+    batch: Sequence[Incoming],
+    *,
+    limit: int,
+    uid_field: str = "uid",
+    via: Via = "api",
+    envelope: Envelope | None = None,
 ) -> list[Message]:
     """Store every message of `batch` in `mailbox`, or none of them; return what was stored.
 
@@ -84,9 +89,12 @@ def deliver(
     Args:
         uid_field: how a single message's UID is named in errors (`uid` for a query parameter, `$.uid`
             in a JSON body); a batch names `$[i].uid`.
+        via: how the batch arrived, kept with each message.
+        envelope: the SMTP envelope it came with, if it came over SMTP.
 
     Raises:
         InvalidInput, MessageTooLarge: from `prepare`; UidTaken, InvalidInput: from the UID rules.
     """
     prepared = [prepare(item, limit) for item in batch]
-    return mailbox.add_many([(item.data, item.uid) for item in prepared], field=uid_field)
+    items = [(item.data, item.uid) for item in prepared]
+    return mailbox.add_many(items, field=uid_field, via=via, envelope=envelope)

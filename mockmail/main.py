@@ -155,7 +155,7 @@ async def seed(registry: Registry, tenants: list[SeedTenant], settings: Settings
         for box in seeded.mailboxes:
             mailbox, _ = tenant.store.put(box.user, box.password)
             try:
-                deliver(mailbox, box.messages, limit=settings.max_message_size)
+                deliver(mailbox, box.messages, limit=settings.max_message_size, via="config")
             except DomainError as exc:  # the UID rules: a UID given twice in the mailbox
                 raise ConfigError(f"{box.where}: {exc.detail}") from None
 

@@ -24,7 +24,6 @@ import trio
 
 from .errors import PortUnavailable, ResourcesExhausted, TenantExists, TenantNotFound
 from .faults import FaultState
-from .mailbox import Store
 from .resources import MONITOR, is_exhaustion
 from .server.connection import Pop3Session, SessionConfig
 from .server.listener import bound_port, open_listener, serve_listener
@@ -33,6 +32,7 @@ from .server.tcp import TcpStream
 from .server.tls import TlsMaterial
 from .settings import Settings
 from .specs import Endpoint, TenantSpec
+from .store import MailStore, MemoryStore
 from .transcripts import TranscriptLog
 
 __all__ = ["ListenerPlan", "Registry", "Tenant", "TenantState"]
@@ -73,7 +73,7 @@ class Tenant:
 
     def __init__(self, spec: TenantSpec, settings: Settings, tls: TlsMaterial | None) -> None:
         self.spec = spec
-        self.store = Store()
+        self.store: MailStore = MemoryStore()
         self.created = time.time()
         self.sessions: set[Pop3Session] = set()
         self.endpoints: dict[str, Endpoint] = {}

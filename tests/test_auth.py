@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from mockmail.auth import authenticate, challenge, password_credentials
-from mockmail.mailbox import Store
 from mockmail.sasl import MECHANISMS, Credentials, apop_credentials
+from mockmail.store import MemoryStore as Store
 
 
 def test_passwords_are_checked_against_the_store() -> None:

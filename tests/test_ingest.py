@@ -6,7 +6,7 @@ import pytest
 
 from mockmail.errors import InvalidInput, MessageTooLarge, UidTaken
 from mockmail.ingest import Incoming, deliver, prepare
-from mockmail.mailbox import Store
+from mockmail.store import MemoryStore as Store
 
 
 def test_prepare_normalizes_raw_messages_and_checks_them() -> None:
@@ -37,10 +37,10 @@ def test_deliver_is_all_or_nothing() -> None:
     ]
     with pytest.raises(InvalidInput) as refused:
         deliver(box, batch, limit=1000)
-    assert refused.value.field == "body[2]" and box.messages == {}
+    assert refused.value.field == "body[2]" and box.count == 0
     with pytest.raises(UidTaken):
         deliver(box, [batch[0], Incoming(b"Subject: x\n\n", "a", "body[1]")], limit=1000)
-    assert box.messages == {}
+    assert box.count == 0
     stored = deliver(box, batch[:2], limit=1000)
-    assert stored[0].uid == "a" and stored[1].uid != "a" and len(box.messages) == 2
-    assert [m.summary.subject for m in box.messages.values()] == ["one", "two"]
+    assert stored[0].uid == "a" and stored[1].uid != "a" and box.count == 2
+    assert [m.summary.subject for m in box.listing()] == ["one", "two"]

@@ -94,8 +94,9 @@ async def test_serve_seeds_from_config_and_stops_without_committing(
     tenant = running.registry.get("acme")
     assert tenant.pop3 is not None
     box = tenant.store.get("alice")
-    assert next(m.uid for m in box.messages.values()) == "invoice-42"
-    assert [m.summary.subject for m in box.messages.values()] == ["Invoice 42", "Welcome"]
+    assert next(m.uid for m in box.listing()) == "invoice-42"
+    assert [m.summary.subject for m in box.listing()] == ["Invoice 42", "Welcome"]
+    assert {(m.via, m.envelope) for m in box.listing()} == {("config", None)}
 
     pop = await trio.to_thread.run_sync(poplib.POP3, tenant.pop3.host, tenant.pop3.port)
     await trio.to_thread.run_sync(pop.user, "alice")
@@ -105,7 +106,7 @@ async def test_serve_seeds_from_config_and_stops_without_committing(
     with trio.fail_after(15):
         while running.registry.list():
             await trio.sleep(0.05)
-    assert len(box.messages) == 2
+    assert box.count == 2
     pop.close()
 
 
@@ -135,7 +136,7 @@ async def start_with(tmp_path: Path, entry: str, **settings: object) -> list[str
                 Settings(api_port=0, config=str(config), max_message_size=4096, **settings),  # type: ignore[arg-type]
             )
             box = running.registry.get("acme").store.get("alice")
-            subjects = [m.summary.subject for m in box.messages.values()]
+            subjects = [m.summary.subject for m in box.listing()]
             running.stop.set()
     except BaseExceptionGroup as group:  # this test's nursery wraps what serve raised
         while isinstance(group, BaseExceptionGroup) and len(group.exceptions) == 1:

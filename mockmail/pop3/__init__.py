@@ -46,7 +46,7 @@ from ._parser import MAX_COMMAND_LINE, MAX_SASL_LINE
 from ._quirks import COMPLIANT as COMPLIANT_QUIRKS
 from ._quirks import Pop3Quirks
 from ._state import ALLOWED, State
-from ._writer import MAX_REPLY_LINE, dot_stuff, normalize_crlf, unstuff
+from ._writer import MAX_REPLY_LINE, dot_stuff, unstuff
 
 __all__ = [
     "ALLOWED",
@@ -99,6 +99,5 @@ __all__ = [
     "Uidl",
     "User",
     "dot_stuff",
-    "normalize_crlf",
     "unstuff",
 ]

@@ -39,7 +39,6 @@ from ..faults import (
     TransportFault,
     TruncateRetr,
 )
-from ..mailbox import Mailbox, Message, Store
 from ..pop3 import (
     NEED_DATA,
     Apop,
@@ -88,8 +87,9 @@ from ..sasl import (
     apop_credentials,
     decode_response,
 )
+from ..store import Mailbox, MailStore, Message
 from ..transcripts import Recorder, TranscriptLog
-from .maildrop import MaildropLocks, SessionMaildrop
+from .maildrop import MaildropLocks, SessionMaildrop, wire_body
 
 __all__ = ["RECEIVE_SIZE", "Pop3Session", "SessionConfig"]
 
@@ -210,7 +210,7 @@ class Pop3Session:
     def __init__(
         self,
         stream: trio.abc.Stream,
-        store: Store,
+        store: MailStore,
         config: SessionConfig,
         *,
         implicit_tls: bool = False,
@@ -665,7 +665,7 @@ class Pop3Session:
 
     def _listed_size(self, message: Message) -> int:
         """What LIST and STAT report: the exact octets, or one per line fewer (the off-by-lf quirk)."""
-        return message.size - message.body.lines if self.quirks.octets_off_by_lf else message.size
+        return message.size - wire_body(message).lines if self.quirks.octets_off_by_lf else message.size
 
     def _uid(self, message: Message) -> str:
         return (
@@ -698,13 +698,13 @@ class Pop3Session:
         found = self._drop().lookup_present(event.msg)
         if isinstance(found, str):
             return Err(found)
-        return MessageContent(f"{found.size:d} octets", found.body)
+        return MessageContent(f"{found.size:d} octets", wire_body(found))
 
     def _on_TOP(self, event: Top) -> Reply:
         found = self._drop().lookup_present(event.msg)
         if isinstance(found, str):
             return Err(found)
-        return MessageContent("top of message follows", found.top(event.lines))
+        return MessageContent("top of message follows", wire_body(found).top(event.lines))
 
     def _on_DELE(self, event: Dele) -> Reply:
         drop = self._drop()

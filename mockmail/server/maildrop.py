@@ -1,4 +1,5 @@
-"""POP3's side of a mailbox: the maildrop locks of a tenant, and one session's view of a mailbox.
+"""POP3's side of a mailbox: the maildrop locks of a tenant, one session's view of a mailbox, and the
+dot-stuffed wire form of messages.
 
 `MaildropLocks` keeps the RFC 1939 section 8 exclusive lock and the count of logged-in sessions per
 mailbox, beside the store and not in it: locking is POP3's business (SMTP delivers into a locked maildrop).
@@ -10,13 +11,30 @@ unlocked even while a session of the old one is still open.
 The view is a snapshot taken at login.  DELE only marks; `commit` (called by QUIT in UPDATE) removes the
 marked messages from the mailbox in one synchronous step.  Messages that left the mailbox since the snapshot
 (another session's QUIT, a REST delete) keep their numbers but answer "no longer in the maildrop".
+
+`wire_body` gives a message's dot-stuffed POP3 form (RFC 1939 section 3), made at its first RETR or TOP and
+kept as long as the message object lives (a weak cache: it goes with the message).  Most messages have no
+line that starts with `.`; their wire form is the stored content itself, not a copy.
 """
 
 from __future__ import annotations
 
-from ..mailbox import Mailbox, Message
+import weakref
 
-__all__ = ["MaildropLocks", "SessionMaildrop"]
+from ..pop3 import StuffedBody
+from ..store import Mailbox, Message
+
+__all__ = ["MaildropLocks", "SessionMaildrop", "wire_body"]
+
+_WIRE: weakref.WeakKeyDictionary[Message, StuffedBody] = weakref.WeakKeyDictionary()
+
+
+def wire_body(message: Message) -> StuffedBody:
+    """`message` dot-stuffed for RETR, made once per message (a pure function of immutable content)."""
+    body = _WIRE.get(message)
+    if body is None:
+        body = _WIRE[message] = StuffedBody.stuff(message.content)
+    return body
 
 
 class MaildropLocks:

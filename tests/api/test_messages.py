@@ -95,6 +95,7 @@ async def test_detail_lists_headers(api: Api) -> None:
     detail = (await api.get(f"{BASE}/{info['id']}")).json()
     assert detail["subject"] == "hi"
     assert ["X-A", "1"] in detail["headers"]
+    assert (detail["via"], detail["envelope"]) == ("api", None)  # seeded over REST: no SMTP envelope
 
 
 @pytest.mark.parametrize(

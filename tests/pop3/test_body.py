@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from mockmail.pop3 import StuffedBody, dot_stuff, normalize_crlf, unstuff
+from mockmail.pop3 import StuffedBody, dot_stuff, unstuff
+from mockmail.store import normalize_crlf
 
 
 def random_message(rng: random.Random) -> bytes:

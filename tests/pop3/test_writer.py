@@ -19,7 +19,6 @@ from mockmail.pop3 import (
     UidLine,
     UidListing,
     dot_stuff,
-    normalize_crlf,
 )
 from mockmail.pop3._writer import write, write_chunks
 
@@ -119,33 +118,9 @@ def test_message_content_must_be_normalized() -> None:
         StuffedBody.stuff(b"bare LF\n")
 
 
-@pytest.mark.parametrize(
-    ("raw", "normalized"),
-    [
-        (b"", b""),
-        (b"a", b"a\r\n"),
-        (b"a\nb\n", b"a\r\nb\r\n"),
-        (b"a\rb", b"a\r\nb\r\n"),
-        (b"a\r\nb\r\n", b"a\r\nb\r\n"),
-        (b"a\n\rb", b"a\r\n\r\nb\r\n"),
-        (b"a\r\r\nb", b"a\r\n\r\nb\r\n"),
-    ],
-)
-def test_normalize_crlf_leaves_no_bare_cr_or_lf(raw: bytes, normalized: bytes) -> None:
-    result = normalize_crlf(raw)
-    assert result == normalized
-    assert result.count(b"\r") == result.count(b"\n") == result.count(b"\r\n")
-
-
 def test_unknown_reply_type_is_a_bug() -> None:
     class Strange(Ok):
         pass
 
     with pytest.raises(LocalProtocolError, match="no writer"):
         write(Strange())
-
-
-def test_already_normalized_text_is_returned_without_a_copy() -> None:
-    text = b"Subject: x\r\n\r\nbody\r\n"
-    assert normalize_crlf(text) is text
-    assert normalize_crlf(b"mixed\r\nbare\n") == b"mixed\r\nbare\r\n"

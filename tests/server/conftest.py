@@ -9,9 +9,10 @@ import trio
 import trio.testing
 
 from mockmail.faults import FaultState
-from mockmail.mailbox import Mailbox, Store
 from mockmail.server.connection import Pop3Session, SessionConfig
 from mockmail.server.maildrop import MaildropLocks
+from mockmail.store import MemoryMailbox as Mailbox
+from mockmail.store import MemoryStore as Store
 from tests.wire import WireClient
 
 MESSAGES = [

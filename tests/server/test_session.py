@@ -11,10 +11,11 @@ import pytest
 import trio
 import trio.testing
 
-from mockmail.mailbox import Mailbox, Store
 from mockmail.pop3 import State
 from mockmail.server.connection import Pop3Session
 from mockmail.server.maildrop import MaildropLocks
+from mockmail.store import MemoryMailbox as Mailbox
+from mockmail.store import MemoryStore as Store
 from tests.wire import WireClient
 
 from .conftest import MESSAGES, Connect, login
@@ -140,8 +141,8 @@ async def test_stls_without_tls_is_refused(connect: Connect) -> None:
 async def test_stat_list_uidl(connect: Connect, bob: Mailbox) -> None:
     client, _ = await connect()
     await login(client)
-    sizes = [m.size for m in bob.messages.values()]
-    uids = [m.uid for m in bob.messages.values()]
+    sizes = [m.size for m in bob.listing()]
+    uids = [m.uid for m in bob.listing()]
     assert await client.cmd("STAT") == f"+OK 2 {sum(sizes)}\r\n".encode()
     status, lines = await client.multi("LIST")
     assert status == f"+OK 2 messages ({sum(sizes)} octets)\r\n".encode()
@@ -196,7 +197,7 @@ async def test_dele_rset_and_deleted_messages(connect: Connect, bob: Mailbox) ->
     assert lines == [f"2 {size2}".encode()]  # message numbers do not shift
     assert await client.cmd("RSET") == f"+OK maildrop has 2 messages ({BOB_TOTAL} octets)\r\n".encode()
     assert await client.cmd("STAT") == f"+OK 2 {BOB_TOTAL}\r\n".encode()
-    assert len(bob.messages) == 2
+    assert bob.count == 2
 
 
 async def test_quit_commits_deletions(connect: Connect, bob: Mailbox, locks: MaildropLocks) -> None:
@@ -205,7 +206,7 @@ async def test_quit_commits_deletions(connect: Connect, bob: Mailbox, locks: Mai
     keep = bob.snapshot()[1]
     await client.cmd("DELE 1")
     assert await client.cmd("QUIT") == b"+OK mockmail POP3 server signing off (1 messages left)\r\n"
-    assert list(bob.messages.values()) == [keep]
+    assert list(bob.listing()) == [keep]
     assert await client.at_eof()
     assert session.end_reason == "quit"
     assert locks.holder(bob) is None and locks.sessions(bob) == 0
@@ -218,7 +219,7 @@ async def test_vanishing_client_deletes_nothing(connect: Connect, bob: Mailbox, 
     await client.cmd("DELE 2")
     await client.stream.aclose()
     await trio.testing.wait_all_tasks_blocked()
-    assert len(bob.messages) == 2
+    assert bob.count == 2
     assert session.end_reason == "client eof"
     assert locks.holder(bob) is None
 
@@ -258,14 +259,14 @@ async def test_shared_sessions_see_their_snapshot(
     assert locks.sessions(bob) == 2 and locks.holder(bob) is None
     await first.cmd("DELE 1")
     await first.cmd("QUIT")
-    assert len(bob.messages) == 1
+    assert bob.count == 1
     assert await second.cmd("STAT") == f"+OK 2 {BOB_TOTAL}\r\n".encode()  # its own snapshot
     assert await second.cmd("RETR 1") == b"-ERR message 1 is no longer in the maildrop\r\n"
     assert (await second.cmd("RETR 2")).startswith(b"+OK")
     await second.multiline_body()
     await second.cmd("DELE 1")  # marking a vanished message is harmless
     assert (await second.cmd("QUIT")).startswith(b"+OK")
-    assert len(bob.messages) == 1
+    assert bob.count == 1
 
 
 async def test_pipelined_commands_are_answered_in_order_in_one_write(connect: Connect) -> None:
@@ -316,7 +317,7 @@ async def test_idle_timeout_closes_silently_and_commits_nothing(
     # At least the full ten minutes (RFC 1939), at most IDLE_SLACK more.
     assert 600 <= trio.current_time() - start <= 601
     assert session.end_reason == "idle timeout"
-    assert len(bob.messages) == 2
+    assert bob.count == 2
     assert locks.holder(bob) is None
 
 
@@ -365,7 +366,7 @@ async def test_a_trickling_logged_in_client_loses_the_maildrop_lock(
     await trickle(client, session, b"NOOP" * 20, within=700)
     assert session.end_reason == "line timeout"
     assert 30 <= trio.current_time() - start <= 32
-    assert locks.holder(bob) is None and len(bob.messages) == 2  # unlocked, nothing deleted
+    assert locks.holder(bob) is None and bob.count == 2  # unlocked, nothing deleted
     other, _ = await connect()
     assert (await login(other)).startswith(b"+OK")
 
@@ -421,7 +422,7 @@ async def test_cancelled_session_commits_nothing_and_unlocks(
         await trio.testing.wait_all_tasks_blocked()
         nursery.cancel_scope.cancel()
     assert session.end_reason == "server shutdown"
-    assert len(bob.messages) == 2
+    assert bob.count == 2
     assert locks.holder(bob) is None and locks.sessions(bob) == 0
 
 
@@ -464,7 +465,7 @@ async def test_a_client_sending_only_garbage_is_closed(
     )
     assert await client.at_eof()
     assert session.end_reason == "too many bad commands"
-    assert locks.holder(bob) is None and len(bob.messages) == 2
+    assert locks.holder(bob) is None and bob.count == 2
 
 
 def test_locks_follow_the_mailbox_not_its_name(store: Store, locks: MaildropLocks) -> None:

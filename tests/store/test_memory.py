@@ -1,12 +1,13 @@
-"""mockmail/mailbox.py and mockmail/server/maildrop.py: storage rules and one session's view."""
+"""mockmail/store/memory.py (the MailStore rules) and mockmail/server/maildrop.py (POP3's view of a mailbox)."""
 
 from __future__ import annotations
 
 import pytest
 
 from mockmail.errors import InvalidInput, MailboxNotFound, MessageNotFound, UidTaken
-from mockmail.mailbox import Store
-from mockmail.server.maildrop import SessionMaildrop
+from mockmail.server.maildrop import SessionMaildrop, wire_body
+from mockmail.store import Envelope
+from mockmail.store import MemoryStore as Store
 
 
 def test_messages_are_normalized_and_sized() -> None:
@@ -36,10 +37,10 @@ def test_add_many_is_all_or_nothing() -> None:
     with pytest.raises(UidTaken) as err:
         box.add_many([(b"Subject: a\r\n\r\n", "x"), (b"Subject: b\r\n\r\n", "x")])
     assert err.value.field == "$[1].uid"
-    assert box.messages == {}
+    assert box.count == 0 and box.listing() == []
     with pytest.raises(InvalidInput, match="not 1 to 70 printable ASCII"):  # malformed: 422, not 409
         box.add_many([(b"Subject: a\r\n\r\n", "has space")])
-    assert box.messages == {}
+    assert box.count == 0 and box.listing() == []
 
 
 @pytest.mark.parametrize(
@@ -53,13 +54,13 @@ def test_add_many_is_all_or_nothing() -> None:
 )
 def test_top(lines: int, expected: bytes) -> None:
     box, _ = Store().put("bob", "pw")
-    top = box.add(b"H: v\r\n\r\nl1\r\nl2\r\n").top(lines)
+    top = wire_body(box.add(b"H: v\r\n\r\nl1\r\nl2\r\n")).top(lines)
     assert top.content() == expected and top.size == len(expected)
 
 
 def test_top_of_a_message_without_body_adds_the_blank_line() -> None:
     box, _ = Store().put("bob", "pw")
-    assert box.add(b"H: v\r\n").top(5).content() == b"H: v\r\n\r\n"
+    assert wire_body(box.add(b"H: v\r\n")).top(5).content() == b"H: v\r\n\r\n"
 
 
 def test_store_lookups() -> None:
@@ -92,5 +93,35 @@ def test_session_maildrop_marks_and_commits() -> None:
     drop.mark(3)
     box.add(b"S: late\r\n\r\n")  # arrives after the snapshot: not in this session, not deleted
     assert drop.commit() == 2
-    assert len(box.messages) == 2
+    assert box.count == 2
     assert b in box and a not in box and c not in box
+
+
+def test_messages_remember_how_they_arrived() -> None:
+    box, _ = Store().put("bob", "pw")
+    envelope = Envelope(
+        mail_from="a@x", rcpt_to=["bob@x"], peer="127.0.0.1:9", helo="h", tls=False, auth=None
+    )
+    seeded = box.add(b"S: a\r\n\r\n")
+    sent = box.add_many([(b"S: b\r\n\r\n", None)], via="smtp", envelope=envelope)[0]
+    assert (seeded.via, seeded.envelope) == ("api", None)
+    assert (sent.via, sent.envelope) == ("smtp", envelope)
+
+
+def test_octets_follow_every_change() -> None:
+    box, _ = Store().put("bob", "pw")
+    a, b = box.add(b"S: a\r\n\r\n"), box.add(b"S: bb\r\n\r\n")
+    assert box.octets == a.size + b.size
+    box.remove([a.id, a.id, "missing"])
+    assert box.octets == b.size and box.count == 1
+    box.purge()
+    assert (box.octets, box.count) == (0, 0)
+
+
+def test_wire_body_is_made_once_and_shares_unstuffed_content() -> None:
+    box, _ = Store().put("bob", "pw")
+    plain = box.add(b"S: a\r\n\r\nno dots\r\n")
+    dotted = box.add(b"S: a\r\n\r\n.dot\r\n")
+    assert wire_body(plain) is wire_body(plain)
+    assert wire_body(plain).wire is plain.content  # nothing to stuff: no copy
+    assert wire_body(dotted).wire == b"S: a\r\n\r\n..dot\r\n" and wire_body(dotted).size == dotted.size
