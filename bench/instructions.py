@@ -33,7 +33,11 @@ try:
     from mockmail.store import MemoryStore as Store
 except ImportError:  # a checkout from before mockmail/store/
     from mockmail.mailbox import Store
-from mockmail.server.connection import Pop3Session, SessionConfig
+try:
+    from mockmail.server.driver import SessionConfig
+    from mockmail.server.pop3_session import Pop3Session
+except ImportError:  # a checkout from before the driver/handler split
+    from mockmail.server.connection import Pop3Session, SessionConfig
 
 store = Store()
 box, _ = store.put("bench", "pw")

@@ -25,9 +25,10 @@ import trio
 from .errors import PortUnavailable, ResourcesExhausted, TenantExists, TenantNotFound
 from .faults import FaultState
 from .resources import MONITOR, is_exhaustion
-from .server.connection import Pop3Session, SessionConfig
+from .server.driver import SessionConfig
 from .server.listener import bound_port, open_listener, serve_listener
 from .server.maildrop import MaildropLocks
+from .server.pop3_session import Pop3Session
 from .server.tcp import TcpStream
 from .server.tls import TlsMaterial
 from .settings import Settings

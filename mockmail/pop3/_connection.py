@@ -93,6 +93,11 @@ class Pop3Connection:
         return self._pending
 
     @property
+    def closed(self) -> bool:
+        """The session is over: QUIT answered, or a write failed."""
+        return self.state is State.CLOSED
+
+    @property
     def mid_line(self) -> bool:
         """Part of a client line is buffered without its end (meaningful when `next_event` needs data)."""
         return self._buffer.mid_line

@@ -77,14 +77,17 @@ class MaildropLocks:
 class SessionMaildrop:
     __slots__ = ("_count", "_deleted", "_octets", "mailbox", "messages")
 
-    def __init__(self, mailbox: Mailbox, *, newest_first: bool = False) -> None:
+    def __init__(self, mailbox: Mailbox) -> None:
         self.mailbox = mailbox
         self.messages = mailbox.snapshot()
-        if newest_first:  # a fault plan's order: message 1 is the newest
-            self.messages = self.messages[::-1]
         self._deleted: set[int] | None = None  # made at the first DELE: most sessions never delete
         self._count = len(self.messages)
         self._octets = sum(m.size for m in self.messages)
+
+    def reverse(self) -> None:
+        """Number the messages newest first (a fault plan's order); only before any is marked."""
+        assert self._deleted is None
+        self.messages = self.messages[::-1]
 
     @property
     def count(self) -> int:

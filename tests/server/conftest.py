@@ -9,8 +9,9 @@ import trio
 import trio.testing
 
 from mockmail.faults import FaultState
-from mockmail.server.connection import Pop3Session, SessionConfig
+from mockmail.server.driver import SessionConfig
 from mockmail.server.maildrop import MaildropLocks
+from mockmail.server.pop3_session import Pop3Session
 from mockmail.store import MemoryMailbox as Mailbox
 from mockmail.store import MemoryStore as Store
 from tests.wire import WireClient

@@ -300,7 +300,8 @@ async def test_capa_overclaims(connect: Connect, faults: FaultState) -> None:
 async def test_bad_greetings(
     store: object, faults: FaultState, nursery: trio.Nursery, mode: str, first: bytes, locks: MaildropLocks
 ) -> None:
-    from mockmail.server.connection import Pop3Session, SessionConfig
+    from mockmail.server.driver import SessionConfig
+    from mockmail.server.pop3_session import Pop3Session
     from tests.wire import WireClient
 
     faults.set_plan(FaultPlan(greeting=GreetingFault(mode=mode)))  # type: ignore[arg-type]

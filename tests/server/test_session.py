@@ -12,8 +12,8 @@ import trio
 import trio.testing
 
 from mockmail.pop3 import State
-from mockmail.server.connection import Pop3Session
 from mockmail.server.maildrop import MaildropLocks
+from mockmail.server.pop3_session import Pop3Session
 from mockmail.store import MemoryMailbox as Mailbox
 from mockmail.store import MemoryStore as Store
 from tests.wire import WireClient
@@ -407,7 +407,8 @@ async def test_a_slow_line_that_ends_in_time_is_answered_and_resets_the_timers(
 async def test_cancelled_session_commits_nothing_and_unlocks(
     store: Store, bob: Mailbox, locks: MaildropLocks
 ) -> None:
-    from mockmail.server.connection import Pop3Session, SessionConfig
+    from mockmail.server.driver import SessionConfig
+    from mockmail.server.pop3_session import Pop3Session
     from tests.wire import WireClient
 
     client_stream, server_stream = trio.testing.memory_stream_pair()
@@ -428,7 +429,7 @@ async def test_cancelled_session_commits_nothing_and_unlocks(
 
 async def test_internal_error_answers_sys_temp(connect: Connect, monkeypatch: pytest.MonkeyPatch) -> None:
     from mockmail.pop3 import Noop
-    from mockmail.server.connection import Pop3Session
+    from mockmail.server.pop3_session import Pop3Session
 
     def broken(self: Pop3Session, event: Noop) -> None:
         raise RuntimeError("boom")
@@ -451,7 +452,7 @@ async def test_message_removed_over_rest_answers_err(connect: Connect, bob: Mail
 async def test_a_client_sending_only_garbage_is_closed(
     connect: Connect, bob: Mailbox, locks: MaildropLocks
 ) -> None:
-    from mockmail.server.connection import BAD_COMMAND_BUDGET
+    from mockmail.server.driver import BAD_COMMAND_BUDGET
 
     client, session = await connect()
     await login(client)

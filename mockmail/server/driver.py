@@ -1,0 +1,423 @@
+"""`SessionDriver`: the protocol-neutral half of a session, over a trio stream.
+
+It owns everything a session does that no protocol rule decides: the read loop, the autologout and the
+per-line deadline, pipelined replies gathered into one write, the TLS upgrade, handing a flush's bytes to
+the wire faults (`server/wire_faults.py`) and the transcript hooks.  A protocol handler subclasses it
+(`Pop3Session`; SMTP next) and supplies:
+
+- `conn`: its sans-IO state machine, with `receive_data`, `next_event`, `send_chunks`, `mid_line`, `closed`
+  and `send_failed`;
+- `_HANDLERS`: event type -> method returning the compliant reply (built once, never `getattr` per line);
+- `_greet()`, `_apply_quirks()`, `_tls_started()`, `_release()` and a few class attributes naming its events;
+- `hooks`: the session's quirk hooks (None when compliant), which may rewrite an event, a reply or the bytes.
+
+Who closes what: the driver never closes its stream; the listener's handler does, with `aclose_forcefully`,
+once `run` returns or is cancelled.  `_release` runs in a `finally`, so a cancelled or vanished client never
+keeps a lock.  Replies are collected and written when the parser needs more input, so pipelined commands are
+answered in order with one write (RFC 2449 section 6.6, RFC 2920).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import ssl
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+import trio
+
+from ..faults import COMPLIANT as COMPLIANT_SESSION
+from ..faults import (
+    FaultState,
+    SessionFaults,
+)
+from ..transcripts import Recorder, TranscriptLog
+from .maildrop import MaildropLocks
+from .wire_faults import FaultEnd, PeerGone, drain, send_through
+
+__all__ = [
+    "BAD_COMMAND_BUDGET",
+    "RECEIVE_SIZE",
+    "FollowUp",
+    "SessionConfig",
+    "SessionDriver",
+]
+
+log = logging.getLogger("mockmail.server")
+
+RECEIVE_SIZE = 65536
+BAD_COMMAND_BUDGET = 20
+"""Consecutive refused lines before the session is closed: a client that only sends garbage should not
+hold a session (and a lock) until autologout.  Any accepted command resets the count."""
+IDLE_SLACK = 1.0
+"""Seconds an autologout may come late (never early: RFC 1939 asks for at least ten minutes)."""
+LARGE_CHUNK = 65536
+"""A chunk this large (a message body) is written on its own rather than copied into a joined buffer."""
+
+FollowUp = Callable[[], Awaitable[bool]]
+"""An awaitable step after a command (a QUIT fault, a close): True when it ended the session."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    """What a session needs to know about its tenant and server."""
+
+    hostname: str = "mockmail.test"
+    idle_timeout: float = 600.0
+    line_timeout: float = 60.0
+    """Seconds a started line may take to end (capped at the idle timeout): a trickling client is cut."""
+    handshake_timeout: float = 10.0
+    max_command_line: int = 255
+    exclusive_sessions: bool = True
+    tls_context: ssl.SSLContext | None = None
+    faults: FaultState | None = None
+    """The tenant's fault plans (shared, live); None means always compliant."""
+    transcripts: TranscriptLog | None = None
+    """Where the session records its lines; None records nothing."""
+    locks: MaildropLocks = field(default_factory=MaildropLocks)
+    """The tenant's maildrop locks, shared by every session of the tenant."""
+
+
+class SansIO(Protocol):
+    """What the driver needs of a protocol's state machine."""
+
+    @property
+    def mid_line(self) -> bool: ...
+    @property
+    def closed(self) -> bool: ...
+    def receive_data(self, data: bytes | bytearray) -> None: ...
+    def next_event(self) -> Any: ...
+    def send_chunks(self, reply: Any) -> list[bytes]: ...
+    def send_failed(self) -> None: ...
+
+
+class Hooks(Protocol):
+    """A session's quirk hooks (see `server/pop3_hooks.py`): the one place faults reshape the protocol."""
+
+    def answer(self, event: Any) -> Any:
+        """The reply to `event` as the plan shapes it (the handler's, rewritten), or a `FollowUp`."""
+
+    def chunks(self, reply: Any, chunks: list[bytes]) -> list[bytes]: ...
+
+
+def peer_address(stream: trio.abc.Stream) -> str:
+    """`host:port` of the client, or empty when the stream has no socket (memory streams in tests)."""
+    sock = getattr(stream, "socket", None)
+    try:
+        host, port = sock.getpeername()[:2] if sock is not None else ("", 0)
+    except OSError:
+        return ""
+    return f"{host}:{port}" if host else ""
+
+
+class SessionDriver:
+    """The read-answer-write loop of one session; a protocol handler subclasses it.
+
+    Args:
+        stream: the accepted connection (plain TCP; wrapped in TLS here for an upgrade or implicit TLS).
+        config: limits, TLS, faults and transcripts of the tenant.
+        implicit_tls: do the TLS handshake before the greeting (POP3S, SMTPS).
+    """
+
+    # Slots, not a __dict__: ten thousand idle sessions are ten thousand of these (bench/).
+    __slots__ = (
+        "_answered",
+        "_answering",
+        "_bad_in_a_row",
+        "_closing",
+        "_fault_version",
+        "_idle",
+        "_outbox",
+        "_timeout",
+        "config",
+        "end_reason",
+        "faults_fired",
+        "hooks",
+        "implicit_tls",
+        "quirks",
+        "recorder",
+        "stream",
+        "user",
+    )
+
+    PROTOCOL: ClassVar[str]
+    """The name in transcripts and logs: `pop3`, `smtp`."""
+    NEED_DATA: ClassVar[object]
+    """The core's answer when no complete event is buffered."""
+    EOF_EVENT: ClassVar[type]
+    """The event the core yields once the client has closed its side."""
+    BAD_EVENT: ClassVar[type]
+    """The event of a refused line (it counts against `BAD_COMMAND_BUDGET`)."""
+    TLS_READY: ClassVar[type]
+    """The reply after which the TLS handshake starts (STLS's, STARTTLS's)."""
+    INTERNAL_ERROR: ClassVar[bytes]
+    """What a session that fails on a bug sends before it ends."""
+    _HANDLERS: ClassVar[dict[type, Callable[[Any, Any], Any]]]
+
+    conn: SansIO
+
+    def __init__(self, stream: trio.abc.Stream, config: SessionConfig, *, implicit_tls: bool = False) -> None:
+        self.stream = stream
+        self.config = config
+        self.implicit_tls = implicit_tls
+        self.user: str | None = None
+        self.end_reason = "running"
+        self._outbox: list[bytes] = []
+        self._idle = trio.CancelScope()
+        """One scope for the whole session: its deadline is the autologout (counted from the last answered
+        command, RFC 1939 section 3) or, while a line is half-sent, that line's own shorter deadline."""
+        self.quirks: SessionFaults = COMPLIANT_SESSION
+        """The fault quirks this session drew (compliant unless the tenant has a plan)."""
+        self.hooks: Hooks | None = None
+        """The quirk hooks for those quirks; None while compliant (the fast path)."""
+        self.faults_fired: list[str] = []
+        self._fault_version = 0
+        self._timeout = config.idle_timeout
+        """Autologout, or the fault plan's read/write deadline."""
+        self.recorder: Recorder | None = None
+        self._answering: str | None = None
+        """The verb of the command being answered (None for the greeting): wire faults can target it."""
+        self._answered = 0
+        self._bad_in_a_row = 0
+        self._closing: str | None = None
+        """Set by a handler or hook: flush what is queued, then end the session with this reason."""
+
+    # --- what a protocol handler supplies ---------------------------------------------------------
+
+    async def _greet(self) -> bool:
+        """Queue (or send) the greeting; False when the session is over before its first command."""
+        raise NotImplementedError
+
+    def _apply_quirks(self) -> None:
+        """Hand the freshly drawn `quirks` to the core and build `hooks` (None when compliant)."""
+
+    def _tls_started(self) -> None:
+        """The handshake succeeded: restart what the protocol restarts (RFC 3207 section 4.2)."""
+
+    def _release(self) -> None:
+        """Give back what the session holds (locks); runs however the session ended."""
+
+    # --- the loop ---------------------------------------------------------------------------------
+
+    async def run(self) -> str:
+        """Serve the session until it ends; return why it ended.
+
+        The loop is written out in this one coroutine on purpose: an idle session is a suspended stack
+        of coroutine frames, and every frame fewer is memory saved ten thousand times (bench/).
+        """
+        conn = self.conn
+        idle = self._idle
+        handlers = self._HANDLERS
+        need_data, eof, bad, tls_ready = self.NEED_DATA, self.EOF_EVENT, self.BAD_EVENT, self.TLS_READY
+        if self.config.transcripts is not None:
+            self.recorder = self.config.transcripts.start(peer_address(self.stream))
+        recorder = self.recorder
+        try:
+            if self.implicit_tls and not await self._start_tls():
+                return self.end_reason
+            faults = self.config.faults
+            if faults is not None and faults.version != self._fault_version:
+                self._draw_faults(faults)
+            if not await self._greet():
+                return self.end_reason
+            idle.deadline = trio.current_time() + self._timeout + IDLE_SLACK
+            line_started: float | None = None
+            answered_at_read = 0
+            line_cut = False
+            with idle:
+                while not conn.closed:
+                    if faults is not None and faults.version != self._fault_version:
+                        self._draw_faults(faults)  # a plan change reaches open sessions at their next command
+                    event = conn.next_event()
+                    if event is need_data:
+                        if self._outbox:
+                            await self._flush()
+                        now = trio.current_time()
+                        if self._answered != answered_at_read:
+                            # A command was answered since the last read: autologout counts from here.
+                            # Move the deadline only when it would fall short of a full idle period:
+                            # moving it on every line costs a heap update each time (bench/).  The
+                            # timeout then lies between the idle timeout and IDLE_SLACK more.
+                            answered_at_read = self._answered
+                            line_started = None
+                            line_cut = False
+                            if idle.deadline < now + self._timeout:
+                                idle.deadline = now + self._timeout + IDLE_SLACK
+                        if line_started is None and conn.mid_line:
+                            # A line has begun: bytes that do not end it move no deadline, and the line
+                            # gets its own, shorter one, counted from the read that began it.
+                            line_started = now
+                            cut = now + min(self.config.line_timeout, self._timeout)
+                            if cut < idle.deadline:
+                                idle.deadline = cut
+                                line_cut = True
+                        try:
+                            data = await self.stream.receive_some(RECEIVE_SIZE)
+                        except (trio.BrokenResourceError, trio.ClosedResourceError):
+                            data = b""
+                        conn.receive_data(data)
+                        continue
+                    if type(event) is eof:
+                        self.end_reason = "client eof"
+                        return self.end_reason
+                    if recorder is not None:
+                        recorder.client(event)
+                    if type(event) is not bad:
+                        self._bad_in_a_row = 0
+                    self._answering = getattr(event, "verb", None) or "?"
+                    self._answered += 1
+                    hooks = self.hooks
+                    if hooks is None:
+                        reply = handlers[type(event)](self, event)
+                    else:
+                        reply = hooks.answer(event)
+                        if callable(reply):  # a follow-up instead of a reply (a QUIT fault)
+                            if await reply():
+                                return self.end_reason
+                            continue
+                    self._emit(reply)
+                    if self._closing is not None:
+                        await self._flush()
+                        self.end_reason = self._closing
+                        return self.end_reason
+                    if type(reply) is tls_ready:
+                        await self._flush()  # the go-ahead must go out in plaintext, before the handshake
+                        if not await self._start_tls():
+                            return self.end_reason
+                        self._tls_started()
+                if self._outbox:
+                    await self._flush()
+                self.end_reason = "quit"
+            if idle.cancelled_caught:
+                # RFC 1939 section 3, RFC 5321 section 4.5.3.2: on timeout, close without entering UPDATE.
+                self.end_reason = "line timeout" if line_cut else "idle timeout"
+        except PeerGone:
+            self.end_reason = "client gone"
+        except FaultEnd as end:
+            self.end_reason = str(end)
+        except trio.Cancelled:
+            self.end_reason = "server shutdown"
+            raise
+        except Exception:
+            log.exception("%s session failed", self.PROTOCOL.upper())
+            self.end_reason = "internal error"
+            with (
+                trio.move_on_after(1, shield=True),
+                contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError),
+            ):
+                await self.stream.send_all(self.INTERNAL_ERROR)
+        finally:
+            self._release()
+            if recorder is not None:
+                recorder.finish(self.end_reason)
+        return self.end_reason
+
+    def _count_bad(self, budget_text: str) -> str | None:
+        """Count one refused line; the text to answer with when the budget has run out (then close)."""
+        self._bad_in_a_row += 1
+        if self._bad_in_a_row >= BAD_COMMAND_BUDGET:
+            self._closing = "too many bad commands"
+            return budget_text
+        return None
+
+    # --- faults ------------------------------------------------------------------------------------
+
+    def _draw_faults(self, faults: FaultState) -> None:
+        self.quirks = faults.session_faults(self.user)
+        self._fault_version = faults.version
+        deadline = self.quirks.deadline
+        self._timeout = self.config.idle_timeout if deadline is None else deadline
+        self._apply_quirks()
+        for name in self.quirks.fired:
+            self.fault(f"{name} (drawn)")
+
+    def redraw_at_next_command(self) -> None:
+        """Draw the quirks again before the next command (a login brought a mailbox's own plan)."""
+        self._fault_version = -1
+
+    async def _drain(self) -> None:
+        """Say nothing until the client closes or goes away (a fault that hangs)."""
+        await drain(self.stream)
+
+    def fault(self, name: str) -> None:
+        """Note that a fault fired: in the session's list and its transcript."""
+        self.faults_fired.append(name)
+        if self.recorder is not None:
+            self.recorder.fault(name)
+
+    # --- writing -----------------------------------------------------------------------------------
+
+    def _reply_extra(self, reply: Any) -> tuple[int, int] | int | None:
+        """What a transcript notes after a reply's first line (a body's octets and lines, a count)."""
+        return None
+
+    def _emit(self, reply: Any) -> None:
+        chunks = self.conn.send_chunks(reply)
+        if self.recorder is not None:
+            first = chunks[0]
+            end = first.find(b"\r\n")
+            self.recorder.server(first[:end] if end >= 0 else first, self._reply_extra(reply))
+        if self.hooks is not None:
+            chunks = self.hooks.chunks(reply, chunks)
+        self._outbox.extend(chunks)
+
+    def _queue_raw(self, data: bytes) -> None:
+        """Queue bytes that are not a reply of the core (a fault's greeting)."""
+        self._outbox.append(data)
+
+    async def _flush(self) -> None:
+        """Write what the replies produced: small chunks joined into one write, large ones as they are."""
+        chunks, self._outbox = self._outbox, []
+        faults = self.config.faults
+        if faults is not None and faults.version:
+            hits = faults.transport(self.user, self._answering, self._answered)
+            if hits:
+                for name, _ in hits:
+                    self.fault(name)
+                try:
+                    await send_through(
+                        self.stream,
+                        b"".join(chunks),
+                        hits,
+                        uniform=faults.uniform,
+                        answering=self._answering,
+                        answered=self._answered,
+                    )
+                except PeerGone:
+                    self.conn.send_failed()
+                    raise
+                return
+        try:
+            if len(chunks) == 1:
+                await self.stream.send_all(chunks[0])
+                return
+            gathered: list[bytes] = []
+            for chunk in chunks:
+                if len(chunk) < LARGE_CHUNK:
+                    gathered.append(chunk)
+                    continue
+                if gathered:
+                    await self.stream.send_all(b"".join(gathered))
+                    gathered = []
+                await self.stream.send_all(chunk)
+            if gathered:
+                await self.stream.send_all(b"".join(gathered))
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            self.conn.send_failed()
+            raise PeerGone from None
+
+    async def _start_tls(self) -> bool:
+        context = self.config.tls_context
+        assert context is not None
+        tls = trio.SSLStream(self.stream, context, server_side=True)
+        try:
+            with trio.fail_after(self.config.handshake_timeout):
+                await tls.do_handshake()
+        except (trio.BrokenResourceError, trio.TooSlowError, trio.ClosedResourceError):
+            self.end_reason = "tls handshake failed"
+            self.conn.send_failed()
+            return False
+        self.stream = tls
+        return True

@@ -1,0 +1,219 @@
+"""`Pop3Hooks`: every way a fault plan bends a POP3 session, in one place.
+
+The POP3 handler (`server/pop3_session.py`) is compliant only; the driver routes each command through these
+hooks instead whenever the tenant has a fault plan.  Each quirk acts at exactly one of four points:
+
+- the greeting (`greet`): `-ERR` or a non-POP3 banner instead of `+OK`;
+- the event (`answer`, `_event`): a scripted reply or a QUIT fault replaces the handler, PASS takes any
+  password, LIST/UIDL ignore their argument;
+- the reply (`_reply`): sizes one octet per line short, unstable UIDs, a custom or over-claiming CAPA, the
+  line-limit text, the newest message first, an error that closes the connection;
+- the bytes (`chunks`): LF instead of CRLF, the multi-line terminator left out.
+The quirks of the sans-IO core itself (relaxed states, case-sensitive verbs, Go float sizes, dot-stuffing,
+disabled verbs) are handed to `Pop3Connection.quirks` when drawn, not here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..faults import SessionFaults
+from ..pop3 import (
+    BadCommand,
+    Capa,
+    Command,
+    Dele,
+    DropStat,
+    Err,
+    Greeting,
+    List,
+    Listing,
+    LoggedIn,
+    MessageContent,
+    Pass,
+    Quit,
+    Reply,
+    Retr,
+    ScanLine,
+    ScanListing,
+    State,
+    Top,
+    Uidl,
+    UidLine,
+    UidListing,
+)
+from ..sasl import Credentials
+from .driver import FollowUp
+from .maildrop import wire_body
+
+if TYPE_CHECKING:
+    from .pop3_session import Pop3Session
+
+__all__ = ["BAD_GREETINGS", "OVERCLAIMED", "Pop3Hooks"]
+
+BAD_GREETINGS = {
+    "err": b"-ERR [SYS/TEMP] service not available, closing\r\n",
+    "garbage": b"* OK [CAPABILITY IMAP4rev1] this is not a POP3 server\r\n",
+}
+MULTI_LINE = (Listing, ScanListing, UidListing, MessageContent)
+OVERCLAIMED = ["STLS", "SASL GSSAPI XOAUTH2", "LOGIN-DELAY 900", "UTF8", "LANG"]
+_TERMINATOR = b".\r\n"
+
+
+class Pop3Hooks:
+    """The hooks of one session, for the quirks it drew (made again at every draw)."""
+
+    __slots__ = ("quirks", "session")
+
+    def __init__(self, session: Pop3Session, quirks: SessionFaults) -> None:
+        self.session = session
+        self.quirks = quirks
+
+    # --- greeting ---------------------------------------------------------------------------------
+
+    async def greet(self, greeting: Greeting) -> bool:
+        """Queue the greeting, or the quirk's bytes instead; False when the session is over."""
+        session, kind = self.session, self.quirks.greeting
+        if kind == "ok":
+            session._emit(greeting)
+            return True
+        session.conn.send(greeting)  # the core's bookkeeping; the wire gets the quirk's bytes instead
+        session.fault(f"greeting ({kind})")
+        session._queue_raw(BAD_GREETINGS[kind])
+        if kind == "err":
+            await session._flush()
+            session.end_reason = "fault: greeting refused"
+            return False
+        return True
+
+    # --- one command --------------------------------------------------------------------------------
+
+    def answer(self, event: Any) -> Reply | FollowUp:
+        """The reply to `event` as the plan shapes it, or a follow-up that replaces the reply."""
+        session, quirks = self.session, self.quirks
+        if type(event) is Quit and quirks.quit is not None and quirks.quit.reply != "ok":
+            return self._quit_fault
+        scripted = self._scripted(event)
+        if scripted is not None:
+            return scripted  # the handler never sees the command
+        if type(event) is Pass and quirks.accept_any_password:
+            user = session.conn.user
+            assert user is not None  # the core refuses PASS without a successful USER
+            given = bool(event.password)
+            reply = session._login(Credentials(user, lambda stored: given))
+        else:
+            event = self._event(event)
+            reply = session._HANDLERS[type(event)](session, event)
+        return self._reply(event, reply)
+
+    def _scripted(self, event: Any) -> Reply | None:
+        """The plan's scripted `-ERR` for this command, if one fires."""
+        session = self.session
+        faults = session.config.faults
+        if faults is None or not isinstance(event, Command):
+            return None
+        hit = faults.scripted_reply(session.user, event.verb, getattr(event, "msg", None))
+        if hit is None:
+            return None
+        name, line = hit
+        session.fault(name)
+        session._sasl = None
+        return Err(line[len("-ERR ") :] if line.startswith("-ERR ") else "")
+
+    def _event(self, event: Any) -> Any:
+        """The command as the handler gets it: LIST and UIDL may lose their argument."""
+        if self.quirks.ignore_message_argument and type(event) in (List, Uidl) and event.msg is not None:
+            return type(event)()
+        return event
+
+    def _reply(self, event: Any, reply: Reply) -> Reply:
+        session, quirks = self.session, self.quirks
+        kind = type(reply)
+        if kind is LoggedIn and quirks.newest_first and session.maildrop is not None:
+            session.maildrop.reverse()  # a fault plan's order: message 1 is the newest
+        elif quirks.octets_off_by_lf and kind in (DropStat, ScanLine, ScanListing):
+            reply = self._off_by_lf(reply)
+        elif quirks.uidl == "unstable" and kind in (UidLine, UidListing):
+            reply = self._unstable(reply)
+        elif type(event) is Capa and isinstance(reply, Listing):
+            reply = self._capa(reply)
+        elif kind is Err and type(event) is BadCommand:
+            limit = quirks.line_limit
+            if limit is not None and session._closing is None and event.reason.startswith("line too long"):
+                reply = Err(limit.text)
+        elif kind is Err and quirks.errors_close and type(event) in (Retr, Top, Dele):
+            session.fault("errors_close")
+            session._closing = "fault: error closed the connection"
+        return reply
+
+    def chunks(self, reply: Reply, chunks: list[bytes]) -> list[bytes]:
+        """The reply's bytes as the plan bends them."""
+        quirks = self.quirks
+        if quirks.terminator_missing and isinstance(reply, MULTI_LINE) and chunks[-1].endswith(_TERMINATOR):
+            chunks = [*chunks[:-1], chunks[-1][: -len(_TERMINATOR)]]
+        if quirks.line_endings_lf:
+            chunks = [chunk.replace(b"\r\n", b"\n") for chunk in chunks]
+        return chunks
+
+    # --- the quirks behind those points -----------------------------------------------------------
+
+    def _lines(self, msg: int) -> int:
+        drop = self.session.maildrop
+        assert drop is not None  # sizes are listed only after login
+        found = drop.lookup(msg)
+        return 0 if isinstance(found, str) else wire_body(found).lines
+
+    def _off_by_lf(self, reply: Reply) -> Reply:
+        """Sizes one octet per line short: a server that counted LF line ends (RFC 1939 wants CRLF)."""
+        if isinstance(reply, ScanLine):
+            return ScanLine(reply.msg, reply.octets - self._lines(reply.msg))
+        if isinstance(reply, ScanListing):
+            return ScanListing([(n, size - self._lines(n)) for n, size in reply.entries])
+        assert isinstance(reply, DropStat)
+        drop = self.session.maildrop
+        assert drop is not None
+        return DropStat(reply.count, sum(m.size - wire_body(m).lines for _, m in drop.live()))
+
+    def _unstable(self, reply: Reply) -> Reply:
+        """UIDs that change with every session (RFC 1939 section 7 wants them stable)."""
+        suffix = "." + self.session.timestamp[1:-1].split("@")[0]
+        if isinstance(reply, UidLine):
+            return UidLine(reply.msg, reply.uid + suffix)
+        assert isinstance(reply, UidListing)
+        return UidListing([(n, uid + suffix) for n, uid in reply.entries])
+
+    def _capa(self, reply: Listing) -> Reply:
+        capa, disabled = self.quirks.capa, self.quirks.core.disabled
+        if capa is not None and capa.mode == "custom":
+            return Listing(reply.text, list(capa.lines))
+        caps = list(reply.lines)
+        if disabled:  # an accurate list names only what the server (as the plan shapes it) knows
+            caps = [
+                cap
+                for cap in caps
+                if cap.split()[0] not in disabled and not (cap.startswith("SASL") and "AUTH" in disabled)
+            ]
+        if capa is not None and capa.mode == "overclaims":
+            implementation = caps[-1:]
+            caps = caps[:-1] + [cap for cap in OVERCLAIMED if cap not in caps] + implementation
+        return Listing(reply.text, caps)
+
+    async def _quit_fault(self) -> bool:
+        """Apply the QUIT fault that fired (no +OK is sent); the session is over."""
+        session = self.session
+        fault = self.quirks.quit
+        assert fault is not None
+        drop = session.maildrop
+        if fault.commit and session.conn.state is State.UPDATE and drop is not None:
+            drop.commit()
+        session.fault(f"quit ({fault.reply})")
+        if session._outbox:
+            await session._flush()
+        session.conn.send_failed()
+        if fault.reply == "drop":
+            session.end_reason = "fault: QUIT dropped"
+            return True
+        # hang: say nothing, keep the socket open until the client gives up (or the idle timer ends it)
+        await session._drain()
+        session.end_reason = "fault: QUIT hung, client closed"
+        return True
