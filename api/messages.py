@@ -6,14 +6,20 @@ A POST takes one of three bodies, by Content-Type:
 - `application/mbox`: many raw messages in one mbox file;
 - `application/json` (the default): a `MessageSpec` object, or an array of them, composed with `email`.
 A bulk POST is all or nothing: every message is checked before the first one is stored.
+
+A GET with `?wait=SECONDS` is a long-poll: it answers as soon as the mailbox holds at least `count`
+messages (1 by default), or when the time is up with whatever is there, so a test can wait for the mail
+its application sent over SMTP without sleeping.  It wakes on every arrival in the tenant, not on a timer.
 """
 
 from __future__ import annotations
 
 import email.parser
 import email.policy
+import math
 
 import msgspec
+import trio
 from quart import Blueprint, Response, request
 
 from mockmail.compose import compose, split_mbox
@@ -31,6 +37,9 @@ __all__ = ["blueprint"]
 
 _SPECS = msgspec.json.Decoder(MessageSpec | list[MessageSpec])
 _HEADERS = email.parser.BytesHeaderParser(policy=email.policy.default)
+MAX_WAIT = 300.0
+"""Longest long-poll, in seconds."""
+MAX_COUNT = 100_000
 RAW_TYPE = "message/rfc822"
 MBOX_TYPE = "application/mbox"
 
@@ -62,6 +71,25 @@ def _detail(message: Message) -> MessageDetail:
     except Exception:  # the email package fails on some malformed fields (see compose._set): show them raw
         headers = [[name, value] for name, value in raw_fields(block)]
     return MessageDetail(**msgspec.structs.asdict(_summary(message)), headers=headers)
+
+
+def _wait_args() -> tuple[float, int]:
+    """`?wait=` seconds (0: answer at once) and `?count=` messages to wait for."""
+    raw_wait, raw_count = request.args.get("wait"), request.args.get("count")
+    wait = 0.0
+    if raw_wait is not None:
+        try:
+            wait = float(raw_wait)
+        except ValueError:
+            wait = math.nan
+        if not 0 <= wait <= MAX_WAIT:  # NaN fails both comparisons
+            raise InvalidInput(f"wait is a number of seconds from 0 to {MAX_WAIT:g}", field="wait")
+    count = 1
+    if raw_count is not None:
+        if not raw_count.isascii() or not raw_count.isdigit() or not 1 <= int(raw_count) <= MAX_COUNT:
+            raise InvalidInput(f"count is a whole number from 1 to {MAX_COUNT:d}", field="count")
+        count = int(raw_count)
+    return wait, count
 
 
 def blueprint(registry: Registry) -> Blueprint:
@@ -111,7 +139,15 @@ def blueprint(registry: Registry) -> Blueprint:
 
     @bp.get("/tenants/<tenant>/mailboxes/<user>/messages")
     async def list_messages(tenant: str, user: str) -> Response:
-        return json_response([_summary(m) for m in mailbox(tenant, user).listing()])
+        box = mailbox(tenant, user)
+        wait, count = _wait_args()
+        if wait and box.count < count:
+            owner = registry.get(tenant)
+            with trio.move_on_after(wait):
+                while box.count < count:
+                    await owner.arrived.wait()
+                    box = mailbox(tenant, user)  # 404 if the tenant or the mailbox went meanwhile
+        return json_response([_summary(m) for m in box.listing()])
 
     @bp.delete("/tenants/<tenant>/mailboxes/<user>/messages")
     async def purge_messages(tenant: str, user: str) -> Response:

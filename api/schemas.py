@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from mockmail.specs import Endpoint
+from mockmail.specs import Endpoint, SmtpAuth
 from mockmail.store import Envelope, Via
 
 __all__ = [
@@ -45,11 +45,18 @@ class TenantView(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     """`failed`: a listener died after start; the tenant serves nothing until deleted (see `failure`)."""
     pop3: Endpoint
     pop3s: Endpoint | None
+    smtp: Endpoint
+    smtps: Endpoint | None
+    """The implicit-TLS SMTP listener (RFC 8314); null when the server runs without TLS."""
+    smtp_auth: SmtpAuth
+    smtp_plaintext_auth: bool
+    catch_all: str | None
     exclusive_sessions: bool
     max_sessions: int
+    """Concurrent sessions allowed, POP3 and SMTP together."""
     mailboxes: int
     sessions: int
-    """POP3 sessions open right now."""
+    """Sessions open right now, POP3 and SMTP."""
     failure: str | None
     """Why a listener stopped, if one did."""
 

@@ -1,4 +1,4 @@
-"""`/api/v1/tenants/{tenant}/sessions`: POP3 session transcripts, and a live stream of their lines.
+"""`/api/v1/tenants/{tenant}/sessions`: POP3 and SMTP session transcripts, and a live stream of their lines.
 
 The stream is Server-Sent Events: one `event: line` per transcript line, with a JSON `data` of
 `{"session", "user", "at", "dir", "text"}`, so a test can wait for "the client sent QUIT" without polling.

@@ -17,13 +17,19 @@ _SPEC = msgspec.json.Decoder(TenantSpec)
 
 
 def tenant_view(tenant: Tenant) -> TenantView:
-    assert tenant.pop3 is not None
+    assert tenant.pop3 is not None and tenant.smtp is not None
+    spec = tenant.spec
     return TenantView(
         name=tenant.name,
         state="failed" if tenant.state == "failed" else "running",
         pop3=tenant.pop3,
         pop3s=tenant.pop3s,
-        exclusive_sessions=tenant.spec.exclusive_sessions,
+        smtp=tenant.smtp,
+        smtps=tenant.smtps,
+        smtp_auth=spec.smtp_auth,
+        smtp_plaintext_auth=spec.smtp_plaintext_auth,
+        catch_all=spec.catch_all,
+        exclusive_sessions=spec.exclusive_sessions,
         max_sessions=tenant.max_sessions,
         mailboxes=len(tenant.store),
         sessions=len(tenant.sessions),

@@ -7,7 +7,7 @@ The docstrings become OpenAPI descriptions.
 from __future__ import annotations
 
 import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
@@ -23,6 +23,7 @@ __all__ = [
     "MessageSpec",
     "Password",
     "Port",
+    "SmtpAuth",
     "TenantName",
     "TenantSpec",
     "UserName",
@@ -62,17 +63,33 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
+SmtpAuth = Literal["none", "optional", "required"]
+
+
 class TenantSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A tenant to create: an isolated set of mailboxes served on its own POP3 port."""
+    """A tenant to create: an isolated set of mailboxes served on its own POP3 and SMTP ports."""
 
     name: TenantName
     pop3_port: Port = 0
     pop3s_port: Port = 0
-    """Port of the implicit-TLS listener; used only when the server runs with TLS."""
+    """Port of the implicit-TLS POP3 listener; used only when the server runs with TLS."""
+    smtp_port: Port = 0
+    smtps_port: Port = 0
+    """Port of the implicit-TLS SMTP listener ("submissions", RFC 8314); used only when the server runs with TLS."""
+    smtp_auth: SmtpAuth = "none"
+    """`none`: AUTH is offered and accepts any credentials, and no one needs it; `optional`: AUTH checks the
+    mailbox passwords, and mail without it is accepted; `required`: MAIL before a successful AUTH gets
+    `530 5.7.0`."""
+    smtp_plaintext_auth: bool = False
+    """Allow AUTH outside TLS in `optional` and `required` mode.  Otherwise, when the server runs with TLS,
+    AUTH is neither offered nor accepted (`538 5.7.11`) until STARTTLS or on the SMTPS port; a server
+    without TLS has nothing to ask for and takes AUTH in plaintext."""
+    catch_all: UserName | None = None
+    """The mailbox that takes SMTP mail for recipients no mailbox matches; null refuses them (`550 5.1.1`)."""
     exclusive_sessions: bool = True
     """RFC 1939 maildrop lock: a second concurrent login gets `-ERR [IN-USE]`.  False lets sessions share."""
     max_sessions: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
-    """Concurrent POP3 sessions allowed on this tenant; null takes the server's default."""
+    """Concurrent sessions (POP3 and SMTP together) allowed on this tenant; null takes the server's default."""
 
 
 class MailboxSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -1,7 +1,8 @@
 """Tenants and the supervisor that hosts them.
 
-A tenant is an isolated store of mailboxes with its own listeners, one per protocol (`ListenerPlan`: POP3,
-and POP3S when TLS is on), all served by the one protocol-neutral accept loop in `server/listener.py`.
+A tenant is an isolated store of mailboxes with its own listeners, one per protocol (`ListenerPlan`: POP3
+and SMTP, plus POP3S and SMTPS when TLS is on), all served by the one protocol-neutral accept loop in
+`server/listener.py`.
 The `Registry` owns one supervisor nursery; each tenant runs as one task in it, inside its own
 `CancelScope`, and deleting the tenant is `scope.cancel()`: its listeners close, its sessions end (without
 committing anything they did not QUIT for), and the deletion returns only once all of that is done.  A tenant
@@ -12,6 +13,7 @@ cancels another tenant.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import socket
 import time
@@ -29,6 +31,7 @@ from .server.driver import SessionConfig
 from .server.listener import bound_port, open_listener, serve_listener
 from .server.maildrop import MaildropLocks
 from .server.pop3_session import Pop3Session
+from .server.smtp_session import SmtpPolicy, SmtpSession
 from .server.tcp import TcpStream
 from .server.tls import TlsMaterial
 from .settings import Settings
@@ -40,7 +43,10 @@ __all__ = ["ListenerPlan", "Registry", "Tenant", "TenantState"]
 
 log = logging.getLogger("mockmail.tenants")
 
-_BUSY = b"-ERR [SYS/TEMP] too many sessions on this tenant, try later\r\n"
+_BUSY = {
+    "pop3": b"-ERR [SYS/TEMP] too many sessions on this tenant, try later\r\n",
+    "smtp": b"421 4.7.0 too many sessions on this tenant, try later\r\n",
+}
 
 
 def _leaves(exc: BaseException) -> list[BaseException]:
@@ -57,7 +63,7 @@ class ListenerPlan:
     """One listener a tenant opens: its protocol name, the port asked for, and the session factory."""
 
     protocol: str
-    """`pop3` or `pop3s` (SMTP and SMTPS join as siblings); the key of `Tenant.endpoints`."""
+    """`pop3`, `pop3s`, `smtp` or `smtps`; the key of `Tenant.endpoints`."""
     port: int
     field: str
     """The spec field that asked for the port, named when it cannot be bound (`$.pop3_port`)."""
@@ -76,7 +82,8 @@ class Tenant:
         self.spec = spec
         self.store: MailStore = MemoryStore()
         self.created = time.time()
-        self.sessions: set[Pop3Session] = set()
+        self.sessions: set[Pop3Session | SmtpSession] = set()
+        """Sessions open right now, of every protocol."""
         self.endpoints: dict[str, Endpoint] = {}
         """Where each listener accepts connections, by protocol."""
         self.state: TenantState = "starting"
@@ -102,6 +109,17 @@ class Tenant:
             transcripts=self.transcripts,
             locks=self.locks,
         )
+        # SMTP faults are not part of the fault plan yet: SMTP sessions serve compliant, whatever it says.
+        self.smtp_config = dataclasses.replace(self.session_config, faults=None)
+        self.smtp_policy = SmtpPolicy(
+            max_message_size=settings.max_message_size,
+            auth=spec.smtp_auth,
+            plaintext_auth=spec.smtp_plaintext_auth,
+            catch_all=spec.catch_all,
+        )
+        self.arrived = trio.Event()
+        """Set (and replaced) whenever messages are stored: what long-polls wait on."""
+        self.store.watch(self._arrival)
 
     @property
     def name(self) -> str:
@@ -116,43 +134,69 @@ class Tenant:
         return self.endpoints.get("pop3s")
 
     @property
+    def smtp(self) -> Endpoint | None:
+        return self.endpoints.get("smtp")
+
+    @property
+    def smtps(self) -> Endpoint | None:
+        return self.endpoints.get("smtps")
+
+    def _arrival(self, mailbox: object) -> None:
+        arrived, self.arrived = self.arrived, trio.Event()
+        arrived.set()
+
+    @property
     def visible(self) -> bool:
         """Listed, shown and deletable over the API: running, or failed and waiting to be deleted."""
         return self.state in ("running", "failed")
 
     def listener_plans(self) -> list[ListenerPlan]:
-        plans = [
-            ListenerPlan(
-                "pop3", self.spec.pop3_port, "$.pop3_port", partial(self._handle, implicit_tls=False)
-            )
+        spec, tls = self.spec, self._tls is not None
+        wanted: list[tuple[str, int, Callable[[TcpStream, bool], Pop3Session | SmtpSession], bool]] = [
+            ("pop3", spec.pop3_port, self._pop3, False),
+            ("pop3s", spec.pop3s_port, self._pop3, True),
+            ("smtp", spec.smtp_port, self._smtp, False),
+            ("smtps", spec.smtps_port, self._smtp, True),
         ]
-        if self._tls is not None:
-            plans.append(
-                ListenerPlan(
-                    "pop3s", self.spec.pop3s_port, "$.pop3s_port", partial(self._handle, implicit_tls=True)
-                )
+        return [
+            ListenerPlan(
+                protocol, port, f"$.{protocol}_port", partial(self._handle, factory, protocol[:4], implicit)
             )
-        return plans
+            for protocol, port, factory, implicit in wanted
+            if tls or not implicit
+        ]
 
-    async def _handle(self, stream: TcpStream, *, implicit_tls: bool) -> None:
-        """One POP3 connection, from accept to close (the listener hands the stream over to this task)."""
+    def _pop3(self, stream: TcpStream, implicit_tls: bool) -> Pop3Session:
+        return Pop3Session(stream, self.store, self.session_config, implicit_tls=implicit_tls)
+
+    def _smtp(self, stream: TcpStream, implicit_tls: bool) -> SmtpSession:
+        return SmtpSession(stream, self.store, self.smtp_config, self.smtp_policy, implicit_tls=implicit_tls)
+
+    async def _handle(
+        self,
+        factory: Callable[[TcpStream, bool], Pop3Session | SmtpSession],
+        protocol: str,
+        implicit_tls: bool,
+        stream: TcpStream,
+    ) -> None:
+        """One connection, from accept to close (the listener hands the stream over to this task)."""
         try:
             if len(self.sessions) >= self.max_sessions:
                 with (
                     trio.move_on_after(1),
                     contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError),
                 ):
-                    await stream.send_all(_BUSY)
+                    await stream.send_all(_BUSY[protocol])
                 return
-            session = Pop3Session(stream, self.store, self.session_config, implicit_tls=implicit_tls)
+            session = factory(stream, implicit_tls)
             self.sessions.add(session)
             try:
                 reason = await session.run()
-                log.debug("tenant %s: session ended: %s", self.name, reason)
+                log.debug("tenant %s: %s session ended: %s", self.name, protocol, reason)
             finally:
                 self.sessions.discard(session)
         except Exception:
-            log.exception("tenant %s: POP3 connection handler failed", self.name)
+            log.exception("tenant %s: %s connection handler failed", self.name, protocol.upper())
         finally:
             stream.close()
 
@@ -263,10 +307,9 @@ class Registry:
             self._tenants.pop(spec.name, None)
             raise
         log.info(
-            "tenant %s: POP3 on %s%s",
+            "tenant %s: %s",
             spec.name,
-            tenant.pop3,
-            f", POP3S on {tenant.pop3s}" if tenant.pop3s else "",
+            ", ".join(f"{protocol.upper()} on {endpoint}" for protocol, endpoint in tenant.endpoints.items()),
         )
         return tenant
 

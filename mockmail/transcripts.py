@@ -1,9 +1,9 @@
-"""Session transcripts: every POP3 session, line by line, kept per tenant in a bounded ring.
+"""Session transcripts: every POP3 and SMTP session, line by line, kept per tenant in a bounded ring.
 
 Rules kept here:
-- Secrets never enter a transcript: PASS, APOP digests, AUTH initial responses and SASL lines are
-  replaced by `********` when recorded (the session records `describe(event)`, never the raw line).
-- Message bodies are summarized (octets and lines), never copied.
+- Secrets never enter a transcript: PASS, APOP digests, AUTH initial responses and SASL lines (POP3 and
+  SMTP) are replaced by `********` when shown (the session records the parsed event, never the raw line).
+- Message bodies are summarized (octets and lines), never copied: RETR's, and SMTP's DATA and BDAT content.
 - Recording is an append of a small tuple; texts are turned into structs only when the API reads them.
 - Finished sessions go into a ring of `limit` sessions per tenant; live ones are listed too.  Subscribers
   (the Server-Sent Events stream) get each line as it is recorded, and are dropped if they fall behind.
@@ -20,6 +20,7 @@ from typing import Literal
 import msgspec
 import trio
 
+from . import smtp
 from .pop3 import (
     Apop,
     Auth,
@@ -37,6 +38,7 @@ __all__ = ["Recorder", "SessionDetail", "SessionSummary", "TranscriptLine", "Tra
 
 SECRET = "********"
 Direction = Literal["C", "S", "fault", "end"]
+Protocol = Literal["pop3", "smtp"]
 
 
 class TranscriptLine(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -49,10 +51,11 @@ class TranscriptLine(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
 
 
 class SessionSummary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A POP3 session in brief."""
+    """A POP3 or SMTP session in brief."""
 
     id: str
     tenant: str
+    protocol: Protocol
     peer: str
     user: str | None
     started: float
@@ -64,7 +67,7 @@ class SessionSummary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
 
 
 class SessionDetail(SessionSummary, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A POP3 session with every line."""
+    """A session with every line."""
 
     lines: list[TranscriptLine]
 
@@ -96,6 +99,32 @@ _DESCRIBE: dict[type, Callable[..., str]] = {
 }
 
 
+def _params(params: dict[str, str | None]) -> str:
+    return "".join(f" {key}" if value is None else f" {key}={value}" for key, value in params.items())
+
+
+def _smtp_auth(event: smtp.Auth) -> str:
+    return f"AUTH {event.mechanism}" + (f" {SECRET}" if event.initial_response is not None else "")
+
+
+_DESCRIBE.update(
+    {
+        smtp.Ehlo: lambda event: f"EHLO {event.domain}",
+        smtp.Helo: lambda event: f"HELO {event.domain}",
+        smtp.Mail: lambda event: f"MAIL FROM:<{event.address}>{_params(event.params)}",
+        smtp.Rcpt: lambda event: f"RCPT TO:<{event.address}>{_params(event.params)}",
+        smtp.MessageData: lambda event: (
+            f"(message: {event.size:d} octets" + (f", refused: {event.problem})" if event.problem else ")")
+        ),
+        smtp.Bdat: lambda event: f"BDAT {event.size:d}{' LAST' if event.last else ''}",
+        smtp.Vrfy: lambda event: f"VRFY {event.argument}",
+        smtp.Auth: _smtp_auth,
+        smtp.AuthResponse: lambda event: "*" if event.cancelled else SECRET,
+        smtp.BadCommand: lambda event: f"(refused: {event.reason})",
+    }
+)
+
+
 def describe(event: object) -> str:
     """The client's line as a transcript shows it, secrets redacted."""
     describer = _DESCRIBE.get(type(event))
@@ -104,6 +133,8 @@ def describe(event: object) -> str:
     if isinstance(event, Command):
         msg = getattr(event, "msg", None)
         return event.verb if msg is None else f"{event.verb} {msg:d}"
+    if isinstance(event, smtp.Command):
+        return event.verb
     return repr(event)
 
 
@@ -131,10 +162,23 @@ class Recorder:
     first line as bytes, a count) and formats nothing until the API reads it (bench/: 15 us a session).
     """
 
-    __slots__ = ("commands", "end", "ended", "faults", "id", "lines", "log", "peer", "started", "user")
+    __slots__ = (
+        "commands",
+        "end",
+        "ended",
+        "faults",
+        "id",
+        "lines",
+        "log",
+        "peer",
+        "protocol",
+        "started",
+        "user",
+    )
 
-    def __init__(self, log: TranscriptLog, peer: str) -> None:
+    def __init__(self, log: TranscriptLog, peer: str, protocol: Protocol = "pop3") -> None:
         self.log = log
+        self.protocol: Protocol = protocol
         self.id = f"{log.tenant}-{next(_ids):d}"
         self.peer = peer
         self.user: str | None = None
@@ -174,6 +218,7 @@ class Recorder:
         return SessionSummary(
             id=self.id,
             tenant=self.log.tenant,
+            protocol=self.protocol,
             peer=self.peer,
             user=self.user,
             started=self.started,
@@ -212,8 +257,8 @@ class TranscriptLog:
         self.done: deque[Recorder] = deque(maxlen=limit)
         self.subscribers: set[trio.MemorySendChannel[LiveLine]] = set()
 
-    def start(self, peer: str) -> Recorder:
-        recorder = Recorder(self, peer)
+    def start(self, peer: str, protocol: Protocol = "pop3") -> Recorder:
+        recorder = Recorder(self, peer, protocol)
         self.live[recorder.id] = recorder
         return recorder
 

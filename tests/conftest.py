@@ -23,6 +23,8 @@ class Seeded:
     pop3s_port: int
     user: str
     password: str
+    smtp_port: int = 0
+    smtps_port: int = 0
 
 
 @pytest.fixture(name="server")
@@ -55,7 +57,16 @@ async def make_tenant(
     assert created.status == 201, created.body
     view = created.json()
     assert (await rest.put(f"/tenants/{name}/mailboxes/{user}", {"password": password})).status == 201
-    return Seeded(name, view["pop3"]["host"], view["pop3"]["port"], view["pop3s"]["port"], user, password)
+    return Seeded(
+        name,
+        view["pop3"]["host"],
+        view["pop3"]["port"],
+        view["pop3s"]["port"],
+        user,
+        password,
+        view["smtp"]["port"],
+        view["smtps"]["port"],
+    )
 
 
 @pytest.fixture(name="tenant")

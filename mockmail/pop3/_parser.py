@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..lines import TOO_LONG, LineBuffer
 from ._events import (
     Apop,
     Auth,
@@ -43,64 +44,6 @@ MAX_SASL_LINE = 12_288
 """Bound on an AUTH continuation line.  RFC 5034 leaves it open; 12 KiB fits Kerberos/XOAUTH2 tokens."""
 
 _MAX_MSG_DIGITS = 10  # a message number beyond 10 digits names no message any mailbox here can hold
-
-
-class _TooLong:
-    def __repr__(self) -> str:
-        return "TOO_LONG"
-
-
-TOO_LONG = _TooLong()
-"""Returned by `LineBuffer.next_line` for a line over the limit (it has been dropped, not stored)."""
-
-
-class LineBuffer:
-    """Bytes received but not yet consumed, cut into lines of bounded length."""
-
-    __slots__ = ("_buf", "_discarding")
-
-    def __init__(self) -> None:
-        self._buf = bytearray()
-        self._discarding = False
-
-    def __len__(self) -> int:
-        return len(self._buf)
-
-    @property
-    def mid_line(self) -> bool:
-        """True when part of a line has arrived (or an over-long one is being dropped) but not its end."""
-        return bool(self._buf) or self._discarding
-
-    def feed(self, data: bytes | bytearray) -> None:
-        self._buf += data
-
-    def take_all(self) -> bytes:
-        """Remove and return everything buffered (the `trailing_data` of a protocol switch)."""
-        data = bytes(self._buf)
-        self._buf.clear()
-        self._discarding = False
-        return data
-
-    def next_line(self, limit: int) -> bytes | _TooLong | None:
-        """Return the next line without its terminator, `TOO_LONG`, or None if no full line is buffered.
-
-        `limit` counts the octets of the line with its CRLF.
-        """
-        end = self._buf.find(b"\n")
-        if end < 0:
-            if len(self._buf) > limit:
-                # Keep nothing of an over-long line: drop what we have and remember to drop up to its end.
-                self._buf.clear()
-                self._discarding = True
-            return None
-        raw = bytes(self._buf[: end + 1])
-        del self._buf[: end + 1]
-        if self._discarding:
-            self._discarding = False
-            return TOO_LONG
-        if len(raw) + (0 if raw.endswith(b"\r\n") else 1) > limit:
-            return TOO_LONG
-        return raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
 
 
 def _printable(text: str, limit: int = 40) -> str:

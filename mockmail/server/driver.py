@@ -24,7 +24,7 @@ import logging
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 import trio
 
@@ -142,7 +142,7 @@ class SessionDriver:
         "user",
     )
 
-    PROTOCOL: ClassVar[str]
+    PROTOCOL: ClassVar[Literal["pop3", "smtp"]]
     """The name in transcripts and logs: `pop3`, `smtp`."""
     NEED_DATA: ClassVar[object]
     """The core's answer when no complete event is buffered."""
@@ -212,7 +212,7 @@ class SessionDriver:
         handlers = self._HANDLERS
         need_data, eof, bad, tls_ready = self.NEED_DATA, self.EOF_EVENT, self.BAD_EVENT, self.TLS_READY
         if self.config.transcripts is not None:
-            self.recorder = self.config.transcripts.start(peer_address(self.stream))
+            self.recorder = self.config.transcripts.start(peer_address(self.stream), self.PROTOCOL)
         recorder = self.recorder
         try:
             if self.implicit_tls and not await self._start_tls():

@@ -6,6 +6,7 @@ Rules every backend keeps:
 - `add_many` stores all or nothing: every UID is checked before the first message is stored.
 - Every change is one synchronous call with no `await` inside, so a session cancelled mid-command (client
   gone, tenant deleted, server stopping) can never leave a mailbox half-changed, and no lock is needed.
+- Watchers hear of every arrival, synchronously, after the messages are stored (`watch`).
 - `snapshot()` is an immutable tuple of messages in order, shared by every reader until the next change.
 - Callers go through these methods only; no one outside a backend reaches into its containers.
 Protocol state (POP3's maildrop locks, its dot-stuffed wire cache) lives with the protocol, not here.
@@ -14,7 +15,7 @@ Protocol state (POP3's maildrop locks, its dot-stuffed wire cache) lives with th
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from ..errors import MailboxNotFound, UidTaken
 from ._message import Envelope, Message, Via, check_uid
@@ -136,6 +137,10 @@ class MailStore(abc.ABC):
         if mailbox is None:
             raise MailboxNotFound(f"no mailbox {user!r} in this tenant", field="user")
         return mailbox
+
+    @abc.abstractmethod
+    def watch(self, callback: Callable[[Mailbox], None]) -> None:
+        """Call `callback(mailbox)` after every change that stores messages (long-polls wait on this)."""
 
     @abc.abstractmethod
     def delete(self, user: str) -> Mailbox:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from ..errors import MessageNotFound
 from ..headers import summarize
@@ -17,10 +17,11 @@ __all__ = ["MemoryMailbox", "MemoryStore"]
 class MemoryMailbox(Mailbox):
     """A mailbox held in a dict by message id, in arrival order."""
 
-    __slots__ = ("_messages", "_octets", "_snapshot", "_uids", "password", "user")
+    __slots__ = ("_messages", "_octets", "_on_add", "_snapshot", "_uids", "password", "user")
 
-    def __init__(self, user: str, password: str) -> None:
+    def __init__(self, user: str, password: str, on_add: Callable[[Mailbox], None] | None = None) -> None:
         self.user = user
+        self._on_add = on_add
         self.password = password
         self._messages: dict[str, Message] = {}
         self._uids: set[str] = set()
@@ -70,6 +71,8 @@ class MemoryMailbox(Mailbox):
             self._octets += len(content)
             stored.append(message)
         self._snapshot = None
+        if self._on_add is not None:
+            self._on_add(self)
         return stored
 
     def get(self, message_id: str) -> Message:
@@ -111,10 +114,18 @@ class MemoryMailbox(Mailbox):
 class MemoryStore(MailStore):
     """The mailboxes of one tenant, in a dict by user name."""
 
-    __slots__ = ("_mailboxes",)
+    __slots__ = ("_mailboxes", "_watchers")
 
     def __init__(self) -> None:
         self._mailboxes: dict[str, MemoryMailbox] = {}
+        self._watchers: list[Callable[[Mailbox], None]] = []
+
+    def watch(self, callback: Callable[[Mailbox], None]) -> None:
+        self._watchers.append(callback)
+
+    def _arrived(self, mailbox: Mailbox) -> None:
+        for callback in self._watchers:
+            callback(mailbox)
 
     def __len__(self) -> int:
         return len(self._mailboxes)
@@ -125,7 +136,7 @@ class MemoryStore(MailStore):
     def put(self, user: str, password: str) -> tuple[MemoryMailbox, bool]:
         mailbox = self._mailboxes.get(user)
         if mailbox is None:
-            mailbox = self._mailboxes[user] = MemoryMailbox(user, password)
+            mailbox = self._mailboxes[user] = MemoryMailbox(user, password, self._arrived)
             return mailbox, True
         mailbox.password = password
         return mailbox, False

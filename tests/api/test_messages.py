@@ -7,6 +7,8 @@ import email
 import email.policy
 
 import pytest
+import trio
+import trio.testing
 
 from mockmail.tenants import Registry
 
@@ -178,3 +180,59 @@ async def test_delete_one_and_purge(api: Api) -> None:
 
 async def test_unknown_mailbox(api: Api) -> None:
     problem(await api.post("/api/v1/tenants/acme/mailboxes/bob/messages", {"subject": "x"}), 404, "user")
+
+
+async def test_long_poll_answers_when_the_mail_arrives(api: Api, registry: Registry) -> None:
+    box = registry.get("acme").store.get("alice")
+    got: list[list[dict[str, object]]] = []
+
+    async def poll() -> None:
+        got.append((await api.get(f"{BASE}?wait=60&count=2")).json())
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(poll)
+        await trio.testing.wait_all_tasks_blocked()
+        box.add(b"Subject: first\r\n\r\n")
+        await trio.testing.wait_all_tasks_blocked()
+        assert got == []  # one of two: still waiting
+        box.add(b"Subject: second\r\n\r\n")
+    assert [m["subject"] for m in got[0]] == ["first", "second"]
+
+
+async def test_long_poll_times_out_with_what_is_there(
+    api: Api, registry: Registry, autojump_clock: trio.testing.MockClock
+) -> None:
+    registry.get("acme").store.get("alice").add(b"Subject: only\r\n\r\n")
+    start = trio.current_time()
+    found = (await api.get(f"{BASE}?wait=30&count=5")).json()
+    assert [m["subject"] for m in found] == ["only"]
+    assert trio.current_time() - start >= 30  # the fake clock: no real waiting
+
+
+async def test_long_poll_ends_with_404_when_the_mailbox_goes(api: Api, registry: Registry) -> None:
+    got = []
+
+    async def poll() -> None:
+        got.append(await api.get(f"{BASE}?wait=60"))
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(poll)
+        await trio.testing.wait_all_tasks_blocked()
+        store = registry.get("acme").store
+        store.delete("alice")
+        store.put("bob", "pw")[0].add(b"Subject: elsewhere\r\n\r\n")  # an arrival wakes the poll
+    problem(got[0], 404, "user")
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("wait=-1", "wait"),
+        ("wait=301", "wait"),
+        ("wait=soon", "wait"),
+        ("wait=nan", "wait"),
+        ("count=0", "count"),
+    ],
+)
+async def test_long_poll_arguments_are_checked(api: Api, query: str, field: str) -> None:
+    problem(await api.get(f"{BASE}?{query}"), 422, field)

@@ -21,6 +21,9 @@ async def test_create_list_get_delete(api: Api, registry: Registry) -> None:
     assert view["name"] == "acme" and view["exclusive_sessions"] is True
     assert view["pop3"]["host"] == "127.0.0.1" and view["pop3"]["port"] > 0
     assert view["pop3s"] is None  # TLS is off in these settings
+    assert view["smtp"]["host"] == "127.0.0.1" and view["smtp"]["port"] not in (0, view["pop3"]["port"])
+    assert view["smtps"] is None
+    assert (view["smtp_auth"], view["smtp_plaintext_auth"], view["catch_all"]) == ("none", False, None)
     assert (await api.get("/api/v1/tenants")).json() == [view]
     assert (await api.get("/api/v1/tenants/acme")).json() == view
     assert (await api.delete("/api/v1/tenants/acme")).status == 204
@@ -34,6 +37,14 @@ async def test_shared_sessions_flag_and_max_sessions(api: Api) -> None:
         await api.post("/api/v1/tenants", {"name": "load", "exclusive_sessions": False, "max_sessions": 5})
     ).json()
     assert view["exclusive_sessions"] is False and view["max_sessions"] == 5
+
+
+async def test_smtp_options_show_in_the_view(api: Api, registry: Registry) -> None:
+    body = {"name": "mail", "smtp_auth": "required", "smtp_plaintext_auth": True, "catch_all": "inbox"}
+    view = (await api.post("/api/v1/tenants", body)).json()
+    assert (view["smtp_auth"], view["smtp_plaintext_auth"], view["catch_all"]) == ("required", True, "inbox")
+    policy = registry.get("mail").smtp_policy
+    assert (policy.auth, policy.plaintext_auth, policy.catch_all) == ("required", True, "inbox")
 
 
 async def test_duplicate_name_conflicts(api: Api) -> None:
@@ -52,6 +63,9 @@ async def test_duplicate_name_conflicts(api: Api) -> None:
         ({"name": "acme", "pop3_port": "110"}, "$.pop3_port"),
         ({"name": "acme", "exclusive_sessions": "no"}, "$.exclusive_sessions"),
         ({"name": "acme", "max_sessions": 0}, "$.max_sessions"),
+        ({"name": "acme", "smtp_port": -1}, "$.smtp_port"),
+        ({"name": "acme", "smtp_auth": "sometimes"}, "$.smtp_auth"),
+        ({"name": "acme", "catch_all": "has space"}, "$.catch_all"),
         ({"name": "acme", "colour": "red"}, "$.colour"),
         ({}, "$.name"),
         (["acme"], "$"),

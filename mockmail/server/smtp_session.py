@@ -1,0 +1,460 @@
+"""`SmtpSession`: the SMTP handler, mapping the core's events to RFC 5321 replies (compliant only).
+
+The driver (`server/driver.py`) runs the loop, deadlines, TLS and flushing; the sans-IO core
+(`mockmail.smtp`) keeps sequencing, limits and the DATA terminator.  This module decides outcomes:
+who a recipient is, whether AUTH is needed or allowed, and what a finished message becomes.
+
+Delivery rules:
+- `RCPT TO:<local@domain>` goes to the mailbox whose user is the whole address, else the one named by the
+  local part, else the tenant's `catch_all` mailbox; otherwise `550 5.1.1`.  Each mailbox gets one copy,
+  whose envelope lists the recipients that led to it.
+- A message is stored with `Return-Path:` and a `Received:` trace field prepended (RFC 5321 section 4.4)
+  through `mockmail.ingest.deliver`, in one synchronous block before the 250 is queued: it is visible to
+  POP3 and REST from the moment the 250 can be read, and a client gone before its final dot stores nothing.
+- `smtp_auth`: `none` (AUTH offered, any credentials accepted, none needed), `optional` (AUTH checks the
+  mailbox passwords, MAIL without it is fine) or `required` (MAIL before AUTH is `530 5.7.0`).  When the
+  server has TLS, `optional` and `required` refuse AUTH outside it with `538 5.7.11` unless the tenant
+  allows plaintext AUTH (RFC 4954 section 4 and RFC 8314: credentials only over TLS).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import secrets
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import trio
+
+from .. import __version__
+from ..auth import authenticate, challenge
+from ..errors import DomainError
+from ..ingest import Incoming, deliver
+from ..sasl import MECHANISMS, Challenge, Credentials, Mechanism, SaslFailure, decode_response
+from ..smtp import (
+    MAX_TEXT_LINE,
+    NEED_DATA,
+    Auth,
+    AuthResponse,
+    BadCommand,
+    Bdat,
+    ConnectionClosed,
+    Data,
+    Ehlo,
+    Helo,
+    Help,
+    Mail,
+    MessageData,
+    Noop,
+    Quit,
+    Rcpt,
+    Reply,
+    Rset,
+    SmtpConnection,
+    StartTls,
+    TlsReady,
+    Vrfy,
+)
+from ..store import Envelope, MailStore, normalize_crlf
+from .driver import BAD_COMMAND_BUDGET, SessionConfig, SessionDriver, peer_address
+
+__all__ = ["MAX_RECIPIENTS", "SmtpPolicy", "SmtpSession"]
+
+MAX_RECIPIENTS = 1000
+"""Recipients one transaction may name; RFC 5321 section 4.5.3.1.8 asks servers to take at least 100."""
+
+AuthMode = Literal["none", "optional", "required"]
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpPolicy:
+    """What the tenant decided about SMTP."""
+
+    max_message_size: int
+    auth: AuthMode = "none"
+    plaintext_auth: bool = False
+    """AUTH outside TLS is allowed even in `optional` and `required` mode."""
+    catch_all: str | None = None
+    """The mailbox that takes mail for unknown recipients; None refuses them."""
+
+
+def _ok(text: str, enhanced: str = "2.0.0") -> Reply:
+    return Reply.of(250, enhanced, text)
+
+
+def _is_ascii(text: str) -> bool:
+    return text.isascii()
+
+
+class SmtpSession(SessionDriver):
+    """One SMTP session on an accepted stream.
+
+    Args:
+        stream: the accepted connection (plain TCP; TLS by the driver for STARTTLS or SMTPS).
+        store: the tenant's mailboxes, where messages are delivered.
+        config: limits and TLS of the tenant (SMTP faults are not part of it yet).
+        policy: size limit, AUTH rules and catch-all.
+        implicit_tls: do the TLS handshake before the greeting (the SMTPS listener, RFC 8314).
+    """
+
+    __slots__ = (
+        "_bdat",
+        "_esmtp",
+        "_sasl",
+        "_smtputf8",
+        "auth_user",
+        "conn",
+        "helo",
+        "mail_from",
+        "peer",
+        "policy",
+        "recipients",
+        "store",
+    )
+
+    PROTOCOL = "smtp"
+    NEED_DATA = NEED_DATA
+    EOF_EVENT = ConnectionClosed
+    BAD_EVENT = BadCommand
+    TLS_READY = TlsReady
+    INTERNAL_ERROR = b"421 4.3.0 internal server error, closing\r\n"
+
+    def __init__(
+        self,
+        stream: trio.abc.Stream,
+        store: MailStore,
+        config: SessionConfig,
+        policy: SmtpPolicy,
+        *,
+        implicit_tls: bool = False,
+    ) -> None:
+        super().__init__(stream, config, implicit_tls=implicit_tls)
+        self.store = store
+        self.policy = policy
+        self.conn: SmtpConnection = SmtpConnection(
+            max_message_size=policy.max_message_size, secure=implicit_tls
+        )
+        self.peer = peer_address(stream)
+        self.helo: str | None = None
+        self.auth_user: str | None = None
+        self.mail_from: str | None = None
+        self.recipients: dict[str, list[str]] = {}
+        """Mailbox user -> the accepted recipient addresses that lead to it, in order."""
+        self._esmtp = False
+        self._smtputf8 = False
+        self._bdat: list[bytes] | None = None
+        self._sasl: Mechanism | None = None
+
+    # --- the driver's hooks ---------------------------------------------------------------------
+
+    async def _greet(self) -> bool:
+        self._emit(Reply.of(220, None, f"{self.config.hostname} ESMTP mockmail {__version__}"))
+        return True
+
+    def _tls_started(self) -> None:
+        # RFC 3207 section 4.2: forget everything learnt before the handshake; the client starts over.
+        self.helo = None
+        self.auth_user = None
+        self._esmtp = False
+        self._reset()
+
+    def _reply_extra(self, reply: Any) -> tuple[int, int] | int | None:
+        return len(reply.lines) if isinstance(reply, Reply) and len(reply.lines) > 1 else None
+
+    def _reset(self) -> None:
+        self.mail_from = None
+        self.recipients = {}
+        self._smtputf8 = False
+        self._bdat = None
+
+    # --- greeting and session commands -------------------------------------------------------------
+
+    def _auth_offered(self) -> bool:
+        policy = self.policy
+        return (
+            policy.auth == "none"
+            or self.conn.secure
+            or policy.plaintext_auth
+            or self.config.tls_context is None  # no TLS to ask for
+        )
+
+    def _on_EHLO(self, event: Ehlo) -> Reply:
+        self._reset()
+        self.helo, self._esmtp = event.domain, True
+        lines = [
+            f"{self.config.hostname} greets {event.domain}",
+            "PIPELINING",
+            f"SIZE {self.policy.max_message_size:d}",
+            "8BITMIME",
+            "ENHANCEDSTATUSCODES",
+            "SMTPUTF8",
+            "CHUNKING",
+        ]
+        if self.config.tls_context is not None and not self.conn.secure:
+            lines.append("STARTTLS")
+        if self._auth_offered():
+            lines.append("AUTH " + " ".join(MECHANISMS))
+        lines.append("HELP")
+        return Reply(250, lines, None)  # RFC 2034 section 3: no enhanced code on EHLO/HELO replies
+
+    def _on_HELO(self, event: Helo) -> Reply:
+        self._reset()
+        self.helo, self._esmtp = event.domain, False
+        return Reply.of(250, None, self.config.hostname)
+
+    def _on_RSET(self, event: Rset) -> Reply:
+        self._reset()
+        return _ok("OK")
+
+    def _on_NOOP(self, event: Noop) -> Reply:
+        return _ok("OK")
+
+    def _on_QUIT(self, event: Quit) -> Reply:
+        return Reply.of(221, "2.0.0", f"{self.config.hostname} closing connection")
+
+    def _on_VRFY(self, event: Vrfy) -> Reply:
+        # RFC 5321 section 3.5.3: 252 when the server will not verify but will accept mail for it.
+        return Reply.of(252, "2.5.0", "cannot VRFY user, but will accept message and attempt delivery")
+
+    def _on_HELP(self, event: Help) -> Reply:
+        return Reply(
+            214,
+            [
+                "commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS AUTH",
+                "see RFC 5321 and the mockmail README",
+            ],
+            "2.0.0",
+        )
+
+    def _on_STARTTLS(self, event: StartTls) -> Reply:
+        if self.config.tls_context is None:
+            return Reply.of(502, "5.5.1", "STARTTLS is not available: TLS is not configured on this server")
+        if self.conn.secure:
+            return Reply.of(503, "5.5.1", "the connection already uses TLS")
+        return TlsReady()
+
+    def _on_BadCommand(self, event: BadCommand) -> Reply:
+        self._sasl = None
+        last = self._count_bad(f"{BAD_COMMAND_BUDGET:d} bad commands in a row, closing")
+        if last is not None:
+            return Reply.of(421, "4.7.0", last)
+        return Reply.of(event.code, event.enhanced, event.reason)
+
+    # --- AUTH (RFC 4954) ----------------------------------------------------------------------------
+
+    def _on_AUTH(self, event: Auth) -> Reply:
+        if self.conn.authenticated:
+            return Reply.of(503, "5.5.1", "already authenticated")
+        if not self._esmtp:
+            return Reply.of(503, "5.5.1", "AUTH needs EHLO first")
+        if not self._auth_offered():
+            return Reply.of(538, "5.7.11", "encryption required for requested authentication mechanism")
+        factory = MECHANISMS.get(event.mechanism)
+        if factory is None:
+            return Reply.of(
+                504, "5.5.4", f"unrecognized authentication type, use one of: {' '.join(MECHANISMS)}"
+            )
+        mechanism = factory(challenge(self.config.hostname))
+        try:
+            initial = None if event.initial_response is None else decode_response(event.initial_response)
+        except SaslFailure as exc:
+            return Reply.of(501, "5.5.2", str(exc))
+        try:
+            return self._sasl_outcome(mechanism, mechanism.start(initial))
+        except SaslFailure as exc:
+            return Reply.of(535, "5.7.8", str(exc))
+
+    def _on_AuthResponse(self, event: AuthResponse) -> Reply:
+        mechanism, self._sasl = self._sasl, None
+        assert mechanism is not None  # the core yields responses only inside an exchange
+        if event.cancelled:
+            return Reply.of(501, "5.0.0", "AUTH cancelled by client")
+        try:
+            response = decode_response(event.data)
+        except SaslFailure as exc:
+            return Reply.of(501, "5.5.2", str(exc))
+        try:
+            return self._sasl_outcome(mechanism, mechanism.step(response))
+        except SaslFailure as exc:
+            return Reply.of(535, "5.7.8", str(exc))
+
+    def _sasl_outcome(self, mechanism: Mechanism, outcome: Challenge | Credentials) -> Reply:
+        if isinstance(outcome, Challenge):
+            self._sasl = mechanism
+            return Reply.of(334, None, outcome.encoded())
+        if self.policy.auth != "none" and authenticate(self.store, outcome) is None:
+            return Reply.of(535, "5.7.8", "authentication credentials invalid")
+        self.auth_user = outcome.user
+        if self.recorder is not None:
+            self.recorder.user = outcome.user
+        return Reply.of(235, "2.7.0", "authentication successful")
+
+    # --- the mail transaction -------------------------------------------------------------------------
+
+    def _on_MAIL(self, event: Mail) -> Reply:
+        if self.policy.auth == "required" and not self.conn.authenticated:
+            return Reply.of(530, "5.7.0", "authentication required")
+        params = event.params
+        if params and not self._esmtp:
+            return Reply.of(555, "5.5.4", "MAIL parameters need EHLO, not HELO")
+        unknown = sorted(set(params) - {"SIZE", "BODY", "SMTPUTF8", "AUTH"})
+        if unknown:
+            return Reply.of(555, "5.5.4", f"MAIL parameter {unknown[0]} not recognized")
+        size = params.get("SIZE")
+        if "SIZE" in params:
+            if size is None or not size.isascii() or not size.isdigit() or len(size) > 18:
+                return Reply.of(501, "5.5.4", "SIZE takes a number of octets")
+            if int(size) > self.policy.max_message_size:
+                return Reply.of(
+                    552, "5.3.4", f"message size exceeds the limit of {self.policy.max_message_size:d} octets"
+                )
+        body = params.get("BODY", "7BIT") if "BODY" in params else "7BIT"
+        if body is None or body.upper() not in ("7BIT", "8BITMIME"):
+            return Reply.of(501, "5.5.4", "BODY takes 7BIT or 8BITMIME")
+        if "SMTPUTF8" in params and params["SMTPUTF8"] is not None:
+            return Reply.of(501, "5.5.4", "SMTPUTF8 takes no value")
+        smtputf8 = "SMTPUTF8" in params
+        if not smtputf8 and not _is_ascii(event.address):
+            return Reply.of(553, "5.6.7", "non-ASCII address needs the SMTPUTF8 parameter")
+        self._reset()
+        self.mail_from, self._smtputf8 = event.address, smtputf8
+        return _ok(f"sender <{event.address}> OK", "2.1.0")
+
+    def _mailbox_for(self, address: str) -> str | None:
+        store = self.store
+        if store.find(address) is not None:
+            return address
+        local = address.rpartition("@")[0] or address
+        if store.find(local) is not None:
+            return local
+        catch_all = self.policy.catch_all
+        if catch_all is not None and store.find(catch_all) is not None:
+            return catch_all
+        return None
+
+    def _on_RCPT(self, event: Rcpt) -> Reply:
+        if event.params:
+            return Reply.of(555, "5.5.4", f"RCPT parameter {sorted(event.params)[0]} not recognized")
+        if not self._smtputf8 and not _is_ascii(event.address):
+            return Reply.of(553, "5.6.7", "non-ASCII address needs the SMTPUTF8 parameter on MAIL")
+        if sum(len(v) for v in self.recipients.values()) >= MAX_RECIPIENTS:
+            return Reply.of(452, "4.5.3", f"too many recipients (at most {MAX_RECIPIENTS:d} per message)")
+        user = self._mailbox_for(event.address)
+        if user is None:
+            return Reply.of(550, "5.1.1", f"no mailbox here for <{event.address}>")
+        self.recipients.setdefault(user, []).append(event.address)
+        return _ok(f"recipient <{event.address}> OK", "2.1.5")
+
+    def _on_DATA(self, event: Data) -> Reply:
+        return Reply.of(354, None, "end data with <CR><LF>.<CR><LF>")
+
+    def _on_MessageData(self, event: MessageData) -> Reply:
+        try:
+            if event.problem == "too-large":
+                return self._too_large()
+            if event.problem == "line-too-long":
+                return self._line_too_long()
+            return self._deliver(event.content)
+        finally:
+            self._reset()
+
+    def _on_BDAT(self, event: Bdat) -> Reply:
+        if event.dropped:
+            self._reset()
+            return self._too_large()
+        parts = self._bdat if self._bdat is not None else []
+        parts.append(event.data)
+        if not event.last:
+            self._bdat = parts
+            return _ok(f"{event.size:d} octets received")
+        self._bdat = None
+        content = b"".join(parts)
+        try:
+            if len(content) > MAX_TEXT_LINE and max(map(len, content.split(b"\n"))) + 1 > MAX_TEXT_LINE:
+                return self._line_too_long()
+            return self._deliver(content)
+        finally:
+            self._reset()
+
+    def _too_large(self) -> Reply:
+        limit = self.policy.max_message_size
+        return Reply.of(552, "5.3.4", f"message size exceeds the limit of {limit:d} octets; nothing stored")
+
+    def _line_too_long(self) -> Reply:
+        return Reply.of(
+            554,
+            "5.6.0",
+            f"a text line is over {MAX_TEXT_LINE:d} octets (RFC 5321 section 4.5.3.1.6); nothing stored",
+        )
+
+    def _deliver(self, content: bytes) -> Reply:
+        """Store one copy per recipient mailbox, all in this synchronous block, and answer for them."""
+        mail_from = self.mail_from
+        assert mail_from is not None  # the core allows DATA/BDAT only after MAIL and RCPT
+        queue_id = secrets.token_hex(6)
+        content = normalize_crlf(content)
+        stored_ids = []
+        for user, addresses in self.recipients.items():
+            mailbox = self.store.find(user)
+            if mailbox is None:  # deleted since RCPT
+                continue
+            trace = self._trace(mail_from, addresses, queue_id)
+            envelope = Envelope(
+                mail_from=mail_from,
+                rcpt_to=list(addresses),
+                peer=self.peer,
+                helo=self.helo or "",
+                tls=self.conn.secure,
+                auth=self.auth_user,
+            )
+            try:
+                stored = deliver(
+                    mailbox,
+                    [Incoming(trace + content, None, "DATA", normalized=True)],
+                    limit=self.policy.max_message_size + len(trace),
+                    via="smtp",
+                    envelope=envelope,
+                )
+            except DomainError as exc:
+                return Reply.of(554, "5.6.0", f"message refused: {exc}")
+            stored_ids.append(stored[0].id)
+        if not stored_ids:
+            return Reply.of(554, "5.1.1", "no recipient mailbox exists any more; nothing stored")
+        return _ok(f"OK queued as {queue_id}")
+
+    def _trace(self, mail_from: str, addresses: list[str], queue_id: str) -> bytes:
+        """`Return-Path:` and `Received:` (RFC 5321 section 4.4; the with-protocol of RFC 3848)."""
+        protocol = (
+            ("UTF8SMTP" if self._smtputf8 else "ESMTP" if self._esmtp else "SMTP")
+            + ("S" if self.conn.secure else "")
+            + ("A" if self.auth_user is not None else "")
+        )
+        host, _, _port = self.peer.rpartition(":")
+        source = f"from {self.helo or 'unknown'} ([{host.strip('[]') or 'unknown'}])"
+        recipient = f"\r\n\tfor <{addresses[0]}>" if len(addresses) == 1 else ""
+        stamp = email.utils.format_datetime(email.utils.localtime())
+        received = (
+            f"Received: {source}\r\n\tby {self.config.hostname} (mockmail) with {protocol} id {queue_id}"
+            f"{recipient}; {stamp}\r\n"
+        )
+        return f"Return-Path: <{mail_from}>\r\n{received}".encode()
+
+
+SmtpSession._HANDLERS = {  # built once: no getattr per line
+    Ehlo: SmtpSession._on_EHLO,
+    Helo: SmtpSession._on_HELO,
+    Mail: SmtpSession._on_MAIL,
+    Rcpt: SmtpSession._on_RCPT,
+    Data: SmtpSession._on_DATA,
+    MessageData: SmtpSession._on_MessageData,
+    Bdat: SmtpSession._on_BDAT,
+    Rset: SmtpSession._on_RSET,
+    Noop: SmtpSession._on_NOOP,
+    Quit: SmtpSession._on_QUIT,
+    Vrfy: SmtpSession._on_VRFY,
+    Help: SmtpSession._on_HELP,
+    StartTls: SmtpSession._on_STARTTLS,
+    Auth: SmtpSession._on_AUTH,
+    AuthResponse: SmtpSession._on_AuthResponse,
+    BadCommand: SmtpSession._on_BadCommand,
+}
