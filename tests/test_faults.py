@@ -116,7 +116,7 @@ def test_invalid_plans_name_the_field(body: dict[str, object], message: str) -> 
 
 
 def test_every_quirk_field_is_drawn() -> None:
-    from mockmail.faults import _QUIRK_FIELDS
+    from mockmail.faults._engine import _QUIRK_FIELDS
 
     assert set(_QUIRK_FIELDS) == set(FaultPlan.__struct_fields__) - {
         "profile",
