@@ -11,6 +11,7 @@ import json
 import poplib
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,10 +115,10 @@ def essence(cell: str) -> str:
     return f"{head} (left {left}"
 
 
-def documented() -> dict[str, list[str]]:
-    """The reaction table as docs/faults.md has it: knob -> its three cells."""
+def read_table(start: str = START, end: str = END) -> dict[str, list[str]]:
+    """A reaction table as docs/faults.md has it between its markers: knob -> its cells."""
     text = (ROOT / "docs" / "faults.md").read_text()
-    table = text.partition(START)[2].partition(END)[0]
+    table = text.partition(start)[2].partition(end)[0]
     rows = {}
     for line in table.strip().splitlines()[2:]:
         cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
@@ -125,7 +126,20 @@ def documented() -> dict[str, list[str]]:
     return rows
 
 
-def main() -> int:
+def documented() -> dict[str, list[str]]:
+    """The POP3 reaction table: knob -> its three cells."""
+    return read_table()
+
+
+def write_table(
+    header: list[str],
+    plans: dict[str, dict[str, object]],
+    observe_one: Callable[[Api, str, dict[str, object]], list[str]],
+    prefix: str,
+    start: str = START,
+    end: str = END,
+) -> None:
+    """Start a server, observe every plan, and write the table between the markers of docs/faults.md."""
     api_port = free_port()
     command = [
         sys.executable,
@@ -142,20 +156,22 @@ def main() -> int:
     try:
         wait_for_port(api_port)
         api = Api(api_port)
-        for index, (name, plan) in enumerate(KNOBS.items()):
-            rows.append(f"| {name} | " + " | ".join(observe(api, f"k{index}", plan)) + " |")
+        for index, (name, plan) in enumerate(plans.items()):
+            rows.append(f"| {name} | " + " | ".join(observe_one(api, f"{prefix}{index}", plan)) + " |")
             print(rows[-1], flush=True)
     finally:
         server.terminate()
         server.wait()
-    table = "\n".join(
-        ["| knob | poplib | Ruby Net::POP3 | curl (`pop3://.../1`) |", "|---|---|---|---|", *rows]
-    )
+    table = "\n".join(["| knob | " + " | ".join(header) + " |", "|---" * (len(header) + 1) + "|", *rows])
     doc = ROOT / "docs" / "faults.md"
     text = doc.read_text()
-    head, _, rest = text.partition(START)
-    _, _, tail = rest.partition(END)
-    doc.write_text(f"{head}{START}\n{table}\n{END}{tail}")
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    doc.write_text(f"{head}{start}\n{table}\n{end}{tail}")
+
+
+def main() -> int:
+    write_table(["poplib", "Ruby Net::POP3", "curl (`pop3://.../1`)"], KNOBS, observe, "k")
     return 0
 
 

@@ -13,7 +13,6 @@ cancels another tenant.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import socket
 import time
@@ -109,8 +108,7 @@ class Tenant:
             transcripts=self.transcripts,
             locks=self.locks,
         )
-        # SMTP faults are not part of the fault plan yet: SMTP sessions serve compliant, whatever it says.
-        self.smtp_config = dataclasses.replace(self.session_config, faults=None)
+        self.smtp_config = self.session_config
         self.smtp_policy = SmtpPolicy(
             max_message_size=settings.max_message_size,
             auth=spec.smtp_auth,

@@ -123,6 +123,7 @@ def test_every_quirk_field_is_drawn() -> None:
         "seed",
         "replies",
         "transport",
+        "smtp",  # drawn by the SMTP engine, for SMTP sessions only
     }
     assert "line_endings" in _QUIRK_FIELDS and "order" in _QUIRK_FIELDS
 

@@ -20,9 +20,13 @@ and `_engine.py` (drawing them for sessions and commands).
 from __future__ import annotations
 
 from ._engine import COMPLIANT, FaultState, SessionFaults
+from ._knob import Knob, LineEndingsFault
 from ._presets import PROFILES, Profile, UnknownProfile, expand
 from ._schema import *  # noqa: F403  (the schema's names are the package's: see _schema.__all__)
 from ._schema import __all__ as _schema_names
+from ._smtp import *  # noqa: F403  (the smtp part's names: see _smtp.__all__)
+from ._smtp import __all__ as _smtp_names
+from ._smtp_engine import SMTP_COMPLIANT, SmtpEngine, SmtpSessionFaults
 
 __all__ = [
     "COMPLIANT",
@@ -31,6 +35,12 @@ __all__ = [
     "Profile",
     "SessionFaults",
     "UnknownProfile",
+    "SMTP_COMPLIANT",
+    "Knob",
+    "SmtpEngine",
+    "SmtpSessionFaults",
+    "LineEndingsFault",
     "expand",
     *_schema_names,
+    *_smtp_names,
 ]

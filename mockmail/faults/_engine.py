@@ -23,10 +23,11 @@ from ._schema import (
     QuitFault,
     TransportFault,
 )
+from ._smtp_engine import SmtpEngine
 
 __all__ = ["COMPLIANT", "FaultState", "SessionFaults"]
 
-_NOT_QUIRKS = {"profile", "seed", "replies", "transport"}
+_NOT_QUIRKS = {"profile", "seed", "replies", "transport", "smtp"}
 _QUIRK_FIELDS = tuple(name for name in FaultPlan.__struct_fields__ if name not in _NOT_QUIRKS)
 """Every per-session quirk: the plan's fields but the preset name, the seed and the per-occurrence lists."""
 
@@ -64,6 +65,8 @@ class FaultState:
         self.version = 0
         self._rng = random.Random()
         self._left: dict[tuple[str | None, str], int] = {}
+        self.smtp = SmtpEngine(self)
+        """The draws of the plans' `smtp` parts, and the greylist and rate-limit memory."""
 
     @property
     def active(self) -> bool:
@@ -80,6 +83,7 @@ class FaultState:
         else:
             self.mailbox_plans[user] = expanded
         self._left = {key: left for key, left in self._left.items() if key[0] != user}
+        self.smtp.forget()
         self.version += 1
         return expanded
 
@@ -157,11 +161,12 @@ class FaultState:
         return self._rng.uniform(low, high)
 
     def transport(
-        self, user: str | None, verb: str | None, answered: int = 0
+        self, user: str | None, verb: str | None, answered: int = 0, protocol: str = "pop3"
     ) -> list[tuple[str, TransportFault]]:
         """The wire faults that fire for this reply (`verb` None: the greeting), each drawn once.
 
-        `answered` counts the commands answered so far in the session (for `close_after`)."""
+        `answered` counts the commands answered so far in the session (for `close_after`); `protocol`
+        is the session's, which a fault's own `protocol` may exclude."""
         if not self.active:
             return []
         tenant_plan, own = self.plan_for(user)
@@ -171,6 +176,8 @@ class FaultState:
                 continue
             for index, fault in enumerate(plan.transport):
                 if fault.command is not None and fault.command != verb:
+                    continue
+                if fault.protocol is not None and fault.protocol != protocol:
                     continue
                 if isinstance(fault, GreetingDelay) != (verb is None):
                     continue

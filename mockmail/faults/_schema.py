@@ -11,6 +11,9 @@ from typing import Annotated, Any, Literal, Union
 import msgspec
 from msgspec import Meta
 
+from ._knob import Knob, LineEndingsFault, Probability, Times
+from ._smtp import SmtpCommand, SmtpFaultPlan
+
 __all__ = [
     "PLAN_DEFAULTS",
     "Bandwidth",
@@ -49,10 +52,6 @@ __all__ = [
     "UidlFault",
 ]
 
-Probability = Annotated[
-    float, Meta(ge=0.0, le=1.0, description="Chance that the knob fires each time it is drawn.")
-]
-Times = Annotated[int, Meta(ge=1, le=1_000_000, description="Fire at most this many times; null: no limit.")]
 Pop3Verb = Literal[
     "USER",
     "PASS",
@@ -70,13 +69,6 @@ Pop3Verb = Literal[
     "TOP",
     "UIDL",
 ]
-
-
-class Knob(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A switch with the common limits: at most `times` firings, each with `probability`."""
-
-    times: Times | None = None
-    probability: Probability = 1.0
 
 
 class QuitFault(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -110,12 +102,6 @@ class DeadlineFault(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True)
     """One deadline over reads and writes, instead of the 10-minute autologout; expiry closes silently."""
 
     seconds: Annotated[float, Meta(gt=0, le=3600)] = 30.0
-
-
-class LineEndingsFault(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """`lf`: every line the server sends ends in a bare LF instead of CRLF."""
-
-    mode: Literal["crlf", "lf"] = "lf"
 
 
 class TerminatorFault(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -190,9 +176,11 @@ class ScriptedReply(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True)
 
 
 class Transport(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="kind"):
-    """Base of the wire faults; `command` limits one to the replies to that command."""
+    """Base of the wire faults; `protocol` and `command` limit one to the replies of that protocol or to
+    that command (`DATA-END`: the reply to SMTP DATA's final dot)."""
 
-    command: Pop3Verb | None = None
+    protocol: Literal["pop3", "smtp"] | None = None
+    command: Pop3Verb | SmtpCommand | None = None
 
 
 class Latency(Transport, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="latency"):
@@ -278,7 +266,10 @@ class FaultPlan(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     line_limit: LineLimitFault | None = None
     replies: list[ScriptedReply] = []
     transport: list[TransportFault] = []
-    """Wire faults in the manner of Toxiproxy's toxics, aware of POP3 commands; each draws per occurrence."""
+    """Wire faults in the manner of Toxiproxy's toxics, aware of POP3 and SMTP commands; each draws per
+    occurrence, for the replies of every protocol unless `protocol` or `command` narrows it."""
+    smtp: SmtpFaultPlan | None = None
+    """How SMTP departs from RFC 5321 (a mailbox plan's part applies to mail for that mailbox)."""
 
 
 def _derived(

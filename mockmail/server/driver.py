@@ -8,7 +8,7 @@ the wire faults (`server/wire_faults.py`) and the transcript hooks.  A protocol 
 - `conn`: its sans-IO state machine, with `receive_data`, `next_event`, `send_chunks`, `mid_line`, `closed`
   and `send_failed`;
 - `_HANDLERS`: event type -> method returning the compliant reply (built once, never `getattr` per line);
-- `_greet()`, `_apply_quirks()`, `_tls_started()`, `_release()` and a few class attributes naming its events;
+- `_greet()`, `_draw()`, `_tls_started()`, `_release()` and a few class attributes naming its events;
 - `hooks`: the session's quirk hooks (None when compliant), which may rewrite an event, a reply or the bytes.
 
 Who closes what: the driver never closes its stream; the listener's handler does, with `aclose_forcefully`,
@@ -28,10 +28,8 @@ from typing import Any, ClassVar, Literal, Protocol
 
 import trio
 
-from ..faults import COMPLIANT as COMPLIANT_SESSION
 from ..faults import (
     FaultState,
-    SessionFaults,
 )
 from ..transcripts import Recorder, TranscriptLog
 from .maildrop import MaildropLocks
@@ -100,6 +98,9 @@ class Hooks(Protocol):
         """The reply to `event` as the plan shapes it (the handler's, rewritten), or a `FollowUp`."""
 
     def chunks(self, reply: Any, chunks: list[bytes]) -> list[bytes]: ...
+    @property
+    def delay(self) -> float:
+        """Seconds to hold every flush (a tarpit); 0 for none."""
 
 
 def peer_address(stream: trio.abc.Stream) -> str:
@@ -136,7 +137,6 @@ class SessionDriver:
         "faults_fired",
         "hooks",
         "implicit_tls",
-        "quirks",
         "recorder",
         "stream",
         "user",
@@ -168,8 +168,6 @@ class SessionDriver:
         self._idle = trio.CancelScope()
         """One scope for the whole session: its deadline is the autologout (counted from the last answered
         command, RFC 1939 section 3) or, while a line is half-sent, that line's own shorter deadline."""
-        self.quirks: SessionFaults = COMPLIANT_SESSION
-        """The fault quirks this session drew (compliant unless the tenant has a plan)."""
         self.hooks: Hooks | None = None
         """The quirk hooks for those quirks; None while compliant (the fast path)."""
         self.faults_fired: list[str] = []
@@ -190,8 +188,10 @@ class SessionDriver:
         """Queue (or send) the greeting; False when the session is over before its first command."""
         raise NotImplementedError
 
-    def _apply_quirks(self) -> None:
-        """Hand the freshly drawn `quirks` to the core and build `hooks` (None when compliant)."""
+    def _draw(self, faults: FaultState) -> tuple[str, ...]:
+        """Draw the session's quirks from `faults`, hand them to the core, build `hooks` (None when
+        compliant) and set the read deadline; return the names of the quirks that fired."""
+        return ()
 
     def _tls_started(self) -> None:
         """The handshake succeeded: restart what the protocol restarts (RFC 3207 section 4.2)."""
@@ -325,12 +325,8 @@ class SessionDriver:
     # --- faults ------------------------------------------------------------------------------------
 
     def _draw_faults(self, faults: FaultState) -> None:
-        self.quirks = faults.session_faults(self.user)
         self._fault_version = faults.version
-        deadline = self.quirks.deadline
-        self._timeout = self.config.idle_timeout if deadline is None else deadline
-        self._apply_quirks()
-        for name in self.quirks.fired:
+        for name in self._draw(faults):
             self.fault(f"{name} (drawn)")
 
     def redraw_at_next_command(self) -> None:
@@ -372,7 +368,10 @@ class SessionDriver:
         chunks, self._outbox = self._outbox, []
         faults = self.config.faults
         if faults is not None and faults.version:
-            hits = faults.transport(self.user, self._answering, self._answered)
+            hooks = self.hooks
+            if hooks is not None and hooks.delay:
+                await trio.sleep(hooks.delay)  # a tarpit: every reply held
+            hits = faults.transport(self.user, self._answering, self._answered, self.PROTOCOL)
             if hits:
                 for name, _ in hits:
                     self.fault(name)

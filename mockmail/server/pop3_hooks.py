@@ -65,6 +65,9 @@ class Pop3Hooks:
 
     __slots__ = ("quirks", "session")
 
+    delay = 0.0
+    """POP3 has no tarpit: no flush is held (wire faults do their own waiting)."""
+
     def __init__(self, session: Pop3Session, quirks: SessionFaults) -> None:
         self.session = session
         self.quirks = quirks

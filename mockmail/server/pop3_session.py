@@ -17,6 +17,7 @@ import trio
 
 from .. import __version__
 from ..auth import authenticate, challenge, password_credentials
+from ..faults import COMPLIANT, FaultState, SessionFaults
 from ..pop3 import (
     NEED_DATA,
     Apop,
@@ -82,7 +83,7 @@ class Pop3Session(SessionDriver):
         implicit_tls: do the TLS handshake before the greeting (the POP3S listener).
     """
 
-    __slots__ = ("_mailbox", "_sasl", "conn", "maildrop", "store", "timestamp")
+    __slots__ = ("_mailbox", "_sasl", "conn", "maildrop", "quirks", "store", "timestamp")
 
     PROTOCOL = "pop3"
     NEED_DATA = NEED_DATA
@@ -106,6 +107,9 @@ class Pop3Session(SessionDriver):
         )
         self.timestamp = challenge(config.hostname)
         self.maildrop: SessionMaildrop | None = None
+        self.quirks: SessionFaults = COMPLIANT
+        """The fault quirks this session drew (compliant unless the tenant has a plan); only `_draw` and
+        the hooks read them."""
         self._mailbox: Mailbox | None = None
         self._sasl: Mechanism | None = None
 
@@ -119,13 +123,14 @@ class Pop3Session(SessionDriver):
         self._emit(greeting)
         return True
 
-    def _apply_quirks(self) -> None:
-        quirks = self.quirks
+    def _draw(self, faults: FaultState) -> tuple[str, ...]:
+        self.quirks = quirks = faults.session_faults(self.user)
+        self._timeout = self.config.idle_timeout if quirks.deadline is None else quirks.deadline
         self.conn.quirks = quirks.core
         limit = quirks.line_limit
         self.conn.max_command_line = self.config.max_command_line if limit is None else limit.octets
-        faults = self.config.faults
-        self.hooks = Pop3Hooks(self, quirks) if faults is not None and faults.active else None
+        self.hooks = Pop3Hooks(self, quirks) if faults.active else None
+        return quirks.fired
 
     def _release(self) -> None:
         mailbox = self._mailbox

@@ -29,6 +29,7 @@ import trio
 from .. import __version__
 from ..auth import authenticate, challenge
 from ..errors import DomainError
+from ..faults import FaultState
 from ..ingest import Incoming, deliver
 from ..sasl import MECHANISMS, Challenge, Credentials, Mechanism, SaslFailure, decode_response
 from ..smtp import (
@@ -57,6 +58,7 @@ from ..smtp import (
 )
 from ..store import Envelope, MailStore, normalize_crlf
 from .driver import BAD_COMMAND_BUDGET, SessionConfig, SessionDriver, peer_address
+from .smtp_hooks import SmtpHooks
 
 __all__ = ["MAX_RECIPIENTS", "SmtpPolicy", "SmtpSession"]
 
@@ -92,7 +94,8 @@ class SmtpSession(SessionDriver):
     Args:
         stream: the accepted connection (plain TCP; TLS by the driver for STARTTLS or SMTPS).
         store: the tenant's mailboxes, where messages are delivered.
-        config: limits and TLS of the tenant (SMTP faults are not part of it yet).
+        config: limits, TLS, faults and transcripts of the tenant (the plans' `smtp` parts act
+            through `server/smtp_hooks.py`).
         policy: size limit, AUTH rules and catch-all.
         implicit_tls: do the TLS handshake before the greeting (the SMTPS listener, RFC 8314).
     """
@@ -148,8 +151,21 @@ class SmtpSession(SessionDriver):
     # --- the driver's hooks ---------------------------------------------------------------------
 
     async def _greet(self) -> bool:
-        self._emit(Reply.of(220, None, f"{self.config.hostname} ESMTP mockmail {__version__}"))
+        greeting = Reply.of(220, None, f"{self.config.hostname} ESMTP mockmail {__version__}")
+        hooks = self.hooks
+        if isinstance(hooks, SmtpHooks):
+            return await hooks.greet(greeting)
+        self._emit(greeting)
         return True
+
+    def _draw(self, faults: FaultState) -> tuple[str, ...]:
+        engine = faults.smtp
+        if not engine.active:
+            self.hooks = None
+            return ()
+        quirks = engine.session()
+        self.hooks = SmtpHooks(self, quirks)
+        return quirks.fired
 
     def _tls_started(self) -> None:
         # RFC 3207 section 4.2: forget everything learnt before the handshake; the client starts over.

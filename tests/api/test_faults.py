@@ -93,3 +93,38 @@ async def test_patch_needs_an_object(api: Api) -> None:
 
 async def test_unknown_tenant(api: Api) -> None:
     problem(await api.get("/api/v1/tenants/nope/faults"), 404, "tenant")
+
+
+async def test_the_smtp_part_of_a_plan(api: Api, registry: Registry) -> None:
+    body = {
+        "smtp": {
+            "replies": [
+                {"command": "RCPT", "line": "452 4.2.2 mailbox full", "rcpt_to": "*@full.test", "times": 1}
+            ],
+            "greylisting": {"retry_after": 5},
+        }
+    }
+    stored = (await api.put(f"{T}/faults", body)).json()
+    assert stored["smtp"]["replies"][0]["rcpt_to"] == "*@full.test"
+    assert stored["smtp"]["greylisting"] == {"times": None, "probability": 1.0, "retry_after": 5.0}
+    assert registry.get("acme").faults.smtp.active
+    mailbox = (await api.put(f"{T}/mailboxes/alice/faults", {"smtp": {"accept_and_lose": {}}})).json()
+    assert mailbox == {"smtp": {"accept_and_lose": {"times": None, "probability": 1.0}}}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"smtp": {"replies": [{"command": "RCPT", "line": "-ERR no"}]}}, "$.smtp.replies[0].line"),
+        ({"smtp": {"replies": [{"command": "RETR", "line": "450 x"}]}}, "$.smtp.replies[0].command"),
+        ({"smtp": {"greeting": {"code": 220}}}, "$.smtp.greeting.code"),
+        ({"smtp": {"rate_limit": {"messages": 0, "per_seconds": 1}}}, "$.smtp.rate_limit.messages"),
+        (
+            {"smtp": {"missing_extensions": {"extensions": ["STARTTLS"]}}},
+            "$.smtp.missing_extensions.extensions[0]",
+        ),
+        ({"transport": [{"kind": "latency", "ms": 1, "protocol": "imap"}]}, "$.transport[0].protocol"),
+    ],
+)
+async def test_bad_smtp_parts_name_the_field(api: Api, body: dict[str, object], field: str) -> None:
+    problem(await api.put(f"{T}/faults", body), 422, field)

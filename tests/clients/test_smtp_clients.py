@@ -302,3 +302,38 @@ async def test_smtp_smuggling_over_a_real_socket(rest: Rest, tenant: Seeded, fak
     assert received.count(b"250 2.0.0 OK queued as") == 1
     found = await stored(rest, tenant)
     assert [m["subject"] for m in found] == ["real"] and found[0]["envelope"]["mail_from"] == "a@x.test"
+
+
+async def test_greylisting_refuses_the_first_send_and_takes_the_retry(rest: Rest, tenant: Seeded) -> None:
+    plan = {"smtp": {"greylisting": {"retry_after": 0}}}  # any later attempt counts as the retry
+    assert (await rest.put(f"/tenants/{tenant.name}/faults", plan)).status == 200
+
+    def send_twice() -> tuple[int, dict[str, Any]]:
+        msg = message("greylisted")
+        with smtplib.SMTP(tenant.host, tenant.smtp_port, timeout=30) as smtp:
+            try:
+                smtp.send_message(msg)
+            except smtplib.SMTPRecipientsRefused as exc:
+                code = exc.recipients["alice@mockmail.test"][0]
+            else:
+                code = 250
+        with smtplib.SMTP(tenant.host, tenant.smtp_port, timeout=30) as smtp:
+            return code, smtp.send_message(msg)  # type: ignore[return-value]
+
+    code, refused = await thread(send_twice)
+    assert code == 451 and refused == {}
+    assert [m["subject"] for m in await wait_for(rest, tenant, tenant.user)] == ["greylisted"]
+
+
+async def test_ruby_net_smtp_meets_a_full_mailbox(rest: Rest, tenant: Seeded) -> None:
+    plan = {"smtp": {"replies": [{"command": "RCPT", "line": "452 4.2.2 mailbox full", "times": 1}]}}
+    assert (await rest.put(f"/tenants/{tenant.name}/faults", plan)).status == 200
+    first = await ruby(
+        "helpdesk_send.rb", tenant.host, tenant.smtp_port, "d@x.test", "alice@mockmail.test", "One"
+    )
+    assert not first["ok"] and first["error"] == "Net::SMTPServerBusy" and "452 4.2.2" in first["message"]
+    second = await ruby(
+        "helpdesk_send.rb", tenant.host, tenant.smtp_port, "d@x.test", "alice@mockmail.test", "Two"
+    )
+    assert second["ok"], second
+    assert [m["subject"] for m in await wait_for(rest, tenant, tenant.user)] == ["Two"]

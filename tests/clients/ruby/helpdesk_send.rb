@@ -18,7 +18,7 @@ result = { "ok" => false, "stage" => "new" }
 begin
   smtp = Net::SMTP.new(host, Integer(port))
   smtp.open_timeout = 16
-  smtp.read_timeout = 45
+  smtp.read_timeout = Float(ENV.fetch("READ_TIMEOUT", "45"))
   context = nil
   if ca_file
     context = OpenSSL::SSL::SSLContext.new

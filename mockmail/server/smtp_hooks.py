@@ -1,0 +1,200 @@
+"""`SmtpHooks`: every way a fault plan bends an SMTP session, in one place.
+
+The SMTP handler (`server/smtp_session.py`) is compliant only; when a plan of the tenant has an `smtp`
+part, the driver routes each command through these hooks.  Each fault acts at one point:
+
+- the greeting (`greet`): `421` and close, or `554` and then only QUIT (RFC 5321 section 3.1);
+- the command (`answer`, before the handler): a refused sender after the 554 greeting, EHLO unknown,
+  STARTTLS refused or cut, the missing extensions' commands and parameters, the rate limit at MAIL,
+  greylisting at RCPT, scripted replies (filtered by sender and recipient), the drop after the final dot,
+  accept-and-lose;
+- the reply (`_reply`): EHLO without the missing extensions, no enhanced codes without
+  ENHANCEDSTATUSCODES, a 421 that closes;
+- the bytes (`chunks`): multi-line replies without `-`, bare LF line ends; and every flush held by the
+  tarpit (`delay`).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from ..faults import SmtpSessionFaults
+from ..smtp import Auth, BadCommand, Bdat, Ehlo, Mail, MessageData, Quit, Rcpt, Reply, StartTls, TlsReady
+from .driver import FollowUp
+
+if TYPE_CHECKING:
+    from .smtp_session import SmtpSession
+
+__all__ = ["SmtpHooks"]
+
+_CONTINUATION = re.compile(rb"^(\d{3})-", re.M)
+_PARAM_EXTENSION = {"SIZE": "SIZE", "BODY": "8BITMIME", "SMTPUTF8": "SMTPUTF8"}
+_COMMAND_EXTENSION = {Bdat: "CHUNKING", Auth: "AUTH"}
+_CLOSING_CODE = 421
+
+
+def _reply_of(line: str) -> Reply:
+    code, _, text = line.partition(" ")
+    return Reply(int(code), [text], None)
+
+
+class SmtpHooks:
+    """The hooks of one SMTP session, for the quirks it drew (made again at every draw)."""
+
+    __slots__ = ("quirks", "refusing", "session")
+
+    def __init__(self, session: SmtpSession, quirks: SmtpSessionFaults) -> None:
+        self.session = session
+        self.quirks = quirks
+        self.refusing = False
+        """After a 554 greeting: every command but QUIT gets 503."""
+
+    @property
+    def delay(self) -> float:
+        return self.quirks.tarpit_ms / 1000
+
+    # --- greeting ---------------------------------------------------------------------------------
+
+    async def greet(self, greeting: Reply) -> bool:
+        session, code = self.session, self.quirks.greeting
+        if code is None:
+            session._emit(greeting)
+            return True
+        session.fault(f"smtp.greeting ({code:d})")
+        if code == _CLOSING_CODE:
+            session._emit(Reply.of(421, "4.3.2", f"{session.config.hostname} service not available, closing"))
+            await session._flush()
+            session.end_reason = "fault: greeting 421"
+            return False
+        session._emit(Reply.of(554, "5.3.2", f"{session.config.hostname} no SMTP service here"))
+        self.refusing = True
+        return True
+
+    # --- one command ------------------------------------------------------------------------------
+
+    def answer(self, event: Any) -> Reply | FollowUp:
+        """The reply to `event` as the plan shapes it, or a follow-up that replaces the reply."""
+        session, quirks = self.session, self.quirks
+        kind = type(event)
+        if self.refusing and kind is not Quit:
+            return self._reply(event, Reply.of(503, "5.5.1", "no SMTP service here; only QUIT"))
+        early = self._before(event)
+        if early is not None:
+            return early if callable(early) else self._reply(event, early)
+        reply = session._HANDLERS[kind](session, event)
+        if kind is StartTls and type(reply) is TlsReady and quirks.starttls == "cut":
+            session.fault("smtp.starttls (cut)")
+            session._closing = "fault: STARTTLS handshake cut"
+        return self._reply(event, reply)
+
+    def _before(self, event: Any) -> Reply | FollowUp | None:
+        """A reply (or follow-up) that replaces the handler's, if a fault decides this command."""
+        session, quirks = self.session, self.quirks
+        faults = session.config.faults
+        assert faults is not None  # hooks exist only with a plan
+        kind = type(event)
+        if kind is Ehlo and quirks.ehlo_unknown:
+            session.fault("smtp.ehlo_unknown")
+            return Reply.of(502, "5.5.1", "command not recognized")
+        if kind is StartTls and quirks.starttls == "refuse" and session.config.tls_context is not None:
+            session.fault("smtp.starttls (refuse)")
+            return Reply.of(454, "4.7.0", "TLS not available due to temporary reason")
+        extension = _COMMAND_EXTENSION.get(kind)
+        if extension is not None and extension in quirks.missing:
+            return Reply.of(502, "5.5.1", f"{event.verb} is not implemented")
+        if kind is Mail:
+            for param in event.params:
+                if _PARAM_EXTENSION.get(param) in quirks.missing:
+                    return Reply.of(555, "5.5.4", f"MAIL parameter {param} not recognized")
+            if faults.smtp.rate_limited(trio.current_time()):
+                session.fault("smtp.rate_limit")
+                session._closing = "fault: rate limit"
+                return Reply.of(421, "4.7.0", "rate limit exceeded, try again later; closing")
+        users, rcpts = self._recipients(event)
+        if kind is Rcpt:
+            user = users[0] if users else None
+            client = session.peer.rpartition(":")[0]
+            if faults.smtp.greylisted(
+                user, client, session.mail_from or "", event.address, trio.current_time()
+            ):
+                session.fault("smtp.greylisting")
+                return Reply.of(451, "4.7.1", "greylisted, please try again later")
+        scripted = faults.smtp.scripted(users, getattr(event, "verb", "?"), self._sender(event), rcpts)
+        if scripted is not None:
+            name, line = scripted
+            session.fault(name)
+            reply = _reply_of(line)
+            if reply.code < 400:
+                handled = session._HANDLERS[kind](session, event)
+                return reply if handled.code // 100 == reply.code // 100 else handled
+            if kind is MessageData or (kind is Bdat and event.last):
+                session._reset()  # refused: nothing is stored
+            if reply.code == _CLOSING_CODE:
+                session._closing = f"fault: {name} closed"
+            return reply
+        if kind is MessageData or (kind is Bdat and event.last):
+            drop = faults.smtp.drop_after_data(users)
+            if drop is not None:
+                return self._dropper(event, drop.deliver)
+            if faults.smtp.accept_and_lose(users):
+                session.fault("smtp.accept_and_lose")
+                session._reset()
+                return Reply.of(250, "2.0.0", f"OK queued as {secrets.token_hex(6)}")
+        return None
+
+    def _recipients(self, event: Any) -> tuple[list[str], list[str]]:
+        """The mailboxes whose plans apply to `event`, and the recipient addresses it concerns."""
+        session = self.session
+        if type(event) is Rcpt:
+            user = session._mailbox_for(event.address)
+            return ([user] if user else []), [event.address]
+        addresses = [a for found in session.recipients.values() for a in found]
+        return list(session.recipients), addresses
+
+    def _sender(self, event: Any) -> str | None:
+        return event.address if type(event) is Mail else self.session.mail_from
+
+    def _dropper(self, event: Any, deliver: bool) -> FollowUp:
+        session = self.session
+
+        async def drop() -> bool:
+            if deliver:
+                session._HANDLERS[type(event)](session, event)
+            session._reset()
+            session.fault(f"smtp.drop_after_data ({'stored' if deliver else 'not stored'})")
+            if session._outbox:
+                await session._flush()
+            session.conn.send_failed()
+            session.end_reason = f"fault: dropped after DATA ({'stored' if deliver else 'not stored'})"
+            return True
+
+        return drop
+
+    def _reply(self, event: Any, reply: Reply) -> Reply:
+        kind = type(event)
+        if reply.code == 250 and (kind is MessageData or (kind is Bdat and event.last)):
+            faults = self.session.config.faults
+            assert faults is not None
+            faults.smtp.arrived(trio.current_time())  # what the rate limit counts
+        missing = self.quirks.missing
+        if type(event) is Ehlo and reply.code == 250 and missing:
+            kept = [reply.lines[0]] + [line for line in reply.lines[1:] if line.split(" ")[0] not in missing]
+            reply = Reply(250, kept, None)
+        if "ENHANCEDSTATUSCODES" in missing and reply.enhanced:
+            reply = Reply(reply.code, reply.lines, None)
+        if reply.code == _CLOSING_CODE and type(event) is not BadCommand and self.session._closing is None:
+            self.session._closing = "fault: 421"
+        return reply
+
+    def chunks(self, reply: Any, chunks: list[bytes]) -> list[bytes]:
+        """The reply's bytes as the plan bends them."""
+        quirks = self.quirks
+        if quirks.no_continuation and isinstance(reply, Reply) and len(reply.lines) > 1:
+            chunks = [_CONTINUATION.sub(rb"\1 ", chunk) for chunk in chunks]
+        if quirks.line_endings_lf:
+            chunks = [chunk.replace(b"\r\n", b"\n") for chunk in chunks]
+        return chunks
