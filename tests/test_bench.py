@@ -90,3 +90,31 @@ def test_report_renders_and_judges_targets() -> None:
     verdicts = bench_run.verdicts({"mockmail": mock, "dovecot": dove})
     assert "| full sessions/s at c=16 >= 2.0x Dovecot | yes |" in verdicts
     assert "| RETR MB/s >= 1.5x Dovecot (1 MiB and 10 MiB) | NO |" in verdicts  # 900/700 is 1.29x
+
+
+async def test_the_smtp_load_generator_delivers_in_every_mode(rest: Rest) -> None:
+    import smtp as bench_smtp
+
+    tenant = await make_tenant(rest, "smtpload", user="u", password="p")  # the generator mails u@x.test
+    sent = 0
+    for mode in ("connect", "sequential", "pipelined"):
+        result = await trio.to_thread.run_sync(bench_smtp.worker, tenant.smtp_port, 1024, mode, 2, 0.2)
+        assert result.errors == 0 and result.messages >= 1, (mode, result)
+        sent += result.messages
+    stored = (await rest.get(f"/tenants/smtpload/mailboxes/{tenant.user}/messages")).json()
+    assert len(stored) == sent  # every 250 the generator counted is a stored message
+    assert all(m["subject"] == "bench" and m["size"] > len(bench_smtp.body(1024)) for m in stored)
+
+
+def test_the_smtp_report_renders_targets() -> None:
+    import smtp as bench_smtp
+
+    figures = {"messages_per_s": 100.0, "mb_per_s": 10.0, "errors": 0.0}
+    results = {"mockmail": {name: dict(figures) for name, *_ in bench_smtp.PHASES}, "aiosmtpd": {}}
+    results["aiosmtpd"] = {
+        name: {**figures, "messages_per_s": 50.0, "mb_per_s": 1.0} for name, *_ in bench_smtp.PHASES
+    }
+    table = bench_smtp.render(results, {"visible_at_first_stat": 1.0, "stat_after_250_ms_p50": 1.0})
+    assert "| pipelined, c=16, 1 KiB | 100 msg/s | 50 msg/s | 2.00x |" in table
+    assert "| pipelined sends at 16 connections >= 3x aiosmtpd | 2.00x | no |" in table
+    assert "| 1 MiB messages >= 10x aiosmtpd's MB/s | 10.00x | yes |" in table

@@ -3,7 +3,7 @@ CHUNKING, STARTTLS and AUTH): events, states, parser, writer and `SmtpConnection
 nor socket; `mockmail/server/smtp_session.py` drives it over a stream.
 """
 
-from ._connection import DEFAULT_MAX_MESSAGE, SmtpConnection
+from ._connection import DEFAULT_MAX_MESSAGE, SmtpConnection, lines_fit
 from ._errors import LocalProtocolError, SmtpError
 from ._events import (
     NEED_DATA,
@@ -68,6 +68,7 @@ __all__ = [
     "State",
     "TlsReady",
     "Vrfy",
+    "lines_fit",
     "parse_command",
     "parse_path",
     "write",

@@ -39,12 +39,27 @@ from ._parser import MAX_COMMAND_LINE, MAX_SASL_LINE, MAX_TEXT_LINE, parse_comma
 from ._state import ALLOWED, State, next_state, refusal
 from ._writer import write
 
-__all__ = ["DEFAULT_MAX_MESSAGE", "SmtpConnection"]
+__all__ = ["DEFAULT_MAX_MESSAGE", "SmtpConnection", "lines_fit"]
 
 DEFAULT_MAX_MESSAGE = 10 * 1024 * 1024
 _END_OF_DATA = b"\r\n.\r\n"
 _GREETING_CODES = frozenset({220, 421, 554})
 """RFC 5321 section 3.1: a server greets with 220, or refuses with 554 (or 421, and closes)."""
+
+
+def lines_fit(data: bytes | bytearray, end: int) -> bool:
+    """Whether every line of `data[:end]` is at most MAX_TEXT_LINE octets with its line end.
+
+    Consecutive LFs may be at most MAX_TEXT_LINE apart.  Looking for the last LF in each window of that
+    size jumps a whole window per step: about a thousand steps a MiB, no list of lines.
+    """
+    pos = 0
+    while end - pos > MAX_TEXT_LINE:
+        last = data.rfind(b"\n", pos, pos + MAX_TEXT_LINE)
+        if last < 0:
+            return False
+        pos = last + 1
+    return True
 
 
 class SmtpConnection:
@@ -238,10 +253,14 @@ class SmtpConnection:
             self._buffer.feed(rest)
         if self._data_dropped or size > self.max_message_size:
             return MessageData(b"", size, "too-large")
-        wire = bytes(data[: end + 2])
-        if len(wire) > MAX_TEXT_LINE and max(map(len, wire.split(b"\n"))) + 1 > MAX_TEXT_LINE:
+        if not lines_fit(data, end + 2):
             return MessageData(b"", size, "line-too-long")
-        return MessageData(wire.replace(b"\r\n.", b"\r\n")[2:], size)
+        # One copy out of the buffer (the prefix CRLF left out); unstuffing copies again only when a line
+        # starts with a dot (bytes.replace returns its input when there is nothing to replace).
+        content = bytes(memoryview(data)[2 : end + 2])
+        if content.startswith(b"."):
+            content = content[1:]
+        return MessageData(content.replace(b"\r\n.", b"\r\n"), size)
 
     # --- writing ------------------------------------------------------------------------------------
 
