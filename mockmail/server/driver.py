@@ -154,6 +154,9 @@ class SessionDriver:
     """The reply after which the TLS handshake starts (STLS's, STARTTLS's)."""
     INTERNAL_ERROR: ClassVar[bytes]
     """What a session that fails on a bug sends before it ends."""
+    SHUTDOWN: ClassVar[bytes | None] = None
+    """What a session sends when the server stops or the tenant is deleted under it (SMTP's 421, RFC
+    5321 section 3.8); None sends nothing (RFC 1939 has no such reply)."""
     _HANDLERS: ClassVar[dict[type, Callable[[Any, Any], Any]]]
 
     conn: SansIO
@@ -299,6 +302,12 @@ class SessionDriver:
             self.end_reason = str(end)
         except trio.Cancelled:
             self.end_reason = "server shutdown"
+            if self.SHUTDOWN is not None and not self.conn.closed:
+                with (
+                    trio.move_on_after(1, shield=True),
+                    contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError),
+                ):
+                    await self.stream.send_all(self.SHUTDOWN)
             raise
         except Exception:
             log.exception("%s session failed", self.PROTOCOL.upper())

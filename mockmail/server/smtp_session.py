@@ -135,6 +135,7 @@ class SmtpSession(SessionDriver):
     BAD_EVENT = BadCommand
     TLS_READY = TlsReady
     INTERNAL_ERROR = b"421 4.3.0 internal server error, closing\r\n"
+    SHUTDOWN = b"421 4.3.2 service shutting down, closing connection\r\n"
 
     def __init__(
         self,

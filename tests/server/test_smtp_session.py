@@ -361,3 +361,26 @@ async def test_idle_sessions_are_closed(open_session: Open, autojump_clock: trio
     await wire.cmd("EHLO c")
     assert await wire.closed()
     assert session.end_reason == "idle timeout"
+
+
+async def test_shutdown_says_421(nursery: trio.Nursery, store: MemoryStore) -> None:
+    client, server = trio.testing.memory_stream_pair()
+    session = SmtpSession(server, store, SessionConfig(), SmtpPolicy(10_000))
+    wire = SmtpWire(client)
+    scope = trio.CancelScope()
+
+    async def serve() -> None:
+        try:
+            with scope:
+                await session.run()
+        finally:
+            await server.aclose()  # as the listener does: the client then sees the end, not a hang
+
+    nursery.start_soon(serve)
+    await wire.reply()
+    await wire.cmd("EHLO c")
+    await wire.cmd("MAIL FROM:<a@x.test>")
+    scope.cancel()  # the server stops (or the tenant is deleted) mid-transaction
+    assert await wire.reply() == b"421 4.3.2 service shutting down, closing connection\r\n"
+    await trio.testing.wait_all_tasks_blocked()
+    assert session.end_reason == "server shutdown" and store.get("bob").count == 0
