@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from loadgen import cpu_seconds, new_loop  # noqa: E402
-from servers import Api, free_port, wait_for_port  # noqa: E402
+from servers import Api, Mockmail, free_port, wait_for_port  # noqa: E402
 
 AIOSMTPD = r"""
 import asyncio, sys
@@ -191,28 +191,6 @@ def visibility(api: Api, smtp_port: int, pop3_port: int, samples: int) -> dict[s
     }
 
 
-def mockmail_server() -> tuple[subprocess.Popen[bytes], Api, int, int]:
-    api_port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mockmail.main",
-            "serve",
-            "--api-port",
-            str(api_port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-    )
-    wait_for_port(api_port)
-    api = Api(api_port)
-    tenant = api.call("POST", "/tenants", {"name": "bench", "exclusive_sessions": False})
-    api.call("PUT", "/tenants/bench/mailboxes/u", {"password": "p"})
-    return proc, api, tenant["smtp"]["port"], tenant["pop3"]["port"]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=4.0)
@@ -221,7 +199,11 @@ def main() -> int:
     args = parser.parse_args()
     results: dict[str, dict[str, dict[str, float]]] = {"mockmail": {}, "aiosmtpd": {}}
 
-    proc, api, smtp_port, pop3_port = mockmail_server()
+    mock = Mockmail()  # the POP3 benchmark's server and tenant, with a mailbox for these recipients
+    api = mock.api
+    api.call("PUT", "/tenants/bench/mailboxes/u", {"password": "p"})
+    view = api.call("GET", "/tenants/bench")
+    smtp_port, pop3_port = view["smtp"]["port"], view["pop3"]["port"]
     try:
         for name, size, mode, connections in PHASES:
             results["mockmail"][name] = load(smtp_port, size, mode, connections, args.seconds)
@@ -229,8 +211,7 @@ def main() -> int:
             print(f"mockmail  {name}: {results['mockmail'][name]}", flush=True)
         stat = visibility(api, smtp_port, pop3_port, args.samples)
     finally:
-        proc.terminate()
-        proc.wait()
+        mock.stop()
 
     port = free_port()
     ref = subprocess.Popen([sys.executable, "-c", AIOSMTPD, str(port)])

@@ -108,7 +108,6 @@ class Tenant:
             transcripts=self.transcripts,
             locks=self.locks,
         )
-        self.smtp_config = self.session_config
         self.smtp_policy = SmtpPolicy(
             max_message_size=settings.max_message_size,
             auth=spec.smtp_auth,
@@ -140,8 +139,10 @@ class Tenant:
         return self.endpoints.get("smtps")
 
     def _arrival(self, mailbox: object) -> None:
-        arrived, self.arrived = self.arrived, trio.Event()
-        arrived.set()
+        # On every stored message: a new Event only when a long-poll waits on the current one.
+        if self.arrived.statistics().tasks_waiting:
+            arrived, self.arrived = self.arrived, trio.Event()
+            arrived.set()
 
     @property
     def visible(self) -> bool:
@@ -168,7 +169,9 @@ class Tenant:
         return Pop3Session(stream, self.store, self.session_config, implicit_tls=implicit_tls)
 
     def _smtp(self, stream: TcpStream, implicit_tls: bool) -> SmtpSession:
-        return SmtpSession(stream, self.store, self.smtp_config, self.smtp_policy, implicit_tls=implicit_tls)
+        return SmtpSession(
+            stream, self.store, self.session_config, self.smtp_policy, implicit_tls=implicit_tls
+        )
 
     async def _handle(
         self,

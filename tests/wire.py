@@ -1,4 +1,4 @@
-"""A minimal POP3 line client over any trio stream, for tests that need exact bytes."""
+"""Minimal POP3 and SMTP line clients over any trio stream, for tests that need exact bytes."""
 
 from __future__ import annotations
 
@@ -65,3 +65,45 @@ class WireClient:
         except (EOFError, trio.BrokenResourceError):
             return True
         return False
+
+
+class SmtpWire:
+    """Sends raw bytes and reads whole SMTP replies (every line up to the one with a space)."""
+
+    def __init__(self, stream: trio.abc.Stream) -> None:
+        self.stream = stream
+        self._buf = bytearray()
+
+    async def reply(self) -> bytes:
+        out = b""
+        while True:
+            while (end := self._buf.find(b"\r\n")) < 0:
+                data = await self.stream.receive_some(65536)
+                if not data:
+                    raise EOFError("server closed the connection")
+                self._buf += data
+            line = bytes(self._buf[: end + 2])
+            del self._buf[: end + 2]
+            out += line
+            if line[3:4] != b"-":
+                return out
+
+    async def cmd(self, line: bytes | str, *, raw: bytes = b"") -> bytes:
+        """Send one command line (CRLF added), then `raw` octets as they are, and read the reply."""
+        await self.send((line if isinstance(line, bytes) else line.encode()) + b"\r\n" + raw)
+        return await self.reply()
+
+    async def send(self, data: bytes) -> None:
+        await self.stream.send_all(data)
+
+    async def closed(self) -> bool:
+        return (await self.stream.receive_some(65536)) == b""
+
+
+async def send_mail(wire: SmtpWire, sender: str, rcpts: list[str], body: bytes) -> bytes:
+    assert (await wire.cmd(f"MAIL FROM:<{sender}>")).startswith(b"250 2.1.0")
+    for rcpt in rcpts:
+        assert (await wire.cmd(f"RCPT TO:<{rcpt}>")).startswith(b"250 2.1.5")
+    assert (await wire.cmd("DATA")).startswith(b"354 ")
+    await wire.send(body + b".\r\n")
+    return await wire.reply()

@@ -202,6 +202,10 @@ class SessionDriver:
     def _release(self) -> None:
         """Give back what the session holds (locks); runs however the session ended."""
 
+    def _peer(self) -> str:
+        """The client's `host:port` for the transcript (a handler that keeps it returns its own)."""
+        return peer_address(self.stream)
+
     # --- the loop ---------------------------------------------------------------------------------
 
     async def run(self) -> str:
@@ -215,7 +219,7 @@ class SessionDriver:
         handlers = self._HANDLERS
         need_data, eof, bad, tls_ready = self.NEED_DATA, self.EOF_EVENT, self.BAD_EVENT, self.TLS_READY
         if self.config.transcripts is not None:
-            self.recorder = self.config.transcripts.start(peer_address(self.stream), self.PROTOCOL)
+            self.recorder = self.config.transcripts.start(self._peer(), self.PROTOCOL)
         recorder = self.recorder
         try:
             if self.implicit_tls and not await self._start_tls():

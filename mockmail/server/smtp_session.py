@@ -98,10 +98,6 @@ def _ok(text: str, enhanced: str = "2.0.0") -> Reply:
     return Reply.of(250, enhanced, text)
 
 
-def _is_ascii(text: str) -> bool:
-    return text.isascii()
-
-
 class SmtpSession(SessionDriver):
     """One SMTP session on an accepted stream.
 
@@ -189,6 +185,9 @@ class SmtpSession(SessionDriver):
         self._esmtp = False
         self._reset()
 
+    def _peer(self) -> str:
+        return self.peer  # read once, in __init__: the envelope and the Received: field need it too
+
     def _reply_extra(self, reply: Any) -> tuple[int, int] | int | None:
         return len(reply.lines) if isinstance(reply, Reply) and len(reply.lines) > 1 else None
 
@@ -274,7 +273,7 @@ class SmtpSession(SessionDriver):
     # --- AUTH (RFC 4954) ----------------------------------------------------------------------------
 
     def _on_AUTH(self, event: Auth) -> Reply:
-        if self.conn.authenticated:
+        if self.auth_user is not None:
             return Reply.of(503, "5.5.1", "already authenticated")
         if not self._esmtp:
             return Reply.of(503, "5.5.1", "AUTH needs EHLO first")
@@ -323,7 +322,7 @@ class SmtpSession(SessionDriver):
     # --- the mail transaction -------------------------------------------------------------------------
 
     def _on_MAIL(self, event: Mail) -> Reply:
-        if self.policy.auth == "required" and not self.conn.authenticated:
+        if self.policy.auth == "required" and self.auth_user is None:
             return Reply.of(530, "5.7.0", "authentication required")
         params = event.params
         if params and not self._esmtp:
@@ -339,13 +338,13 @@ class SmtpSession(SessionDriver):
                 return Reply.of(
                     552, "5.3.4", f"message size exceeds the limit of {self.policy.max_message_size:d} octets"
                 )
-        body = params.get("BODY", "7BIT") if "BODY" in params else "7BIT"
+        body = params.get("BODY", "7BIT")
         if body is None or body.upper() not in ("7BIT", "8BITMIME"):
             return Reply.of(501, "5.5.4", "BODY takes 7BIT or 8BITMIME")
         if "SMTPUTF8" in params and params["SMTPUTF8"] is not None:
             return Reply.of(501, "5.5.4", "SMTPUTF8 takes no value")
         smtputf8 = "SMTPUTF8" in params
-        if not smtputf8 and not _is_ascii(event.address):
+        if not smtputf8 and not event.address.isascii():
             return Reply.of(553, "5.6.7", "non-ASCII address needs the SMTPUTF8 parameter")
         self._reset()
         self.mail_from, self._smtputf8 = event.address, smtputf8
@@ -366,7 +365,7 @@ class SmtpSession(SessionDriver):
     def _on_RCPT(self, event: Rcpt) -> Reply:
         if event.params:
             return Reply.of(555, "5.5.4", f"RCPT parameter {sorted(event.params)[0]} not recognized")
-        if not self._smtputf8 and not _is_ascii(event.address):
+        if not self._smtputf8 and not event.address.isascii():
             return Reply.of(553, "5.6.7", "non-ASCII address needs the SMTPUTF8 parameter on MAIL")
         if sum(len(v) for v in self.recipients.values()) >= MAX_RECIPIENTS:
             return Reply.of(452, "4.5.3", f"too many recipients (at most {MAX_RECIPIENTS:d} per message)")

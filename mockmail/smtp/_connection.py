@@ -24,7 +24,6 @@ from ..lines import TOO_LONG, LineBuffer
 from ._errors import LocalProtocolError
 from ._events import (
     NEED_DATA,
-    Auth,
     AuthResponse,
     BadCommand,
     Bdat,
@@ -84,7 +83,6 @@ class SmtpConnection:
         "_eof",
         "_greeted",
         "_pending",
-        "authenticated",
         "max_command_line",
         "max_message_size",
         "secure",
@@ -101,8 +99,6 @@ class SmtpConnection:
     ) -> None:
         self.state = State.GREETED
         self.secure = secure
-        self.authenticated = False
-        """An AUTH exchange ended in 235 in this session (reset by STARTTLS, RFC 3207 section 4.2)."""
         self.trailing_data = b""
         """Bytes that were buffered when STARTTLS was accepted; they are discarded, never parsed."""
         self.max_command_line = max_command_line
@@ -264,11 +260,6 @@ class SmtpConnection:
 
     # --- writing ------------------------------------------------------------------------------------
 
-    @property
-    def pending(self) -> Event | None:
-        """The event that waits for its reply, if any."""
-        return self._pending
-
     def send(self, reply: Reply) -> bytes:
         """The reply's bytes; sending it moves the state.
 
@@ -293,13 +284,10 @@ class SmtpConnection:
                 self.state = State.CLOSED
             return data
         before = self.state
-        self.state = next_state(before, State.READY, event, code)
-        if type(event) in (Auth, AuthResponse) and code == 235:
-            self.authenticated = True
-        elif type(event) is StartTls and code == 220:
+        self.state = next_state(before, event, code)
+        if type(event) is StartTls and code == 220:
             self.trailing_data = self._buffer.take_all()
             self.secure = True
-            self.authenticated = False
         if self.state is State.DATA and before is not State.DATA:
             self._start_content()
         elif self.state is State.READY:

@@ -219,10 +219,6 @@ class Reply:
     def of(cls, code: int, enhanced: str | None, *lines: str) -> Reply:
         return cls(code, lines or ("",), enhanced)
 
-    @property
-    def text(self) -> str:
-        return " ".join(self.lines)
-
 
 @dataclass(frozen=True, slots=True)
 class TlsReady(Reply):

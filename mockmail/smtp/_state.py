@@ -83,11 +83,10 @@ TRANSITIONS: dict[tuple[type, int | str], State] = {
 special cases in `next_state` (421 closes; AUTH ends where it began; BDAT depends on LAST)."""
 
 
-def next_state(state: State, before_auth: State, command: object, code: int) -> State:
+def next_state(state: State, command: object, code: int) -> State:
     """The state after answering `command` with `code` in `state`.
 
-    Args:
-        before_auth: where an AUTH exchange returns to when it ends (success or failure).
+    An AUTH exchange ends (success or failure) where it began: READY, the only state that takes AUTH.
     """
     if code == 421:
         return State.CLOSED  # RFC 5321 section 3.8: the server closes after 421
@@ -96,7 +95,7 @@ def next_state(state: State, before_auth: State, command: object, code: int) -> 
         # RFC 3030 section 2: a refused chunk ends the transaction (the server discards the message).
         return State.BDAT if klass == 2 and not command.last else State.READY  # type: ignore[attr-defined]
     if kind in (Auth, AuthResponse) and klass != 3:
-        return before_auth
+        return State.READY
     found = TRANSITIONS.get((kind, klass)) or TRANSITIONS.get((kind, _ANY))
     return state if found is None else found
 

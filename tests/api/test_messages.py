@@ -236,3 +236,10 @@ async def test_long_poll_ends_with_404_when_the_mailbox_goes(api: Api, registry:
 )
 async def test_long_poll_arguments_are_checked(api: Api, query: str, field: str) -> None:
     problem(await api.get(f"{BASE}?{query}"), 422, field)
+
+
+async def test_arrivals_with_no_long_poll_waiting_make_no_new_event(api: Api, registry: Registry) -> None:
+    tenant = registry.get("acme")
+    event = tenant.arrived
+    tenant.store.get("alice").add(b"Subject: nobody waits\r\n\r\n")
+    assert tenant.arrived is event and not event.is_set()  # nothing allocated per message

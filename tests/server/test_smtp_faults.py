@@ -13,7 +13,7 @@ from mockmail.faults import FaultPlan, FaultState
 from mockmail.server.driver import SessionConfig
 from mockmail.server.smtp_session import SmtpPolicy, SmtpSession
 from mockmail.store import MemoryStore
-from tests.server.test_smtp_session import SmtpWire, send_mail
+from tests.wire import SmtpWire, send_mail
 
 Open = Callable[..., Awaitable[tuple[SmtpWire, SmtpSession]]]
 

@@ -13,40 +13,7 @@ from mockmail.server.driver import BAD_COMMAND_BUDGET, SessionConfig
 from mockmail.server.smtp_session import SmtpPolicy, SmtpSession
 from mockmail.store import MemoryStore
 from mockmail.transcripts import TranscriptLog
-
-
-class SmtpWire:
-    """Sends raw bytes and reads whole SMTP replies (every line up to the one with a space)."""
-
-    def __init__(self, stream: trio.abc.Stream) -> None:
-        self.stream = stream
-        self._buf = bytearray()
-
-    async def reply(self) -> bytes:
-        out = b""
-        while True:
-            while (end := self._buf.find(b"\r\n")) < 0:
-                data = await self.stream.receive_some(65536)
-                if not data:
-                    raise EOFError("server closed the connection")
-                self._buf += data
-            line = bytes(self._buf[: end + 2])
-            del self._buf[: end + 2]
-            out += line
-            if line[3:4] != b"-":
-                return out
-
-    async def cmd(self, line: bytes | str, *, raw: bytes = b"") -> bytes:
-        """Send one command line (CRLF added), then `raw` octets as they are, and read the reply."""
-        await self.send((line if isinstance(line, bytes) else line.encode()) + b"\r\n" + raw)
-        return await self.reply()
-
-    async def send(self, data: bytes) -> None:
-        await self.stream.send_all(data)
-
-    async def closed(self) -> bool:
-        return (await self.stream.receive_some(65536)) == b""
-
+from tests.wire import SmtpWire, send_mail
 
 Open = Callable[..., Awaitable[tuple[SmtpWire, SmtpSession]]]
 
@@ -87,15 +54,6 @@ async def _open_session(nursery: trio.Nursery, store: MemoryStore, log: Transcri
         return wire, session
 
     yield open_session
-
-
-async def send_mail(wire: SmtpWire, sender: str, rcpts: list[str], body: bytes) -> bytes:
-    assert (await wire.cmd(f"MAIL FROM:<{sender}>")).startswith(b"250 2.1.0")
-    for rcpt in rcpts:
-        assert (await wire.cmd(f"RCPT TO:<{rcpt}>")).startswith(b"250 2.1.5")
-    assert (await wire.cmd("DATA")).startswith(b"354 ")
-    await wire.send(body + b".\r\n")
-    return await wire.reply()
 
 
 async def test_ehlo_lists_the_extensions(open_session: Open) -> None:

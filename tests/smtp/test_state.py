@@ -63,7 +63,7 @@ def test_there_are_illegal_pairs_to_check() -> None:
 def test_mail_moves_only_on_success(code: int, expected: State) -> None:
     from mockmail.smtp import Mail
 
-    assert next_state(State.READY, State.READY, Mail("a@x.test"), code) is expected
+    assert next_state(State.READY, Mail("a@x.test"), code) is expected
 
 
 def test_ehlo_ends_an_open_transaction() -> None:
