@@ -140,11 +140,14 @@ def describe(event: object) -> str:
 
 _ids = itertools.count(1)
 
+_CARRIES_CONTENT = frozenset({smtp.MessageData, smtp.Bdat})
+"""Client events that hold message content: a transcript keeps their description only."""
+
 
 def _text(direction: Direction, payload: object, extra: object) -> str:
     """Format a recorded line (done when read, not when recorded)."""
     if direction == "C":
-        return describe(payload)
+        return payload if isinstance(payload, str) else describe(payload)
     if direction == "S":
         status = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload)
         if isinstance(extra, tuple):
@@ -191,6 +194,10 @@ class Recorder:
 
     def client(self, event: object) -> None:
         self.commands += 1
+        if type(event) in _CARRIES_CONTENT:
+            # Described now, not kept: the event holds the whole message (or chunk), which the
+            # transcript would otherwise keep alive, beside the stored copy, for as long as it lives.
+            event = describe(event)
         self._add("C", event, None)
 
     def server(self, status: bytes | str, extra: tuple[int, int] | int | None = None) -> None:

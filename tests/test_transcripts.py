@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import trio
 
+from mockmail import smtp
 from mockmail.pop3 import Apop, Auth, BadCommand, List, Pass, Quit, Retr, SaslResponse, Top, User
 from mockmail.transcripts import SECRET, TranscriptLog, describe
 
@@ -89,3 +90,19 @@ async def test_subscribers_get_lines_and_slow_ones_are_dropped() -> None:
     with pytest.raises(trio.EndOfChannel):
         slow.receive_nowait()  # it fell behind at the second line and was dropped
     assert len(log.subscribers) == 1
+
+
+def test_message_content_is_described_not_kept() -> None:
+    """A transcript must not keep a message's bytes alive: a long SMTP session would hold every message
+    it sent twice (once in the store, once in its transcript)."""
+    log = TranscriptLog("t")
+    recorder = log.start("127.0.0.1:1", "smtp")
+    content = b"Subject: x\r\n\r\n" + b"y" * 100_000 + b"\r\n"
+    recorder.client(smtp.MessageData(content, len(content)))
+    recorder.client(smtp.Bdat(len(content), True, content))
+    payloads = [payload for _, _, payload, _ in recorder.lines]
+    assert not any(isinstance(p, smtp.MessageData | smtp.Bdat) for p in payloads)
+    assert [line.text for line in recorder.detail().lines] == [
+        f"(message: {len(content)} octets)",
+        f"BDAT {len(content)} LAST",
+    ]
