@@ -1,14 +1,18 @@
-"""Instructions per POP3 session, counted by valgrind: a before/after figure that machine noise cannot move.
+"""Instructions per POP3 session or SMTP message, counted by valgrind: a before/after figure that machine
+noise cannot move.
 
 The load benchmark (run.py) varies by about 15% from run to run on a shared 2-core machine, which hides
 the few percent a refactor can cost.  This counts CPU instructions instead (callgrind), for one fixed
 script run in-process over trio memory streams: USER, PASS, STAT, LIST, UIDL, RETR 1, QUIT against a
 mailbox of 20 messages of 1 to 4 KiB, SESSIONS times, minus the same process with no session (start-up,
 imports, seeding).  The same code gives the same count within a fraction of a percent, whatever else the
-machine is doing.
+machine is doing.  With `--smtp SIZE` the script is one SMTP session: EHLO, then messages of SIZE octets
+with MAIL, RCPT and DATA pipelined (as bench/smtp.py sends them), then QUIT; the figure is per message.
 
     python bench/instructions.py            # prints instructions per session
     python bench/instructions.py --sessions 400
+    python bench/instructions.py --smtp 1024      # instructions per pipelined 1 KiB SMTP message
+    python bench/instructions.py --smtp 1048576   # ... per 1 MiB message
     git worktree add /tmp/before HEAD~3 && python bench/instructions.py --root /tmp/before
 
 Measure before and after a change on the same machine and Python; the ratio is the figure.  It needs
@@ -68,7 +72,59 @@ trio.run(main, int(sys.argv[1]))
 """
 
 
-def count(sessions: int, root: Path = ROOT) -> int:
+SMTP_SCRIPT = r"""
+import sys, trio, trio.testing
+sys.path.insert(0, {root!r})
+from mockmail.store import MemoryStore
+from mockmail.server.driver import SessionConfig
+from mockmail.server.smtp_session import SmtpPolicy, SmtpSession
+
+store = MemoryStore()
+store.put("u", "p")
+config = SessionConfig()
+policy = SmtpPolicy(max_message_size=16 << 20)
+head = b"From: bench@x.test\r\nTo: u@x.test\r\nSubject: bench\r\n\r\n"
+line = b"x" * 76 + b"\r\n"
+BODY = head + line * max(1, ({size} - len(head)) // len(line))
+
+async def main(n: int) -> None:
+    client, server = trio.testing.memory_stream_pair()
+    session = SmtpSession(server, store, config, policy)
+    async def serve() -> None:
+        await session.run()
+        await server.aclose()
+
+    async def replies(count: int) -> None:
+        buffered = b""
+        while count:
+            while b"\r\n" not in buffered:
+                buffered += await client.receive_some(65536)
+            line, _, buffered = buffered.partition(b"\r\n")
+            if line[3:4] != b"-":
+                count -= 1
+        assert not buffered, buffered
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(serve)
+        await replies(1)
+        await client.send_all(b"EHLO bench\r\n")
+        await replies(1)
+        for _ in range(n):
+            await client.send_all(b"MAIL FROM:<bench@x.test>\r\nRCPT TO:<u@x.test>\r\nDATA\r\n")
+            await replies(3)
+            await client.send_all(BODY)
+            await client.send_all(b".\r\n")
+            await replies(1)
+            store.find("u").purge()
+        await client.send_all(b"QUIT\r\n")
+        await replies(1)
+    assert session.end_reason == "quit", session.end_reason
+
+trio.run(main, int(sys.argv[1]))
+"""
+
+
+def count(sessions: int, root: Path = ROOT, smtp_size: int | None = None) -> int:
     done = subprocess.run(
         [
             "valgrind",
@@ -76,7 +132,9 @@ def count(sessions: int, root: Path = ROOT) -> int:
             "--callgrind-out-file=/dev/null",
             sys.executable,
             "-c",
-            SCRIPT.format(root=str(root)),
+            SCRIPT.format(root=str(root))
+            if smtp_size is None
+            else SMTP_SCRIPT.format(root=str(root), size=smtp_size),
             str(sessions),
         ],
         capture_output=True,
@@ -96,12 +154,15 @@ def main() -> None:
     parser.add_argument(
         "--root", type=Path, default=ROOT, help="the checkout to measure (a worktree of the commit before)"
     )
-    args = parser.parse_args()
-    base, loaded = count(0, args.root), count(args.sessions, args.root)
-    per = (loaded - base) / args.sessions
-    print(
-        f"{per:,.0f} instructions per POP3 session ({args.sessions} sessions, start-up {base:,} subtracted)"
+    parser.add_argument(
+        "--smtp", type=int, metavar="SIZE", help="count per SMTP message of SIZE octets instead"
     )
+    args = parser.parse_args()
+    runs = args.sessions if args.smtp is None else max(10, args.sessions * 1024 // max(args.smtp, 1024))
+    base, loaded = count(0, args.root, args.smtp), count(runs, args.root, args.smtp)
+    per = (loaded - base) / runs
+    what = "POP3 session" if args.smtp is None else f"pipelined SMTP message of {args.smtp:,} octets"
+    print(f"{per:,.0f} instructions per {what} ({runs} of them, start-up {base:,} subtracted)")
 
 
 if __name__ == "__main__":

@@ -17,12 +17,12 @@ part, the driver routes each command through these hooks.  Each fault acts at on
 from __future__ import annotations
 
 import re
-import secrets
 from typing import TYPE_CHECKING, Any
 
 import trio
 
 from ..faults import SmtpSessionFaults
+from ..ids import random_hex
 from ..smtp import Auth, BadCommand, Bdat, Ehlo, Mail, MessageData, Quit, Rcpt, Reply, StartTls, TlsReady
 from .driver import FollowUp
 
@@ -143,7 +143,7 @@ class SmtpHooks:
             if faults.smtp.accept_and_lose(users):
                 session.fault("smtp.accept_and_lose")
                 session._reset()
-                return Reply.of(250, "2.0.0", f"OK queued as {secrets.token_hex(6)}")
+                return Reply.of(250, "2.0.0", f"OK queued as {random_hex(6)}")
         return None
 
     def _recipients(self, event: Any) -> tuple[list[str], list[str]]:

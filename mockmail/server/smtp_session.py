@@ -20,7 +20,6 @@ Delivery rules:
 from __future__ import annotations
 
 import email.utils
-import secrets
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -31,6 +30,7 @@ from .. import __version__
 from ..auth import authenticate, challenge
 from ..errors import DomainError
 from ..faults import FaultState
+from ..ids import random_hex
 from ..ingest import Incoming, deliver
 from ..sasl import MECHANISMS, Challenge, Credentials, Mechanism, SaslFailure, decode_response
 from ..smtp import (
@@ -384,7 +384,9 @@ class SmtpSession(SessionDriver):
                 return self._too_large()
             if event.problem == "line-too-long":
                 return self._line_too_long()
-            return self._deliver(event.content)
+            content = event.content
+            # CRLF throughout (the core counted): the view is copied once, into the stored message.
+            return self._deliver(normalize_crlf(bytes(content)) if event.bare_line_ends else content)
         finally:
             self._reset()
 
@@ -402,7 +404,7 @@ class SmtpSession(SessionDriver):
         try:
             if not lines_fit(content, len(content)):
                 return self._line_too_long()
-            return self._deliver(content)
+            return self._deliver(normalize_crlf(content))
         finally:
             self._reset()
 
@@ -417,12 +419,14 @@ class SmtpSession(SessionDriver):
             f"a text line is over {MAX_TEXT_LINE:d} octets (RFC 5321 section 4.5.3.1.6); nothing stored",
         )
 
-    def _deliver(self, content: bytes) -> Reply:
-        """Store one copy per recipient mailbox, all in this synchronous block, and answer for them."""
+    def _deliver(self, content: bytes | memoryview) -> Reply:
+        """Store one copy per recipient mailbox, all in this synchronous block, and answer for them.
+
+        `content` is CRLF-normalized and, unless empty, ends in CRLF.
+        """
         mail_from = self.mail_from
         assert mail_from is not None  # the core allows DATA/BDAT only after MAIL and RCPT
-        queue_id = secrets.token_hex(6)
-        content = normalize_crlf(content)
+        queue_id = random_hex(6)
         stored_ids = []
         for user, addresses in self.recipients.items():
             mailbox = self.store.find(user)

@@ -80,6 +80,7 @@ class SmtpConnection:
         "_data_dropped",
         "_data_scan",
         "_data_size",
+        "_data_stuffed",
         "_eof",
         "_greeted",
         "_pending",
@@ -111,6 +112,7 @@ class SmtpConnection:
         self._data_scan = 0
         self._data_size = 0
         self._data_dropped = False
+        self._data_stuffed = False
         self._chunk: Bdat | BadCommand | None = None
         self._chunk_left = 0
         self._chunk_parts: list[bytes] | None = None
@@ -220,6 +222,7 @@ class SmtpConnection:
         self._data_scan = 0
         self._data_size = 0
         self._data_dropped = False
+        self._data_stuffed = False
         leftover = self._buffer.take_all()
         if leftover:
             self._take_content(leftover)
@@ -232,15 +235,25 @@ class SmtpConnection:
             self._data_dropped = True
 
     def _end_of_content(self) -> Event | NeedData:
+        # One scan finds both the terminator and the lines to unstuff: every `CRLF.` is one or the
+        # other (the CRLF that ended the DATA line is the buffer's first two octets, so a dot on the
+        # first line is found the same way).  A hit whose next two octets have not arrived waits.
         data = self._data
-        end = data.find(_END_OF_DATA, self._data_scan)
-        if end < 0:
-            if self._data_dropped and len(data) >= len(_END_OF_DATA):
-                del data[: 1 - len(_END_OF_DATA)]
-                self._data_scan = 0
-            else:
-                self._data_scan = max(0, len(data) - len(_END_OF_DATA) + 1)
-            return ConnectionClosed() if self._eof else NEED_DATA
+        scan = self._data_scan
+        while True:
+            hit = data.find(b"\r\n.", scan)
+            if hit < 0 or hit + len(_END_OF_DATA) > len(data):
+                resume = hit if hit >= 0 else max(scan, len(data) - 2)
+                if self._data_dropped and resume:
+                    del data[:resume]  # over the limit: keep only what may begin the terminator
+                    resume = 0
+                self._data_scan = resume
+                return ConnectionClosed() if self._eof else NEED_DATA
+            if data[hit + 3 : hit + 5] == b"\r\n":
+                end = hit
+                break
+            self._data_stuffed = True
+            scan = hit + 3
         rest = bytes(data[end + len(_END_OF_DATA) :])
         # Octets of the content as sent: what follows the DATA line, up to (not with) the final ".CRLF".
         size = self._data_size - len(rest) - 3
@@ -251,12 +264,13 @@ class SmtpConnection:
             return MessageData(b"", size, "too-large")
         if not lines_fit(data, end + 2):
             return MessageData(b"", size, "line-too-long")
-        # One copy out of the buffer (the prefix CRLF left out); unstuffing copies again only when a line
-        # starts with a dot (bytes.replace returns its input when there is nothing to replace).
-        content = bytes(memoryview(data)[2 : end + 2])
-        if content.startswith(b"."):
-            content = content[1:]
-        return MessageData(content.replace(b"\r\n.", b"\r\n"), size)
+        stop = end + 2  # the content is data[2:stop]: up to and with the CRLF before the final dot
+        lf = data.count(b"\n", 2, stop)
+        bare = not (lf == data.count(b"\r", 2, stop) == data.count(b"\r\n", 2, stop))
+        if self._data_stuffed:
+            return MessageData(bytes(data[:stop]).replace(b"\r\n.", b"\r\n")[2:], size, None, bare)
+        # No copy here: the handler copies the view once, into the message it stores.
+        return MessageData(memoryview(data)[2:stop], size, None, bare)
 
     # --- writing ------------------------------------------------------------------------------------
 

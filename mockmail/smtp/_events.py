@@ -95,14 +95,19 @@ class MessageData(Command):
     """The content DATA's final `CRLF.CRLF` ended, dot-unstuffed (RFC 5321 section 4.5.2).
 
     When the content broke a limit it is not kept (`content` is empty) and `problem` says which:
-    `too-large` (over the size limit) or `line-too-long` (a text line over 1,000 octets).
+    `too-large` (over the size limit) or `line-too-long` (a text line over 1,000 octets).  `content` may
+    be a memoryview of the core's buffer (a 1 MiB message is then copied once, into what is stored);
+    it is never changed after the event is returned.
     """
 
     verb: ClassVar[str] = "DATA-END"
-    content: bytes
+    content: bytes | memoryview
     size: int
     """Octets received, as sent on the wire before unstuffing (counted even when not kept)."""
     problem: str | None = None
+    bare_line_ends: bool = False
+    """The content holds a CR or LF that is not part of a CRLF (RFC 5321 section 2.3.8 forbids them;
+    the store keeps content CRLF-normalized).  False means every line already ends in CRLF."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from ..errors import MessageNotFound
 from ..headers import summarize
+from ..ids import random_hex
 from ._interface import Mailbox, MailStore, check_new_uids
 from ._message import Envelope, Message, Via, normalize_crlf
 
@@ -61,9 +61,9 @@ class MemoryMailbox(Mailbox):
         stored = []
         now = time.time()
         for (content, uid), summary in zip(items, summaries, strict=True):
-            message_id = secrets.token_hex(8)
+            message_id = random_hex(8)
             while message_id in self._uids or message_id in taken:  # pragma: no cover - 64 random bits
-                message_id = secrets.token_hex(8)
+                message_id = random_hex(8)
             message = Message(message_id, uid or message_id, content, summary, now, via, envelope)
             self._uids.add(message.uid)
             self._uids.add(message_id)

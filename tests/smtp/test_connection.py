@@ -116,7 +116,7 @@ def test_smuggling_sequences_never_end_data(fake_end: bytes) -> None:
     data = b"Subject: real\r\n\r\nreal" + fake_end + smuggled + b".\r\n"
     message = content_of(conn, data)
     assert message is not None and message.problem is None
-    assert b"MAIL FROM:<evil@x.test>" in message.content  # text, not a command
+    assert b"MAIL FROM:<evil@x.test>" in bytes(message.content)  # text, not a command
     conn.send(OK)
     conn.receive_data(b"")
     assert isinstance(conn.next_event(), ConnectionClosed)  # nothing else was parsed as a command
