@@ -5,7 +5,10 @@ from __future__ import annotations
 import email
 import email.policy
 
+import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mockmail.compose import compose, default_recipient, split_mbox
 from mockmail.headers import looks_like_message, summarize
@@ -108,3 +111,22 @@ def test_everything_else_takes_the_email_package(fields: dict[str, object]) -> N
 
     assert _compose_plain(msgspec.convert(fields, MessageSpec), "bob") is None
     assert compose(msgspec.convert(fields, MessageSpec), "bob")  # and compose still makes one
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    to=st.lists(
+        st.text(st.characters(exclude_categories=["Cs", "Cc"]), min_size=1, max_size=40),
+        min_size=1,
+        max_size=8,
+    ),
+    html=st.booleans(),
+)
+def test_any_recipient_strings_make_a_message(to: list[str], html: bool) -> None:
+    """A mock server holds odd mail faithfully: whatever strings a client puts in `to`, the message is
+    composed (raw, as encoded words, or unparsed encoded words), never refused."""
+    spec = msgspec.convert({"to": to, "subject": "s", **({"html": "<p>h</p>"} if html else {})}, MessageSpec)
+    raw = compose(spec, "alice")
+    assert (raw.endswith(b"\r\n") and b"\r\nTo:" in raw) or raw.startswith(b"To:") or b"\nTo:" in raw
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["Subject"] == "s"
