@@ -13,4 +13,5 @@ ENV MOCKMAIL_HOST=0.0.0.0 \
 EXPOSE 8025
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8025/api/v1/health', timeout=2)"]
+# An open API beyond loopback is refused: give MOCKMAIL_ADMIN_TOKEN (or MOCKMAIL_INSECURE=1 on a workstation).
 CMD ["mockmail", "serve", "--host", "0.0.0.0"]

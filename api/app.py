@@ -6,7 +6,7 @@ from quart_trio import QuartTrio
 
 from mockmail.tenants import Registry
 
-from . import faults, hypercorn_errors, mailboxes, messages, problems, service, sessions, tenants
+from . import auth, faults, hypercorn_errors, mailboxes, messages, problems, service, sessions, tenants
 from .keepalive import KeepAliveGuard
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -22,6 +22,7 @@ def create_app(registry: Registry) -> QuartTrio:
     for module in (service, tenants, mailboxes, messages, faults, sessions):
         app.register_blueprint(module.blueprint(registry), url_prefix=API_PREFIX)
     problems.register(app)
+    auth.install(app, registry)
     hypercorn_errors.install()
     guard = KeepAliveGuard(app.asgi_app, drain_limit=registry.settings.max_request_size)
     app.asgi_app = guard  # type: ignore[assignment,method-assign]

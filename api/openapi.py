@@ -19,7 +19,18 @@ from mockmail.faults import FaultPatch, FaultPlan, MailboxFaultPatch, MailboxFau
 from mockmail.specs import Endpoint, MailboxSpec, MessageSpec, TenantSpec
 from mockmail.transcripts import SessionDetail, SessionSummary
 
-from .schemas import Health, MailboxView, MessageCreated, MessageDetail, MessageSummary, Problem, TenantView
+from .schemas import (
+    Health,
+    MailboxView,
+    MessageCreated,
+    MessageDetail,
+    MessageSummary,
+    Problem,
+    Ready,
+    TenantCreated,
+    TenantToken,
+    TenantView,
+)
 
 __all__ = ["MODELS", "components", "document_path", "load_document"]
 
@@ -27,8 +38,11 @@ REF_TEMPLATE = "#/components/schemas/{name}"
 
 MODELS: tuple[Any, ...] = (
     Health,
+    Ready,
     TenantSpec,
     TenantView,
+    TenantCreated,
+    TenantToken,
     Endpoint,
     MailboxSpec,
     MailboxView,

@@ -42,7 +42,15 @@ def field_of(exc: msgspec.ValidationError) -> str:
     return f"{base}.{named['name']}" if named else base
 
 
-def problem_response(status: int, title: str, slug: str, detail: str, field: str | None = None) -> Response:
+def problem_response(
+    status: int,
+    title: str,
+    slug: str,
+    detail: str,
+    field: str | None = None,
+    *,
+    tenants: list[str] | None = None,
+) -> Response:
     problem = Problem(
         type=PROBLEM_TYPE + slug,
         title=title,
@@ -50,6 +58,7 @@ def problem_response(status: int, title: str, slug: str, detail: str, field: str
         detail=detail,
         instance=request.path,
         field=field,
+        tenants=tenants,
     )
     return Response(_ENCODER.encode(problem), status=status, content_type="application/problem+json")
 
@@ -58,7 +67,9 @@ def register(app: object) -> None:
     """Install the error handlers on a Quart app."""
 
     async def on_domain(exc: DomainError) -> Response:
-        return problem_response(exc.status, exc.title, exc.slug, exc.detail, exc.field)
+        response = problem_response(exc.status, exc.title, exc.slug, exc.detail, exc.field)
+        response.headers.update(exc.headers)
+        return response
 
     async def on_validation(exc: msgspec.ValidationError) -> Response:
         text = _AT.sub("", _KEY_IN.sub("", str(exc)))

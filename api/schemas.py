@@ -37,6 +37,13 @@ class Health(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     """What ran out in the last minute, e.g. `out of file descriptors: ...`; null when nothing did."""
 
 
+class Ready(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The server serves: the API answers and every tenant's listeners are up."""
+
+    status: Literal["ready"]
+    tenants: int
+
+
 class TenantView(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A tenant as it runs: where its listeners are and what it holds."""
 
@@ -59,6 +66,20 @@ class TenantView(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     """Sessions open right now, POP3 and SMTP."""
     failure: str | None
     """Why a listener stopped, if one did."""
+
+
+class TenantCreated(TenantView, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A tenant just created, with its token: shown this once, kept by the server only as a hash."""
+
+    token: str
+    """Bearer token that manages this tenant only (43 URL-safe characters)."""
+
+
+class TenantToken(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A tenant's new token; the one before it stopped working when this was issued."""
+
+    tenant: str
+    token: str
 
 
 class MailboxView(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -116,3 +137,5 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     instance: str | None = None
     field: str | None = None
     """The offending input: a JSON path into the body (`$.pop3_port`) or a path/query parameter name."""
+    tenants: list[str] | None = None
+    """The tenants a 503 from `/api/v1/ready` is about (those whose listeners failed)."""

@@ -1,4 +1,4 @@
-"""`/api/v1/health`, `/api/v1/openapi.yaml` and `/api/v1/tls/ca.pem`."""
+"""`/api/v1/health`, `/api/v1/ready`, `/api/v1/openapi.yaml` and `/api/v1/tls/ca.pem`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from mockmail.tenants import Registry
 
 from .http import json_response
 from .openapi import load_document
-from .schemas import Health
+from .problems import problem_response
+from .schemas import Health, Ready
 
 __all__ = ["blueprint"]
 
@@ -42,6 +43,20 @@ def blueprint(registry: Registry) -> Blueprint:
                 problem=problem,
             )
         )
+
+    @bp.get("/ready")
+    async def ready() -> Response:
+        tenants = registry.list()
+        failed = sorted(t.name for t in tenants if t.state == "failed")
+        if failed:
+            return problem_response(
+                503,
+                "Not ready",
+                "not-ready",
+                f"{len(failed)} tenant(s) have a failed listener: {', '.join(failed)}",
+                tenants=failed,
+            )
+        return json_response(Ready(status="ready", tenants=len(tenants)))
 
     @bp.get("/openapi.yaml")
     async def openapi() -> Response:

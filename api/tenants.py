@@ -8,8 +8,9 @@ from quart import Blueprint, Response
 from mockmail.specs import TenantSpec
 from mockmail.tenants import Registry, Tenant
 
+from .auth import principal
 from .http import check_tenant_name, decode_json, json_response, no_content
-from .schemas import TenantView
+from .schemas import TenantCreated, TenantToken, TenantView
 
 __all__ = ["blueprint", "tenant_view"]
 
@@ -42,13 +43,22 @@ def blueprint(registry: Registry) -> Blueprint:
 
     @bp.get("/tenants")
     async def list_tenants() -> Response:
-        return json_response([tenant_view(t) for t in registry.list()])
+        who = principal()
+        return json_response([tenant_view(t) for t in registry.list() if who.may_manage(t.name)])
 
     @bp.post("/tenants")
     async def create_tenant() -> Response:
         spec = await decode_json(_SPEC)
         tenant = await registry.create(spec)
-        return json_response(tenant_view(tenant), 201, headers={"Location": f"/api/v1/tenants/{tenant.name}"})
+        token = registry.keys.issue(tenant.name)
+        view = tenant_view(tenant)
+        created = TenantCreated(**msgspec.structs.asdict(view), token=token)
+        return json_response(created, 201, headers={"Location": f"/api/v1/tenants/{tenant.name}"})
+
+    @bp.post("/tenants/<tenant>/token")
+    async def rotate_token(tenant: str) -> Response:
+        name = registry.get(check_tenant_name(tenant)).name
+        return json_response(TenantToken(tenant=name, token=registry.keys.issue(name)))
 
     @bp.get("/tenants/<tenant>")
     async def get_tenant(tenant: str) -> Response:

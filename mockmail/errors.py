@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 __all__ = [
     "DomainError",
     "InvalidInput",
@@ -26,6 +28,8 @@ class DomainError(Exception):
     status = 400
     title = "Bad request"
     slug = "bad-request"
+    headers: ClassVar[dict[str, str]] = {}
+    """HTTP headers the answer carries (a 401's `WWW-Authenticate`)."""
 
     def __init__(self, detail: str, *, field: str | None = None) -> None:
         super().__init__(detail)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import ctypes.util
+import ipaddress
 import logging
 import os
 import signal
@@ -62,7 +63,19 @@ OPTIONS: tuple[tuple[str, str], ...] = (
     ("max_message_size", "largest message the API stores, in octets (default 32 MiB)"),
     ("max_request_size", "largest REST request body, in octets (default 64 MiB)"),
     ("log_level", "debug, info (default), warning or error"),
+    (
+        "admin_token",
+        "bearer token that manages everything; every API call but health/ready/openapi/CA then needs one",
+    ),
+    (
+        "auth_failure_delay",
+        "seconds a failed POP3/SMTP login waits before its reply, that connection only (default 0.5)",
+    ),
 )
+FLAGS: tuple[tuple[str, str], ...] = (
+    ("insecure", "serve an API without --admin-token on an address other than loopback"),
+)
+_TRUE = frozenset({"1", "true", "yes", "on"})
 
 
 @dataclass(frozen=True)
@@ -85,19 +98,54 @@ def parse_settings(argv: Sequence[str], environ: dict[str, str] | None = None) -
         serve_cmd.add_argument(
             "--" + name.replace("_", "-"), dest=name, help=f"{text} [MOCKMAIL_{name.upper()}]"
         )
+    for name, text in FLAGS:
+        serve_cmd.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=name,
+            action="store_true",
+            help=f"{text} [MOCKMAIL_{name.upper()}=1]",
+        )
     args = parser.parse_args(list(argv))
-    values: dict[str, str] = {}
+    values: dict[str, str | bool] = {}
     for name, _ in OPTIONS:
         given = getattr(args, name)
         if given is None:
             given = environ.get(f"MOCKMAIL_{name.upper()}")
         if given is not None:
             values[name] = given
+    for name, _ in FLAGS:
+        values[name] = bool(getattr(args, name)) or (
+            environ.get(f"MOCKMAIL_{name.upper()}", "").strip().lower() in _TRUE
+        )
     try:
         return msgspec.convert(values, Settings, strict=False)
     except msgspec.ValidationError as exc:
         parser.error(str(exc).replace("$.", "--").replace("_", "-"))
         raise  # pragma: no cover - parser.error exits
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is 127.0.0.0/8, ::1 or `localhost` (a wildcard or any other name is not)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse an open API (no admin token) beyond loopback, unless `--insecure` says so.
+
+    Raises:
+        ConfigError: naming both ways out.
+    """
+    if settings.admin_token is None and not settings.insecure and not is_loopback(settings.host):
+        raise ConfigError(
+            f"refusing to serve the API on {settings.host!r} without a token: anyone who can reach it "
+            "could read and change every tenant.  Give --admin-token TOKEN (or MOCKMAIL_ADMIN_TOKEN), "
+            "or --insecure to serve it open anyway."
+        )
 
 
 def make_tls(settings: Settings) -> TlsMaterial | None:
@@ -171,6 +219,7 @@ async def serve(
     """
     from api import create_app  # the API sits above the core; it is wired in only here
 
+    check_exposure(settings)
     quiet_accept_retries()
     config_file = load_config(settings.config) if settings.config else None
     prepared = prepare_seed(*config_file, settings) if config_file is not None else None

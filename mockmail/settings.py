@@ -44,6 +44,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_message_size: Annotated[int, Meta(ge=1024)] = 32 * MiB
     max_request_size: Annotated[int, Meta(ge=1024)] = 64 * MiB
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    admin_token: Annotated[str, Meta(min_length=16)] | None = None
+    """Every API call (but health, ready, the contract and the CA) then needs a bearer token."""
+    insecure: bool = False
+    """Serve an open API (no admin token) on an address other than loopback."""
+    auth_failure_delay: Annotated[float, Meta(ge=0, le=60)] = 0.5
+    """Seconds a failed POP3 or SMTP login waits before its reply (that connection only)."""
 
     @property
     def advertised_host(self) -> str:

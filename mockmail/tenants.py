@@ -23,6 +23,7 @@ from typing import Literal
 
 import trio
 
+from .access import Keyring
 from .errors import PortUnavailable, ResourcesExhausted, TenantExists, TenantNotFound
 from .faults import FaultState
 from .resources import MONITOR, is_exhaustion
@@ -107,6 +108,7 @@ class Tenant:
             faults=self.faults,
             transcripts=self.transcripts,
             locks=self.locks,
+            auth_failure_delay=settings.auth_failure_delay,
         )
         self.smtp_policy = SmtpPolicy(
             max_message_size=settings.max_message_size,
@@ -247,6 +249,8 @@ class Registry:
     def __init__(self, settings: Settings, tls: TlsMaterial | None = None) -> None:
         self.settings = settings
         self.tls = tls
+        self.keys = Keyring(settings.admin_token)
+        """The admin token's digest and every tenant token's (the API checks requests against it)."""
         self._tenants: dict[str, Tenant] = {}
         self._nursery: trio.Nursery | None = None
 
@@ -318,6 +322,7 @@ class Registry:
         """Stop the tenant's listeners and sessions, then forget it; returns when all are closed."""
         tenant = self.get(name)
         del self._tenants[name]
+        self.keys.forget(name)
         tenant.scope.cancel()
         await tenant.done.wait()
         log.info("tenant %s: deleted", name)

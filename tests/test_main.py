@@ -261,3 +261,48 @@ def test_mmap_threshold_is_pinned_on_glibc() -> None:
     from mockmail.main import pin_mmap_threshold
 
     assert pin_mmap_threshold() is (platform.libc_ver()[0] == "glibc")
+
+
+def test_token_settings_from_flags_and_environment() -> None:
+    settings = parse_settings(
+        ["serve", "--admin-token", "x" * 20, "--insecure", "--auth-failure-delay", "0"], {}
+    )
+    assert (settings.admin_token, settings.insecure, settings.auth_failure_delay) == ("x" * 20, True, 0.0)
+    from_env = parse_settings(["serve"], {"MOCKMAIL_ADMIN_TOKEN": "y" * 20, "MOCKMAIL_INSECURE": "1"})
+    assert (from_env.admin_token, from_env.insecure) == ("y" * 20, True)
+    assert parse_settings(["serve"], {"MOCKMAIL_INSECURE": "0"}).insecure is False
+
+
+@pytest.mark.parametrize(
+    ("host", "extra", "refused"),
+    [
+        ("0.0.0.0", [], True),
+        ("::", [], True),
+        ("192.0.2.1", [], True),
+        ("0.0.0.0", ["--insecure"], False),
+        ("0.0.0.0", ["--admin-token", "t" * 20], False),
+        ("127.0.0.2", [], False),
+        ("::1", [], False),
+        ("localhost", [], False),
+    ],
+)
+def test_an_open_api_is_refused_beyond_loopback(host: str, extra: list[str], refused: bool) -> None:
+    from mockmail.main import check_exposure
+
+    settings = parse_settings(["serve", "--host", host, *extra], {})
+    if refused:
+        with pytest.raises(ConfigError, match=r"--admin-token.*--insecure"):
+            check_exposure(settings)
+    else:
+        check_exposure(settings)
+
+
+def test_cli_refuses_an_open_api_on_a_wildcard_address() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mockmail.main", "serve", "--api-port", "0", "--host", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "--admin-token" in done.stderr and "--insecure" in done.stderr

@@ -37,6 +37,7 @@ from .wire_faults import FaultEnd, PeerGone, drain, send_through
 
 __all__ = [
     "BAD_COMMAND_BUDGET",
+    "LOGIN_ATTEMPTS",
     "RECEIVE_SIZE",
     "FollowUp",
     "SessionConfig",
@@ -49,6 +50,8 @@ RECEIVE_SIZE = 65536
 BAD_COMMAND_BUDGET = 20
 """Consecutive refused lines before the session is closed: a client that only sends garbage should not
 hold a session (and a lock) until autologout.  Any accepted command resets the count."""
+LOGIN_ATTEMPTS = 3
+"""Failed logins one connection may make; the reply to the last of them closes it."""
 IDLE_SLACK = 1.0
 """Seconds an autologout may come late (never early: RFC 1939 asks for at least ten minutes)."""
 LARGE_CHUNK = 65536
@@ -76,6 +79,8 @@ class SessionConfig:
     """Where the session records its lines; None records nothing."""
     locks: MaildropLocks = field(default_factory=MaildropLocks)
     """The tenant's maildrop locks, shared by every session of the tenant."""
+    auth_failure_delay: float = 0.0
+    """Seconds the reply to a failed login is held (this session only; the server's default is 0.5)."""
 
 
 class SansIO(Protocol):
@@ -128,7 +133,9 @@ class SessionDriver:
         "_answering",
         "_bad_in_a_row",
         "_closing",
+        "_failed_logins",
         "_fault_version",
+        "_hold",
         "_idle",
         "_outbox",
         "_timeout",
@@ -184,6 +191,9 @@ class SessionDriver:
         self._bad_in_a_row = 0
         self._closing: str | None = None
         """Set by a handler or hook: flush what is queued, then end the session with this reason."""
+        self._hold = 0.0
+        """Seconds to wait before the reply being made goes out (a failed login's delay)."""
+        self._failed_logins = 0
 
     # --- what a protocol handler supplies ---------------------------------------------------------
 
@@ -284,6 +294,9 @@ class SessionDriver:
                             if await reply():
                                 return self.end_reason
                             continue
+                    if self._hold:
+                        hold, self._hold = self._hold, 0.0
+                        await trio.sleep(hold)
                     self._emit(reply)
                     if self._closing is not None:
                         await self._flush()
@@ -334,6 +347,17 @@ class SessionDriver:
             self._closing = "too many bad commands"
             return budget_text
         return None
+
+    def _login_failed(self) -> None:
+        """Count a failed login: its reply waits `auth_failure_delay`, and the last allowed one closes.
+
+        The delay is this session's only (other connections are not slowed), and the reply is the same
+        whether the user exists or not.
+        """
+        self._failed_logins += 1
+        self._hold = self.config.auth_failure_delay
+        if self._failed_logins >= LOGIN_ATTEMPTS:
+            self._closing = "too many failed logins"
 
     # --- faults ------------------------------------------------------------------------------------
 

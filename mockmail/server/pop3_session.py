@@ -152,6 +152,7 @@ class Pop3Session(SessionDriver):
     def _login(self, credentials: Credentials) -> Reply:
         mailbox = authenticate(self.store, credentials)
         if mailbox is None:
+            self._login_failed()
             return Err("invalid user name or password", "AUTH")
         if not self.config.locks.acquire(mailbox, self, exclusive=self.config.exclusive_sessions):
             return Err(f"maildrop of {credentials.user} is locked by another session", "IN-USE")

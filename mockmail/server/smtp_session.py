@@ -313,6 +313,11 @@ class SmtpSession(SessionDriver):
             self._sasl = mechanism
             return Reply.of(334, None, outcome.encoded())
         if self.policy.auth != "none" and authenticate(self.store, outcome) is None:
+            self._login_failed()
+            if self._closing is not None:
+                return Reply.of(
+                    421, "4.7.0", "authentication credentials invalid, too many failures: closing"
+                )
             return Reply.of(535, "5.7.8", "authentication credentials invalid")
         self.auth_user = outcome.user
         if self.recorder is not None:

@@ -66,6 +66,9 @@ class Api:
     async def delete(self, path: str) -> ApiResponse:
         return await self.call("DELETE", path)
 
+    async def delete_as(self, path: str, headers: dict[str, str]) -> ApiResponse:
+        return await self.call("DELETE", path, headers=headers)
+
 
 @pytest.fixture(name="settings")
 def _settings() -> Settings:

@@ -1,6 +1,7 @@
 """Schemathesis against the openapi.yaml a real running server serves, bounded in time.
 
-Two runs against one `mockmail serve` process seeded with tenant `acme`, mailbox `alice` and a message:
+Two runs against one `mockmail serve` process seeded with tenant `acme`, mailbox `alice` and a message,
+and two more against one started with `--admin-token` (as the admin, and with acme's tenant token):
 - deep: every path parameter fixed to the seeded tenant and mailbox, so generated bodies and queries reach
   the handlers (deleting the tenant or the mailbox is left out: it would turn the rest into 404s);
 - broad: parameters generated too, every operation, and the stateful phase following the spec's links.
@@ -13,11 +14,13 @@ tests/test_transcripts.py.  `--request-timeout` turns a hung request into a fail
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -112,9 +115,52 @@ def test_deep_run_with_the_seeded_tenant(api_url: str, tmp_path: Path) -> None:
         "deleteMailbox",
         cwd=tmp_path,
     )
-    assert "Tested: 25" in output
+    assert "Tested: 27" in output
 
 
 def test_broad_run_with_generated_parameters(api_url: str, tmp_path: Path) -> None:
     output = _schemathesis(api_url, "[parameters]\n" + SHORT_WAIT, 30, cwd=tmp_path)
-    assert "Tested: 27" in output
+    assert "Tested: 29" in output
+
+
+ADMIN_TOKEN = "schemathesis-admin-token-0123456789"
+
+
+@pytest.fixture(name="guarded", scope="module")
+def _guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A server with `--admin-token`, seeded like the open one; yields its URL and acme's tenant token."""
+    folder = tmp_path_factory.mktemp("schemathesis-guarded")
+    (folder / "seed.toml").write_text(SEED)
+    with serve_cli("--config", str(folder / "seed.toml"), "--admin-token", ADMIN_TOKEN) as cli:
+        request = urllib.request.Request(
+            f"{cli.url}/api/v1/tenants/acme/token",
+            method="POST",
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            token = json.loads(response.read())["token"]
+        yield cli.url, token
+    assert "Traceback" not in cli.log, cli.log[-5000:]
+    assert ADMIN_TOKEN not in cli.log and token not in cli.log  # never logged
+
+
+KEEP_SEEDED = ("--exclude-operation-id", "deleteTenant", "--exclude-operation-id", "deleteMailbox")
+
+
+def _as(token: str, url: str, seconds: int, *extra: str, cwd: Path) -> str:
+    """A deep run that sends `token` with every request."""
+    header = ("--header", f"Authorization: Bearer {token}")
+    return _schemathesis(url, FIXED, seconds, *header, *KEEP_SEEDED, *extra, cwd=cwd)
+
+
+def test_deep_run_with_the_admin_token(guarded: tuple[str, str], tmp_path: Path) -> None:
+    url, _ = guarded
+    assert "Tested: 27" in _as(ADMIN_TOKEN, url, 25, cwd=tmp_path)
+
+
+def test_deep_run_with_a_tenant_token(guarded: tuple[str, str], tmp_path: Path) -> None:
+    """The tenant's own paths work, the rest answer 401/403 as documented; no 5xx anywhere."""
+    url, token = guarded
+    # Rotating would end the run's own token.
+    output = _as(token, url, 20, "--exclude-operation-id", "rotateTenantToken", cwd=tmp_path)
+    assert "Tested: 26" in output

@@ -18,6 +18,7 @@ async def test_create_list_get_delete(api: Api, registry: Registry) -> None:
     assert created.status == 201
     assert created.headers["Location"] == "/api/v1/tenants/acme"
     view = created.json()
+    assert len(view.pop("token")) == 43  # shown once, at creation; never in a GET
     assert view["name"] == "acme" and view["exclusive_sessions"] is True
     assert view["pop3"]["host"] == "127.0.0.1" and view["pop3"]["port"] > 0
     assert view["pop3s"] is None  # TLS is off in these settings

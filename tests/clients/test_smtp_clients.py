@@ -3,6 +3,7 @@ followed by a real POP3 fetch of what was sent (the helpdesk's channel check: se
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import poplib
@@ -126,18 +127,34 @@ async def test_smtplib_starttls_and_auth_then_the_envelope_says_so(
     assert found["envelope"]["tls"] is True and found["envelope"]["auth"] == tenant.user
 
 
-async def test_smtplib_wrong_password_is_535(rest: Rest, server: Any) -> None:
+async def test_smtplib_wrong_password_is_535_and_three_close(rest: Rest, server: Any) -> None:
     tenant = await make_tenant(rest, "strict", smtp_auth="optional", smtp_plaintext_auth=True)
 
-    def login() -> int:
+    def one_mechanism() -> int:
+        with smtplib.SMTP(tenant.host, tenant.smtp_port, timeout=30) as smtp:
+            smtp.ehlo()
+            code, _ = smtp.docmd(
+                "AUTH", "PLAIN " + base64.b64encode(f"\0{tenant.user}\0wrong".encode()).decode()
+            )
+            return code
+
+    def every_mechanism() -> tuple[int, bool]:
+        """smtplib's login tries CRAM-MD5, PLAIN and LOGIN in turn: three failures, and the third closes."""
         with smtplib.SMTP(tenant.host, tenant.smtp_port, timeout=30) as smtp:
             try:
                 smtp.login(tenant.user, "wrong")
             except smtplib.SMTPAuthenticationError as exc:
-                return exc.smtp_code
-            return 0
+                code = exc.smtp_code
+            else:
+                return 0, False
+            try:
+                smtp.noop()
+            except smtplib.SMTPServerDisconnected:
+                return code, True
+            return code, False
 
-    assert await thread(login) == 535
+    assert await thread(one_mechanism) == 535
+    assert await thread(every_mechanism) == (421, True)
 
 
 async def test_smtp_ssl_on_the_submissions_port(rest: Rest, tenant: Seeded, ca_file: str) -> None:
