@@ -6,7 +6,18 @@ from quart_trio import QuartTrio
 
 from mockmail.tenants import Registry
 
-from . import auth, faults, hypercorn_errors, mailboxes, messages, problems, service, sessions, tenants
+from . import (
+    auth,
+    faults,
+    hypercorn_errors,
+    mailboxes,
+    messages,
+    metrics,
+    problems,
+    service,
+    sessions,
+    tenants,
+)
 from .keepalive import KeepAliveGuard
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -21,7 +32,9 @@ def create_app(registry: Registry) -> QuartTrio:
     app.config["JSON_SORT_KEYS"] = False
     for module in (service, tenants, mailboxes, messages, faults, sessions):
         app.register_blueprint(module.blueprint(registry), url_prefix=API_PREFIX)
+    app.register_blueprint(metrics.blueprint(registry))  # /metrics, outside /api/v1 as scrapers expect
     problems.register(app)
+    metrics.install(app, registry)  # first: requests the token check refuses are counted too
     auth.install(app, registry)
     hypercorn_errors.install()
     guard = KeepAliveGuard(app.asgi_app, drain_limit=registry.settings.max_request_size)

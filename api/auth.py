@@ -5,6 +5,7 @@ Checked before routing, for every path but `EXEMPT`:
 - a tenant token reaches only `/api/v1/tenants/{its name}/...`, the tenant list (which then shows only
   its tenant) and the fault profiles.  Any other tenant's path is 403 with one problem document, whether
   that tenant exists or not, so a token cannot probe for names.  Creating tenants is the admin's.
+`/metrics` needs the admin token unless `--metrics-public`.
 Without an admin token every request acts as the admin (`mockmail.access.OPEN`); `main` refuses to serve
 such an API beyond loopback unless `--insecure` is given.
 """
@@ -78,9 +79,10 @@ def _check_reach(who: Principal, path: str, method: str) -> None:
 def install(app: object, registry: Registry) -> None:
     """Check every request's token before it is routed."""
     keys = registry.keys
+    exempt = EXEMPT | ({"/metrics"} if registry.settings.metrics_public else set())
 
     async def check() -> None:
-        if not keys.enforced or request.path in EXEMPT:
+        if not keys.enforced or request.path in exempt:
             return
         who = keys.principal(_bearer())
         if who is None:

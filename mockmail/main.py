@@ -74,6 +74,8 @@ OPTIONS: tuple[tuple[str, str], ...] = (
 )
 FLAGS: tuple[tuple[str, str], ...] = (
     ("insecure", "serve an API without --admin-token on an address other than loopback"),
+    ("metrics_public", "serve GET /metrics without the admin token"),
+    ("no_metrics_tenant_labels", "sum metrics over tenants instead of one series per tenant"),
 )
 _TRUE = frozenset({"1", "true", "yes", "on"})
 

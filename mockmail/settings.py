@@ -48,6 +48,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Every API call (but health, ready, the contract and the CA) then needs a bearer token."""
     insecure: bool = False
     """Serve an open API (no admin token) on an address other than loopback."""
+    metrics_public: bool = False
+    """`GET /metrics` without the admin token (for a scraper on a trusted network)."""
+    no_metrics_tenant_labels: bool = False
+    """Sum metrics over tenants instead of one series per tenant (services with many tenants)."""
     auth_failure_delay: Annotated[float, Meta(ge=0, le=60)] = 0.5
     """Seconds a failed POP3 or SMTP login waits before its reply (that connection only)."""
 

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Literal
@@ -26,6 +26,7 @@ import trio
 from .access import Keyring
 from .errors import PortUnavailable, ResourcesExhausted, TenantExists, TenantNotFound
 from .faults import FaultState
+from .metrics import Metrics
 from .resources import MONITOR, is_exhaustion
 from .server.driver import SessionConfig
 from .server.listener import bound_port, open_listener, serve_listener
@@ -36,7 +37,7 @@ from .server.tcp import TcpStream
 from .server.tls import TlsMaterial
 from .settings import Settings
 from .specs import Endpoint, TenantSpec
-from .store import MailStore, MemoryStore
+from .store import Mailbox, MailStore, MemoryStore, Message
 from .transcripts import TranscriptLog
 
 __all__ = ["ListenerPlan", "Registry", "Tenant", "TenantState"]
@@ -78,8 +79,11 @@ class Tenant:
     is deleted.
     """
 
-    def __init__(self, spec: TenantSpec, settings: Settings, tls: TlsMaterial | None) -> None:
+    def __init__(
+        self, spec: TenantSpec, settings: Settings, tls: TlsMaterial | None, metrics: Metrics | None = None
+    ) -> None:
         self.spec = spec
+        self.metrics = metrics
         self.store: MailStore = MemoryStore()
         self.created = time.time()
         self.sessions: set[Pop3Session | SmtpSession] = set()
@@ -91,6 +95,8 @@ class Tenant:
         self.bind_failure: str | None = None
         self.max_sessions = spec.max_sessions or settings.max_sessions
         self.faults = FaultState()
+        if metrics is not None:
+            self.faults.fired = metrics.faults
         self.transcripts = TranscriptLog(spec.name, settings.transcript_limit)
         self.locks = MaildropLocks()
         self.scope = trio.CancelScope()
@@ -109,6 +115,8 @@ class Tenant:
             transcripts=self.transcripts,
             locks=self.locks,
             auth_failure_delay=settings.auth_failure_delay,
+            metrics=metrics,
+            tenant=metrics.tenant(spec.name) if metrics is not None else spec.name,
         )
         self.smtp_policy = SmtpPolicy(
             max_message_size=settings.max_message_size,
@@ -140,7 +148,11 @@ class Tenant:
     def smtps(self) -> Endpoint | None:
         return self.endpoints.get("smtps")
 
-    def _arrival(self, mailbox: object) -> None:
+    def _arrival(self, mailbox: Mailbox, stored: Sequence[Message]) -> None:
+        if self.metrics is not None:
+            tenant = self.session_config.tenant
+            for message in stored:
+                self.metrics.delivered[(message.via, tenant)] += 1
         # On every stored message: a new Event only when a long-poll waits on the current one.
         if self.arrived.statistics().tasks_waiting:
             arrived, self.arrived = self.arrived, trio.Event()
@@ -250,6 +262,8 @@ class Registry:
         self.settings = settings
         self.tls = tls
         self.keys = Keyring(settings.admin_token)
+        self.metrics = Metrics(tenant_labels=not settings.no_metrics_tenant_labels)
+        self.metrics.stores = self._store_figures
         """The admin token's digest and every tenant token's (the API checks requests against it)."""
         self._tenants: dict[str, Tenant] = {}
         self._nursery: trio.Nursery | None = None
@@ -267,6 +281,11 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self._tenants)
+
+    def _store_figures(self) -> Iterator[tuple[str, int, int]]:
+        for tenant in self.list():
+            boxes = list(tenant.store)
+            yield tenant.name, sum(box.count for box in boxes), sum(box.octets for box in boxes)
 
     def shutdown(self) -> None:
         """Cancel every tenant and the supervisor itself (server shutdown)."""
@@ -294,7 +313,7 @@ class Registry:
             raise TenantExists(f"a tenant named {spec.name!r} already exists", field="$.name")
         if self._nursery is None:
             raise RuntimeError("the tenant supervisor is not running")
-        tenant = Tenant(spec, self.settings, self.tls)
+        tenant = Tenant(spec, self.settings, self.tls, self.metrics)
         self._tenants[spec.name] = tenant  # reserve the name while binding
         try:
             await self._nursery.start(tenant.run)

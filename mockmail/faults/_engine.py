@@ -7,6 +7,7 @@ probability is below 1, so one seed and one command sequence give the same fault
 
 from __future__ import annotations
 
+import collections
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,8 @@ class FaultState:
         self.version = 0
         self._rng = random.Random()
         self._left: dict[tuple[str | None, str], int] = {}
+        self.fired: collections.Counter[str] | None = None
+        """Where each firing is counted by knob (the server's metrics); None counts nothing."""
         self.smtp = SmtpEngine(self)
         """The draws of the plans' `smtp` parts, and the greylist and rate-limit memory."""
 
@@ -102,6 +105,8 @@ class FaultState:
             return False
         if left is not None:
             self._left[key] = left - 1
+        if self.fired is not None:
+            self.fired[name.partition("[")[0]] += 1  # transport[2] and replies[0] count as their list
         return True
 
     def session_faults(self, user: str | None) -> SessionFaults:

@@ -31,6 +31,7 @@ import trio
 from ..faults import (
     FaultState,
 )
+from ..metrics import Metrics
 from ..transcripts import Recorder, TranscriptLog
 from .maildrop import MaildropLocks
 from .wire_faults import FaultEnd, PeerGone, drain, send_through
@@ -81,6 +82,10 @@ class SessionConfig:
     """The tenant's maildrop locks, shared by every session of the tenant."""
     auth_failure_delay: float = 0.0
     """Seconds the reply to a failed login is held (this session only; the server's default is 0.5)."""
+    metrics: Metrics | None = None
+    """Where sessions, commands, faults and octets are counted; None counts nothing."""
+    tenant: str = ""
+    """The tenant label the metrics count under."""
 
 
 class SansIO(Protocol):
@@ -231,6 +236,11 @@ class SessionDriver:
         if self.config.transcripts is not None:
             self.recorder = self.config.transcripts.start(self._peer(), self.PROTOCOL)
         recorder = self.recorder
+        metrics = self.config.metrics
+        counted = (self.PROTOCOL, self.config.tenant)
+        if metrics is not None:
+            metrics.sessions[counted] += 1
+            metrics.active[counted] += 1
         try:
             if self.implicit_tls and not await self._start_tls():
                 return self.end_reason
@@ -274,6 +284,8 @@ class SessionDriver:
                             data = await self.stream.receive_some(RECEIVE_SIZE)
                         except (trio.BrokenResourceError, trio.ClosedResourceError):
                             data = b""
+                        if metrics is not None:
+                            metrics.received[counted] += len(data)
                         conn.receive_data(data)
                         continue
                     if type(event) is eof:
@@ -336,6 +348,8 @@ class SessionDriver:
                 await self.stream.send_all(self.INTERNAL_ERROR)
         finally:
             self._release()
+            if metrics is not None:
+                metrics.active[counted] -= 1
             if recorder is not None:
                 recorder.finish(self.end_reason)
         return self.end_reason
@@ -386,8 +400,15 @@ class SessionDriver:
         """What a transcript notes after a reply's first line (a body's octets and lines, a count)."""
         return None
 
+    def _outcome(self, reply: Any) -> str:
+        """How a reply counts in `mockmail_commands_total`: `ok`, or the protocol's kind of refusal."""
+        return "ok"
+
     def _emit(self, reply: Any) -> None:
         chunks = self.conn.send_chunks(reply)
+        metrics = self.config.metrics
+        if metrics is not None and self._answering is not None:
+            metrics.commands[(self.PROTOCOL, self._answering, self._outcome(reply))] += 1
         if self.recorder is not None:
             first = chunks[0]
             end = first.find(b"\r\n")
@@ -403,6 +424,9 @@ class SessionDriver:
     async def _flush(self) -> None:
         """Write what the replies produced: small chunks joined into one write, large ones as they are."""
         chunks, self._outbox = self._outbox, []
+        metrics = self.config.metrics
+        if metrics is not None:
+            metrics.sent[(self.PROTOCOL, self.config.tenant)] += sum(map(len, chunks))
         faults = self.config.faults
         if faults is not None and faults.version:
             hooks = self.hooks

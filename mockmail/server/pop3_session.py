@@ -138,6 +138,9 @@ class Pop3Session(SessionDriver):
             self.config.locks.release(mailbox, self)
             self._mailbox = None
 
+    def _outcome(self, reply: Any) -> str:
+        return "error" if isinstance(reply, Err) else "ok"
+
     def _reply_extra(self, reply: Any) -> tuple[int, int] | int | None:
         if isinstance(reply, MessageContent):
             return (reply.body.size, reply.body.lines)

@@ -188,6 +188,10 @@ class SmtpSession(SessionDriver):
     def _peer(self) -> str:
         return self.peer  # read once, in __init__: the envelope and the Received: field need it too
 
+    def _outcome(self, reply: Any) -> str:
+        code = reply.code if isinstance(reply, Reply) else 0
+        return "ok" if code < 400 else "temporary" if code < 500 else "permanent"
+
     def _reply_extra(self, reply: Any) -> tuple[int, int] | int | None:
         return len(reply.lines) if isinstance(reply, Reply) and len(reply.lines) > 1 else None
 

@@ -139,8 +139,9 @@ class MailStore(abc.ABC):
         return mailbox
 
     @abc.abstractmethod
-    def watch(self, callback: Callable[[Mailbox], None]) -> None:
-        """Call `callback(mailbox)` after every change that stores messages (long-polls wait on this)."""
+    def watch(self, callback: Callable[[Mailbox, Sequence[Message]], None]) -> None:
+        """Call `callback(mailbox, stored)` after every change that stores messages (long-polls wait on
+        this; metrics count `stored` by how it arrived)."""
 
     @abc.abstractmethod
     def delete(self, user: str) -> Mailbox:

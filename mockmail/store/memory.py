@@ -19,7 +19,9 @@ class MemoryMailbox(Mailbox):
 
     __slots__ = ("_messages", "_octets", "_on_add", "_snapshot", "_uids", "password", "user")
 
-    def __init__(self, user: str, password: str, on_add: Callable[[Mailbox], None] | None = None) -> None:
+    def __init__(
+        self, user: str, password: str, on_add: Callable[[Mailbox, Sequence[Message]], None] | None = None
+    ) -> None:
         self.user = user
         self._on_add = on_add
         self.password = password
@@ -72,7 +74,7 @@ class MemoryMailbox(Mailbox):
             stored.append(message)
         self._snapshot = None
         if self._on_add is not None:
-            self._on_add(self)
+            self._on_add(self, stored)
         return stored
 
     def get(self, message_id: str) -> Message:
@@ -118,14 +120,14 @@ class MemoryStore(MailStore):
 
     def __init__(self) -> None:
         self._mailboxes: dict[str, MemoryMailbox] = {}
-        self._watchers: list[Callable[[Mailbox], None]] = []
+        self._watchers: list[Callable[[Mailbox, Sequence[Message]], None]] = []
 
-    def watch(self, callback: Callable[[Mailbox], None]) -> None:
+    def watch(self, callback: Callable[[Mailbox, Sequence[Message]], None]) -> None:
         self._watchers.append(callback)
 
-    def _arrived(self, mailbox: Mailbox) -> None:
+    def _arrived(self, mailbox: Mailbox, stored: Sequence[Message]) -> None:
         for callback in self._watchers:
-            callback(mailbox)
+            callback(mailbox, stored)
 
     def __len__(self) -> int:
         return len(self._mailboxes)

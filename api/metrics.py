@@ -1,0 +1,48 @@
+"""`GET /metrics` (Prometheus text format) and the API's own request figures.
+
+Every request is counted by its route template (`/api/v1/tenants/<tenant>`, not the tenant's name, so the
+series stay few) and status, and timed from before routing to the answer; a request no route matched
+counts as `unmatched`.  `/metrics` needs the admin token unless the server runs with `--metrics-public`
+(see `auth.py`).
+"""
+
+from __future__ import annotations
+
+import time
+
+from quart import Blueprint, Response, g, request
+
+from mockmail.metrics import CONTENT_TYPE
+from mockmail.tenants import Registry
+
+__all__ = ["blueprint", "install"]
+
+
+def blueprint(registry: Registry) -> Blueprint:
+    bp = Blueprint("metrics", __name__)
+
+    @bp.get("/metrics")
+    async def metrics() -> Response:
+        return Response(registry.metrics.render(), status=200, content_type=CONTENT_TYPE)
+
+    return bp
+
+
+def install(app: object, registry: Registry) -> None:
+    """Time and count every request (installed before the token check, so 401s count too)."""
+    figures = registry.metrics
+
+    async def start() -> None:
+        g.started = time.perf_counter()
+
+    async def finish(response: Response) -> Response:
+        rule = request.url_rule
+        route = rule.rule if rule is not None else "unmatched"
+        figures.api_requests.labels(route, str(response.status_code)).inc()
+        started = g.get("started")
+        if started is not None:
+            figures.api_seconds.labels(route).observe(time.perf_counter() - started)
+        return response
+
+    app.before_request(start)  # type: ignore[attr-defined]
+    app.after_request(finish)  # type: ignore[attr-defined]
