@@ -12,6 +12,7 @@ import time
 
 from quart import Blueprint, Response, g, request
 
+from mockmail import logs
 from mockmail.metrics import CONTENT_TYPE
 from mockmail.tenants import Registry
 
@@ -29,8 +30,10 @@ def blueprint(registry: Registry) -> Blueprint:
 
 
 def install(app: object, registry: Registry) -> None:
-    """Time and count every request (installed before the token check, so 401s count too)."""
+    """Time, count and (with `--log-format json`) log every request; installed before the token check,
+    so 401s count too."""
     figures = registry.metrics
+    json_lines = registry.settings.log_format == "json"
 
     async def start() -> None:
         g.started = time.perf_counter()
@@ -40,8 +43,18 @@ def install(app: object, registry: Registry) -> None:
         route = rule.rule if rule is not None else "unmatched"
         figures.api_requests.labels(route, str(response.status_code)).inc()
         started = g.get("started")
-        if started is not None:
-            figures.api_seconds.labels(route).observe(time.perf_counter() - started)
+        seconds = time.perf_counter() - started if started is not None else 0.0
+        figures.api_seconds.labels(route).observe(seconds)
+        if json_lines:
+            logs.event(
+                "api",
+                f"{request.method} {request.path} {response.status_code}",
+                method=request.method,
+                path=request.path,  # never the query string or headers: no token reaches a log
+                route=route,
+                status=response.status_code,
+                seconds=round(seconds, 6),
+            )
         return response
 
     app.before_request(start)  # type: ignore[attr-defined]

@@ -25,7 +25,7 @@ import hypercorn.trio
 import msgspec
 import trio
 
-from . import __version__
+from . import __version__, logs
 from .config import ConfigError, ConfigFile, load_config, mailbox_messages
 from .errors import DomainError
 from .ingest import Incoming, deliver
@@ -63,6 +63,7 @@ OPTIONS: tuple[tuple[str, str], ...] = (
     ("max_message_size", "largest message the API stores, in octets (default 32 MiB)"),
     ("max_request_size", "largest REST request body, in octets (default 64 MiB)"),
     ("log_level", "debug, info (default), warning or error"),
+    ("log_format", "text (default) or json: one object per line, and a line per session and API request"),
     (
         "admin_token",
         "bearer token that manages everything; every API call but health/ready/openapi/CA then needs one",
@@ -289,9 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point: `mockmail serve [options]`."""
     settings = parse_settings(sys.argv[1:] if argv is None else argv)
     pin_mmap_threshold()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_level, settings.log_format)
     try:
         trio.run(_run_until_signalled, settings)
     except (ConfigError, OSError, BaseExceptionGroup) as exc:

@@ -44,6 +44,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_message_size: Annotated[int, Meta(ge=1024)] = 32 * MiB
     max_request_size: Annotated[int, Meta(ge=1024)] = 64 * MiB
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = "text"
+    """`json`: one JSON object per line, and a line per session end and per API request."""
     admin_token: Annotated[str, Meta(min_length=16)] | None = None
     """Every API call (but health, ready, the contract and the CA) then needs a bearer token."""
     insecure: bool = False

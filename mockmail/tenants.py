@@ -23,6 +23,7 @@ from typing import Literal
 
 import trio
 
+from . import logs
 from .access import Keyring
 from .errors import PortUnavailable, ResourcesExhausted, TenantExists, TenantNotFound
 from .faults import FaultState
@@ -205,9 +206,24 @@ class Tenant:
                 return
             session = factory(stream, implicit_tls)
             self.sessions.add(session)
+            started = time.monotonic()
             try:
                 reason = await session.run()
                 log.debug("tenant %s: %s session ended: %s", self.name, protocol, reason)
+                if self._settings.log_format == "json":
+                    recorder = session.recorder
+                    logs.event(
+                        "session",
+                        f"{protocol} session ended: {reason}",
+                        tenant=self.name,
+                        protocol=protocol,
+                        peer=recorder.peer if recorder is not None else None,
+                        user=session.user,
+                        end=reason,
+                        commands=recorder.commands if recorder is not None else None,
+                        faults=list(session.faults_fired),
+                        seconds=round(time.monotonic() - started, 6),
+                    )
             finally:
                 self.sessions.discard(session)
         except Exception:

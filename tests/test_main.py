@@ -306,3 +306,28 @@ def test_cli_refuses_an_open_api_on_a_wildcard_address() -> None:
     )
     assert done.returncode == 2
     assert "--admin-token" in done.stderr and "--insecure" in done.stderr
+
+
+def test_json_logs_have_a_line_per_request_and_per_session() -> None:
+    token = "json-log-admin-token-0123456789"
+    with serve_cli("--log-format", "json", "--admin-token", token) as cli:
+        request = urllib.request.Request(
+            f"{cli.url}/api/v1/tenants",
+            data=json.dumps({"name": "acme"}).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            view = json.loads(response.read())
+        pop = poplib.POP3("127.0.0.1", view["pop3"]["port"], timeout=10)
+        pop.quit()
+    lines = [json.loads(line) for line in cli.log.splitlines() if line.startswith("{")]
+    assert lines and all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
+    assert len(lines) == len([line for line in cli.log.splitlines() if line.strip()])  # every line is JSON
+    api = [line for line in lines if line.get("event") == "api" and line["route"] != "/api/v1/health"]
+    assert [(a["method"], a["route"], a["status"]) for a in api] == [("POST", "/api/v1/tenants", 201)]
+    sessions = [line for line in lines if line.get("event") == "session"]
+    assert len(sessions) == 1
+    assert sessions[0]["tenant"] == "acme" and sessions[0]["protocol"] == "pop3"
+    assert sessions[0]["end"] == "quit" and sessions[0]["commands"] == 1
+    assert token not in cli.log and view["token"] not in cli.log  # never a secret
