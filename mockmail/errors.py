@@ -16,6 +16,7 @@ __all__ = [
     "PortUnavailable",
     "ResourcesExhausted",
     "TenantExists",
+    "TenantLimit",
     "TenantNotFound",
     "UidTaken",
     "UnsupportedMediaType",
@@ -53,6 +54,12 @@ class TenantExists(DomainError):
     status = 409
     title = "Tenant already exists"
     slug = "tenant-exists"
+
+
+class TenantLimit(DomainError):
+    status = 409
+    title = "Tenant limit reached"
+    slug = "tenant-limit"
 
 
 class PortUnavailable(DomainError):

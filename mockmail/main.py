@@ -63,6 +63,8 @@ OPTIONS: tuple[tuple[str, str], ...] = (
     ("max_message_size", "largest message the API stores, in octets (default 32 MiB)"),
     ("max_request_size", "largest REST request body, in octets (default 64 MiB)"),
     ("log_level", "debug, info (default), warning or error"),
+    ("max_tenants", "tenants the server holds at most (default: as many as file descriptors allow)"),
+    ("port_range", "LOW-HIGH: the ports the system picks for tenants come from this range"),
     ("log_format", "text (default) or json: one object per line, and a line per session and API request"),
     (
         "admin_token",

@@ -50,12 +50,31 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Every API call (but health, ready, the contract and the CA) then needs a bearer token."""
     insecure: bool = False
     """Serve an open API (no admin token) on an address other than loopback."""
+    max_tenants: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
+    """Tenants the server holds at most; None: as many as file descriptors allow."""
+    port_range: Annotated[str, Meta(pattern=r"^[0-9]{1,5}-[0-9]{1,5}$")] | None = None
+    """`LOW-HIGH`: where the ports the system picks (a port of 0 or none) come from."""
     metrics_public: bool = False
     """`GET /metrics` without the admin token (for a scraper on a trusted network)."""
     no_metrics_tenant_labels: bool = False
     """Sum metrics over tenants instead of one series per tenant (services with many tenants)."""
     auth_failure_delay: Annotated[float, Meta(ge=0, le=60)] = 0.5
     """Seconds a failed POP3 or SMTP login waits before its reply (that connection only)."""
+
+    @property
+    def ports(self) -> range | None:
+        """`port_range` as a range of ports, or None."""
+        if self.port_range is None:
+            return None
+        low, _, high = self.port_range.partition("-")
+        return range(int(low), int(high) + 1)
+
+    def __post_init__(self) -> None:
+        ports = self.ports
+        if ports is not None and not (1 <= ports.start <= ports.stop - 1 <= 65535):
+            raise ValueError(
+                f"port_range {self.port_range!r} must be LOW-HIGH with 1 <= LOW <= HIGH <= 65535"
+            )
 
     @property
     def advertised_host(self) -> str:

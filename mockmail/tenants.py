@@ -13,6 +13,7 @@ cancels another tenant.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import socket
 import time
@@ -25,7 +26,7 @@ import trio
 
 from . import logs
 from .access import Keyring
-from .errors import PortUnavailable, ResourcesExhausted, TenantExists, TenantNotFound
+from .errors import PortUnavailable, ResourcesExhausted, TenantExists, TenantLimit, TenantNotFound
 from .faults import FaultState
 from .metrics import Metrics
 from .resources import MONITOR, is_exhaustion
@@ -56,6 +57,9 @@ def _leaves(exc: BaseException) -> list[BaseException]:
         return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
     return [exc]
 
+
+_next_port = 0
+"""Where the next `--port-range` search starts (an offset into the range)."""
 
 TenantState = Literal["starting", "running", "failed", "stopped"]
 
@@ -231,6 +235,25 @@ class Tenant:
         finally:
             stream.close()
 
+    async def _bind(self, host: str, port: int) -> socket.socket:
+        """Listen on `port`, or, for port 0 under `--port-range`, on the first free port of the range
+        (starting where the last search ended, so freed ports are not reused at once)."""
+        ports = self._settings.ports
+        if port or ports is None:
+            return await open_listener(host, port)
+        global _next_port
+        for step in range(len(ports)):
+            candidate = ports[(_next_port + step) % len(ports)]
+            try:
+                sock = await open_listener(host, candidate)
+            except OSError as exc:
+                if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                    continue
+                raise
+            _next_port = (_next_port + step + 1) % len(ports)
+            return sock
+        raise OSError(errno.EADDRINUSE, f"no free port left in --port-range {self._settings.port_range}")
+
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Bind every listener, report readiness, and serve until the tenant's scope is cancelled.
 
@@ -245,7 +268,7 @@ class Tenant:
                 try:
                     for plan in self.listener_plans():
                         self.bind_failure = plan.field
-                        bound.append((plan, await open_listener(host, plan.port)))
+                        bound.append((plan, await self._bind(host, plan.port)))
                 except BaseException:
                     for _, sock in bound:
                         sock.close()
@@ -278,9 +301,9 @@ class Registry:
         self.settings = settings
         self.tls = tls
         self.keys = Keyring(settings.admin_token)
+        """The admin token's digest and every tenant token's (the API checks requests against it)."""
         self.metrics = Metrics(tenant_labels=not settings.no_metrics_tenant_labels)
         self.metrics.stores = self._store_figures
-        """The admin token's digest and every tenant token's (the API checks requests against it)."""
         self._tenants: dict[str, Tenant] = {}
         self._nursery: trio.Nursery | None = None
 
@@ -329,6 +352,11 @@ class Registry:
             raise TenantExists(f"a tenant named {spec.name!r} already exists", field="$.name")
         if self._nursery is None:
             raise RuntimeError("the tenant supervisor is not running")
+        limit = self.settings.max_tenants
+        if limit is not None and len(self._tenants) >= limit:
+            raise TenantLimit(
+                f"the server holds its maximum of {limit:d} tenants (--max-tenants); delete one first"
+            )
         tenant = Tenant(spec, self.settings, self.tls, self.metrics)
         self._tenants[spec.name] = tenant  # reserve the name while binding
         try:
