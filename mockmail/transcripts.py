@@ -140,6 +140,10 @@ def describe(event: object) -> str:
 
 _ids = itertools.count(1)
 
+SESSION_LINES = 10_000
+"""Lines one session's transcript keeps (the first ones, and its end); a session that sends messages for
+days would otherwise grow its transcript without bound."""
+
 _CARRIES_CONTENT = frozenset({smtp.MessageData, smtp.Bdat})
 """Client events that hold message content: a transcript keeps their description only."""
 
@@ -167,6 +171,7 @@ class Recorder:
 
     __slots__ = (
         "commands",
+        "dropped",
         "end",
         "ended",
         "faults",
@@ -189,6 +194,8 @@ class Recorder:
         self.ended: float | None = None
         self.end: str | None = None
         self.commands = 0
+        self.dropped = 0
+        """Lines not kept once the transcript held SESSION_LINES (the live stream still sees them)."""
         self.faults: list[str] = []
         self.lines: list[tuple[float, Direction, object, object]] = []
 
@@ -212,12 +219,16 @@ class Recorder:
         if self.ended is None:
             self.ended = time.time()
             self.end = reason
-            self._add("end", reason, None)
+            note = f"{reason} ({self.dropped:d} lines after the first {SESSION_LINES:,d} not kept)"
+            self._add("end", note if self.dropped else reason, None)
             self.log.finished(self)
 
     def _add(self, direction: Direction, payload: object, extra: object) -> None:
         entry = (time.time(), direction, payload, extra)
-        self.lines.append(entry)
+        if len(self.lines) < SESSION_LINES or direction == "end":
+            self.lines.append(entry)
+        else:
+            self.dropped += 1  # a session that runs for days keeps a bounded transcript
         if self.log.subscribers:
             self.log.publish(self, entry[0], direction, _text(direction, payload, extra))
 

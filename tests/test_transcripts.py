@@ -106,3 +106,21 @@ def test_message_content_is_described_not_kept() -> None:
         f"(message: {len(content)} octets)",
         f"BDAT {len(content)} LAST",
     ]
+
+
+def test_a_transcript_keeps_its_first_lines_and_its_end() -> None:
+    from mockmail.transcripts import SESSION_LINES
+
+    log = TranscriptLog("t")
+    recorder = log.start("127.0.0.1:1")
+    for _ in range(SESSION_LINES // 2 + 25):
+        recorder.client(User("bob"))
+        recorder.server(b"+OK")
+    recorder.finish("quit")
+    lines = recorder.detail().lines
+    assert len(lines) == SESSION_LINES + 1
+    assert (
+        lines[-1].dir == "end"
+        and lines[-1].text == f"quit (50 lines after the first {SESSION_LINES:,d} not kept)"
+    )
+    assert recorder.summary().end == "quit" and recorder.summary().commands == SESSION_LINES // 2 + 25
