@@ -68,7 +68,7 @@ def _check_reach(who: Principal, path: str, method: str) -> None:
             raise Forbidden("a tenant token reaches only its own tenant")
         return
     if path == f"{PREFIX}/tenants":
-        if method != "GET":
+        if method not in ("GET", "HEAD"):
             raise Forbidden("only the admin token creates tenants")
         return
     if path in _TENANT_READABLE and method in ("GET", "HEAD"):

@@ -13,7 +13,6 @@ cancels another tenant.
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import socket
 import time
@@ -31,7 +30,7 @@ from .faults import FaultState
 from .metrics import Metrics
 from .resources import MONITOR, is_exhaustion
 from .server.driver import SessionConfig
-from .server.listener import bound_port, open_listener, serve_listener
+from .server.listener import PortCursor, bound_port, open_listener, serve_listener
 from .server.maildrop import MaildropLocks
 from .server.pop3_session import Pop3Session
 from .server.smtp_session import SmtpPolicy, SmtpSession
@@ -58,9 +57,6 @@ def _leaves(exc: BaseException) -> list[BaseException]:
     return [exc]
 
 
-_next_port = 0
-"""Where the next `--port-range` search starts (an offset into the range)."""
-
 TenantState = Literal["starting", "running", "failed", "stopped"]
 
 
@@ -85,10 +81,16 @@ class Tenant:
     """
 
     def __init__(
-        self, spec: TenantSpec, settings: Settings, tls: TlsMaterial | None, metrics: Metrics | None = None
+        self,
+        spec: TenantSpec,
+        settings: Settings,
+        tls: TlsMaterial | None,
+        metrics: Metrics | None = None,
+        ports: PortCursor | None = None,
     ) -> None:
         self.spec = spec
         self.metrics = metrics
+        self._ports = ports
         self.store: MailStore = MemoryStore()
         self.created = time.time()
         self.sessions: set[Pop3Session | SmtpSession] = set()
@@ -236,23 +238,10 @@ class Tenant:
             stream.close()
 
     async def _bind(self, host: str, port: int) -> socket.socket:
-        """Listen on `port`, or, for port 0 under `--port-range`, on the first free port of the range
-        (starting where the last search ended, so freed ports are not reused at once)."""
-        ports = self._settings.ports
-        if port or ports is None:
+        """Listen on `port`; a port of 0 comes from `--port-range` when there is one."""
+        if port or self._ports is None:
             return await open_listener(host, port)
-        global _next_port
-        for step in range(len(ports)):
-            candidate = ports[(_next_port + step) % len(ports)]
-            try:
-                sock = await open_listener(host, candidate)
-            except OSError as exc:
-                if exc.errno in (errno.EADDRINUSE, errno.EACCES):
-                    continue
-                raise
-            _next_port = (_next_port + step + 1) % len(ports)
-            return sock
-        raise OSError(errno.EADDRINUSE, f"no free port left in --port-range {self._settings.port_range}")
+        return await self._ports.bind(host)
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Bind every listener, report readiness, and serve until the tenant's scope is cancelled.
@@ -304,6 +293,7 @@ class Registry:
         """The admin token's digest and every tenant token's (the API checks requests against it)."""
         self.metrics = Metrics(tenant_labels=not settings.no_metrics_tenant_labels)
         self.metrics.stores = self._store_figures
+        self._ports = PortCursor(settings.ports) if settings.ports is not None else None
         self._tenants: dict[str, Tenant] = {}
         self._nursery: trio.Nursery | None = None
 
@@ -357,7 +347,7 @@ class Registry:
             raise TenantLimit(
                 f"the server holds its maximum of {limit:d} tenants (--max-tenants); delete one first"
             )
-        tenant = Tenant(spec, self.settings, self.tls, self.metrics)
+        tenant = Tenant(spec, self.settings, self.tls, self.metrics, self._ports)
         self._tenants[spec.name] = tenant  # reserve the name while binding
         try:
             await self._nursery.start(tenant.run)

@@ -59,6 +59,37 @@ async def open_listener(host: str, port: int) -> socket.socket:
     return sock
 
 
+class PortCursor:
+    """Where the ports the system picks come from under `--port-range`: the first free one, the search
+    resuming after the last port taken (so a port freed by a deleted tenant is not handed out at once)."""
+
+    __slots__ = ("_next", "ports")
+
+    def __init__(self, ports: range) -> None:
+        self.ports = ports
+        self._next = 0
+
+    async def bind(self, host: str) -> socket.socket:
+        """Listen on the next free port of the range.
+
+        Raises:
+            OSError: EADDRINUSE when every port of the range is taken.
+        """
+        size = len(self.ports)
+        for step in range(size):
+            port = self.ports[(self._next + step) % size]
+            try:
+                sock = await open_listener(host, port)
+            except OSError as exc:
+                if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                    continue
+                raise
+            self._next = (self._next + step + 1) % size
+            return sock
+        first, last = self.ports[0], self.ports[-1]
+        raise OSError(errno.EADDRINUSE, f"no free port left in --port-range {first:d}-{last:d}")
+
+
 def bound_port(sock: socket.socket) -> int:
     port: int = sock.getsockname()[1]
     return port
