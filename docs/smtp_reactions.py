@@ -149,7 +149,12 @@ def essence(cell: str) -> str:
     """What a cell says without its details: the outcome's first word or exit code, and what was stored."""
     outcome, _, stored = cell.rpartition(" (stored ")
     head = outcome.split(":", 1)[0].split(" ", 2)
-    return f"{' '.join(head[:2]) if head[0] == 'exit' else head[0]} (stored {stored}"
+    word = " ".join(head[:2]) if head[0] == "exit" else head[0]
+    # Ruby reads either EOF or ECONNRESET from a server that closed (after a 421, a drop, a reset):
+    # which one depends on whether its QUIT reached the socket before the close, a race, so both are
+    # the same essence, "the connection ended".
+    word = "EOFError" if word in ("Errno", "EOFError") else word
+    return f"{word} (stored {stored}"
 
 
 def documented() -> dict[str, list[str]]:
