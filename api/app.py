@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quart_trio import QuartTrio
 
-from mockmail.tenants import Registry
+from mockmail.registry import Registry
 
 from . import (
     auth,

@@ -16,7 +16,7 @@ from quart import g, request
 
 from mockmail.access import OPEN, Principal
 from mockmail.errors import DomainError
-from mockmail.tenants import Registry
+from mockmail.registry import Registry
 
 __all__ = ["EXEMPT", "Forbidden", "Unauthorized", "install", "principal"]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import math
+from collections.abc import AsyncIterator
 
 import msgspec
 import trio
@@ -26,9 +27,9 @@ from mockmail.compose import compose, split_mbox
 from mockmail.errors import InvalidInput
 from mockmail.headers import header_block, raw_fields
 from mockmail.ingest import Incoming, deliver
+from mockmail.registry import Registry
 from mockmail.specs import MessageSpec
 from mockmail.store import Mailbox, Message, check_uid
-from mockmail.tenants import Registry
 
 from .http import check_tenant_name, check_user_name, decode_json, json_response, no_content, require_json
 from .schemas import MessageCreated, MessageDetail, MessageSummary
@@ -156,10 +157,21 @@ def blueprint(registry: Registry) -> Blueprint:
 
     @bp.get("/tenants/<tenant>/mailboxes/<user>/messages/<message_id>")
     async def get_message(tenant: str, user: str, message_id: str) -> Response:
-        message = mailbox(tenant, user).get(message_id)
+        box = mailbox(tenant, user)
+        message = box.get(message_id)
         wanted = request.accept_mimetypes.best_match(["application/json", RAW_TYPE])
         if wanted == RAW_TYPE:
-            return Response(message.content, status=200, content_type=RAW_TYPE)
+            if message.resident:
+                return Response(message.content, status=200, content_type=RAW_TYPE)
+            pieces = box.stream(message)  # read from the store a piece at a time, as the client takes it
+
+            async def body() -> AsyncIterator[bytes]:
+                for piece in pieces:
+                    yield piece
+
+            response = Response(body(), status=200, content_type=RAW_TYPE)
+            response.content_length = message.size
+            return response
         return json_response(_detail(message))
 
     @bp.delete("/tenants/<tenant>/mailboxes/<user>/messages/<message_id>")

@@ -14,7 +14,7 @@ from quart import Blueprint, Response, g, request
 
 from mockmail import logs
 from mockmail.metrics import CONTENT_TYPE
-from mockmail.tenants import Registry
+from mockmail.registry import Registry
 
 __all__ = ["blueprint", "install"]
 

@@ -6,8 +6,8 @@ from quart import Blueprint, Response
 
 from mockmail import __version__
 from mockmail.errors import DomainError
+from mockmail.registry import Registry
 from mockmail.resources import MONITOR, descriptor_limit, open_descriptors
-from mockmail.tenants import Registry
 
 from .http import json_response
 from .openapi import load_document

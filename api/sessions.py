@@ -13,7 +13,7 @@ import trio
 from quart import Blueprint, Response, request
 
 from mockmail.errors import DomainError, InvalidInput
-from mockmail.tenants import Registry
+from mockmail.registry import Registry
 from mockmail.transcripts import TranscriptLog
 
 from .http import check_tenant_name, json_response, no_content

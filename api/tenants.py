@@ -5,8 +5,9 @@ from __future__ import annotations
 import msgspec
 from quart import Blueprint, Response
 
+from mockmail.registry import Registry
 from mockmail.specs import TenantSpec
-from mockmail.tenants import Registry, Tenant
+from mockmail.tenants import Tenant
 
 from .auth import principal
 from .http import check_tenant_name, decode_json, json_response, no_content
@@ -50,7 +51,7 @@ def blueprint(registry: Registry) -> Blueprint:
     async def create_tenant() -> Response:
         spec = await decode_json(_SPEC)
         tenant = await registry.create(spec)
-        token = registry.keys.issue(tenant.name)
+        token = registry.issue_token(tenant.name)
         view = tenant_view(tenant)
         created = TenantCreated(**msgspec.structs.asdict(view), token=token)
         return json_response(created, 201, headers={"Location": f"/api/v1/tenants/{tenant.name}"})
@@ -58,7 +59,7 @@ def blueprint(registry: Registry) -> Blueprint:
     @bp.post("/tenants/<tenant>/token")
     async def rotate_token(tenant: str) -> Response:
         name = registry.get(check_tenant_name(tenant)).name
-        return json_response(TenantToken(tenant=name, token=registry.keys.issue(name)))
+        return json_response(TenantToken(tenant=name, token=registry.issue_token(name)))
 
     @bp.get("/tenants/<tenant>")
     async def get_tenant(tenant: str) -> Response:

@@ -14,6 +14,7 @@ import ipaddress
 import logging
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -29,11 +30,12 @@ from . import __version__, logs
 from .config import ConfigError, ConfigFile, load_config, mailbox_messages
 from .errors import DomainError
 from .ingest import Incoming, deliver
+from .registry import Registry
 from .resources import quiet_accept_retries
 from .server.tls import TlsMaterial, load_certificate, self_signed
 from .settings import Settings
 from .specs import TenantSpec
-from .tenants import Registry
+from .store import Catalog, Database, MemoryCatalog, SqliteCatalog
 
 __all__ = ["Running", "main", "parse_settings", "serve"]
 
@@ -71,6 +73,10 @@ OPTIONS: tuple[tuple[str, str], ...] = (
         "bearer token that manages everything; every API call but health/ready/openapi/CA then needs one",
     ),
     (
+        "data_dir",
+        "folder that keeps tenants, mailboxes, messages and fault plans across restarts (SQLite)",
+    ),
+    (
         "auth_failure_delay",
         "seconds a failed POP3/SMTP login waits before its reply, that connection only (default 0.5)",
     ),
@@ -79,6 +85,7 @@ FLAGS: tuple[tuple[str, str], ...] = (
     ("insecure", "serve an API without --admin-token on an address other than loopback"),
     ("metrics_public", "serve GET /metrics without the admin token"),
     ("no_metrics_tenant_labels", "sum metrics over tenants instead of one series per tenant"),
+    ("fsync", "sync the --data-dir store at every commit: survives a power loss, costs throughput"),
 )
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
@@ -153,6 +160,22 @@ def check_exposure(settings: Settings) -> None:
         )
 
 
+def open_catalog(settings: Settings) -> Catalog:
+    """The SQLite catalog in `--data-dir`, or one that keeps nothing.
+
+    Raises:
+        ConfigError: the data dir cannot be made or opened, or holds a store of another schema.
+    """
+    if settings.data_dir is None:
+        return MemoryCatalog()
+    try:
+        db = Database(settings.data_dir, fsync=settings.fsync)
+    except (OSError, sqlite3.Error, RuntimeError) as exc:
+        raise ConfigError(f"--data-dir {settings.data_dir}: cannot open the store: {exc}") from None
+    log.info("mockmail: store in %s%s", db.path, " (fsync at every commit)" if settings.fsync else "")
+    return SqliteCatalog(db)
+
+
 def make_tls(settings: Settings) -> TlsMaterial | None:
     if settings.tls_cert:
         return load_certificate(settings.tls_cert, settings.tls_key)
@@ -202,8 +225,15 @@ def prepare_seed(config: ConfigFile, base: Path, settings: Settings) -> list[See
 
 
 async def seed(registry: Registry, tenants: list[SeedTenant], settings: Settings) -> None:
-    """Create what `prepare_seed` checked: tenants, mailboxes, messages."""
+    """Create what `prepare_seed` checked: tenants, mailboxes, messages.
+
+    A tenant the data dir brought back is left as it is: the config seeded it at an earlier start, and
+    what clients did to it since (mail sent, mail fetched) is what a restart must keep.
+    """
     for seeded in tenants:
+        if seeded.spec.name in registry:
+            log.info("tenant %s: kept in --data-dir, not seeded again from --config", seeded.spec.name)
+            continue
         tenant = await registry.create(seeded.spec)
         for box in seeded.mailboxes:
             mailbox, _ = tenant.store.put(box.user, box.password)
@@ -228,7 +258,8 @@ async def serve(
     quiet_accept_retries()
     config_file = load_config(settings.config) if settings.config else None
     prepared = prepare_seed(*config_file, settings) if config_file is not None else None
-    registry = Registry(settings, make_tls(settings))
+    catalog = open_catalog(settings)
+    registry = Registry(settings, make_tls(settings), catalog)
     stop = trio.Event()
     hyper = hypercorn.config.Config()
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
@@ -236,19 +267,23 @@ async def serve(
     hyper.accesslog = None
     hyper.errorlog = logging.getLogger("hypercorn.error")
     hyper.graceful_timeout = 3.0
-    async with trio.open_nursery() as root:
-        await root.start(registry.run)
-        if prepared is not None:
-            await seed(registry, prepared, settings)
-        app = create_app(registry)
-        binds = await root.start(partial(hypercorn.trio.serve, app, hyper, shutdown_trigger=stop.wait))
-        api_url = binds[0]
-        log.info("mockmail %s: REST API on %s/api/v1", __version__, api_url)  # tenants logged on creation
-        task_status.started(Running(api_url, registry, stop))
-        await stop.wait()
-        log.info("mockmail: shutting down")
-        root.cancel_scope.deadline = trio.current_time() + SHUTDOWN_GRACE
-        registry.shutdown()
+    try:
+        async with trio.open_nursery() as root:
+            await root.start(registry.run)
+            await registry.restore()
+            if prepared is not None:
+                await seed(registry, prepared, settings)
+            app = create_app(registry)
+            binds = await root.start(partial(hypercorn.trio.serve, app, hyper, shutdown_trigger=stop.wait))
+            api_url = binds[0]
+            log.info("mockmail %s: REST API on %s/api/v1", __version__, api_url)  # tenants logged on creation
+            task_status.started(Running(api_url, registry, stop))
+            await stop.wait()
+            log.info("mockmail: shutting down")
+            root.cancel_scope.deadline = trio.current_time() + SHUTDOWN_GRACE
+            registry.shutdown()
+    finally:
+        catalog.close()
 
 
 async def _run_until_signalled(settings: Settings) -> None:

@@ -58,6 +58,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """`GET /metrics` without the admin token (for a scraper on a trusted network)."""
     no_metrics_tenant_labels: bool = False
     """Sum metrics over tenants instead of one series per tenant (services with many tenants)."""
+    data_dir: str | None = None
+    """Folder of the SQLite store that keeps tenants, mailboxes, messages and fault state across restarts;
+    None keeps everything in memory."""
+    fsync: bool = False
+    """Sync the store's log at every commit (power-loss safe); otherwise a commit survives a process crash."""
     auth_failure_delay: Annotated[float, Meta(ge=0, le=60)] = 0.5
     """Seconds a failed POP3 or SMTP login waits before its reply (that connection only)."""
 

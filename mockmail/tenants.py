@@ -1,9 +1,10 @@
-"""Tenants and the supervisor that hosts them.
+"""A tenant: its listeners, store, fault state and sessions (the supervisor that hosts them is
+`mockmail.registry`).
 
 A tenant is an isolated store of mailboxes with its own listeners, one per protocol (`ListenerPlan`: POP3
 and SMTP, plus POP3S and SMTPS when TLS is on), all served by the one protocol-neutral accept loop in
 `server/listener.py`.
-The `Registry` owns one supervisor nursery; each tenant runs as one task in it, inside its own
+The `Registry` (mockmail/registry.py) owns one supervisor nursery; each tenant runs as one task in it, inside its own
 `CancelScope`, and deleting the tenant is `scope.cancel()`: its listeners close, its sessions end (without
 committing anything they did not QUIT for), and the deletion returns only once all of that is done.  A tenant
 whose listener fails records the failure on itself and stays visible as `failed` until deleted; it never
@@ -16,19 +17,17 @@ import contextlib
 import logging
 import socket
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Literal
 
+import msgspec
 import trio
 
 from . import logs
-from .access import Keyring
-from .errors import PortUnavailable, ResourcesExhausted, TenantExists, TenantLimit, TenantNotFound
 from .faults import FaultState
 from .metrics import Metrics
-from .resources import MONITOR, is_exhaustion
 from .server.driver import SessionConfig
 from .server.listener import PortCursor, bound_port, open_listener, serve_listener
 from .server.maildrop import MaildropLocks
@@ -41,7 +40,7 @@ from .specs import Endpoint, TenantSpec
 from .store import Mailbox, MailStore, MemoryStore, Message
 from .transcripts import TranscriptLog
 
-__all__ = ["ListenerPlan", "Registry", "Tenant", "TenantState"]
+__all__ = ["ListenerPlan", "Tenant", "TenantState", "leaves"]
 
 log = logging.getLogger("mockmail.tenants")
 
@@ -51,9 +50,10 @@ _BUSY = {
 }
 
 
-def _leaves(exc: BaseException) -> list[BaseException]:
+def leaves(exc: BaseException) -> list[BaseException]:
+    """The exceptions inside `exc`, groups unpacked."""
     if isinstance(exc, BaseExceptionGroup):
-        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+        return [leaf for inner in exc.exceptions for leaf in leaves(inner)]
     return [exc]
 
 
@@ -87,12 +87,14 @@ class Tenant:
         tls: TlsMaterial | None,
         metrics: Metrics | None = None,
         ports: PortCursor | None = None,
+        store: MailStore | None = None,
+        created: float | None = None,
     ) -> None:
         self.spec = spec
         self.metrics = metrics
         self._ports = ports
-        self.store: MailStore = MemoryStore()
-        self.created = time.time()
+        self.store: MailStore = store if store is not None else MemoryStore()
+        self.created = created if created is not None else time.time()
         self.sessions: set[Pop3Session | SmtpSession] = set()
         """Sessions open right now, of every protocol."""
         self.endpoints: dict[str, Endpoint] = {}
@@ -169,6 +171,20 @@ class Tenant:
     def visible(self) -> bool:
         """Listed, shown and deletable over the API: running, or failed and waiting to be deleted."""
         return self.state in ("running", "failed")
+
+    def bound_spec(self) -> TenantSpec:
+        """The spec with the ports the listeners got: what a restart binds again."""
+        ports = {f"{protocol}_port": endpoint.port for protocol, endpoint in self.endpoints.items()}
+        return msgspec.structs.replace(self.spec, **ports)
+
+    def fail(self, reason: str) -> None:
+        """Record a tenant that cannot serve (its ports taken at a restart): visible, failed, deletable."""
+        shown = self._settings.advertised_host
+        for plan in self.listener_plans():
+            self.endpoints.setdefault(plan.protocol, Endpoint(host=shown, port=plan.port))
+        self.failure = reason
+        self.state = "failed"
+        self.done.set()
 
     def listener_plans(self) -> list[ListenerPlan]:
         spec, tls = self.spec, self._tls is not None
@@ -272,7 +288,7 @@ class Tenant:
                         self.state = "running"
                         task_status.started()
                 except Exception as exc:  # a listener died after start: record it, spare other tenants
-                    self.failure = "; ".join(f"{type(leaf).__name__}: {leaf}" for leaf in _leaves(exc))
+                    self.failure = "; ".join(f"{type(leaf).__name__}: {leaf}" for leaf in leaves(exc))
                     self.state = "failed"
                     log.error(
                         "tenant %s: listener failed, the tenant stops serving: %s", self.name, self.failure
@@ -281,101 +297,3 @@ class Tenant:
             if self.state != "failed":
                 self.state = "stopped"
             self.done.set()
-
-
-class Registry:
-    """All tenants by name, and the supervisor nursery they run in."""
-
-    def __init__(self, settings: Settings, tls: TlsMaterial | None = None) -> None:
-        self.settings = settings
-        self.tls = tls
-        self.keys = Keyring(settings.admin_token)
-        """The admin token's digest and every tenant token's (the API checks requests against it)."""
-        self.metrics = Metrics(tenant_labels=not settings.no_metrics_tenant_labels)
-        self.metrics.stores = self._store_figures
-        self._ports = PortCursor(settings.ports) if settings.ports is not None else None
-        self._tenants: dict[str, Tenant] = {}
-        self._nursery: trio.Nursery | None = None
-
-    async def run(self, *, task_status: trio.TaskStatus[Registry] = trio.TASK_STATUS_IGNORED) -> None:
-        """The supervisor: hosts every tenant until cancelled."""
-        async with trio.open_nursery() as nursery:
-            self._nursery = nursery
-            task_status.started(self)
-            try:
-                await trio.sleep_forever()
-            finally:
-                self._nursery = None
-                self._tenants.clear()
-
-    def __len__(self) -> int:
-        return len(self._tenants)
-
-    def _store_figures(self) -> Iterator[tuple[str, int, int]]:
-        for tenant in self.list():
-            boxes = list(tenant.store)
-            yield tenant.name, sum(box.count for box in boxes), sum(box.octets for box in boxes)
-
-    def shutdown(self) -> None:
-        """Cancel every tenant and the supervisor itself (server shutdown)."""
-        if self._nursery is not None:
-            self._nursery.cancel_scope.cancel()
-
-    def list(self) -> list[Tenant]:
-        return [tenant for tenant in self._tenants.values() if tenant.visible]
-
-    def get(self, name: str) -> Tenant:
-        tenant = self._tenants.get(name)
-        if tenant is None or not tenant.visible:
-            raise TenantNotFound(f"no tenant named {name!r}", field="tenant")
-        return tenant
-
-    async def create(self, spec: TenantSpec) -> Tenant:
-        """Create the tenant, bind its listeners and return it once it accepts connections.
-
-        Raises:
-            TenantExists: the name is taken.
-            PortUnavailable: a requested port could not be bound.
-            ResourcesExhausted: the process is out of file descriptors (or socket memory).
-        """
-        if spec.name in self._tenants:
-            raise TenantExists(f"a tenant named {spec.name!r} already exists", field="$.name")
-        if self._nursery is None:
-            raise RuntimeError("the tenant supervisor is not running")
-        limit = self.settings.max_tenants
-        if limit is not None and len(self._tenants) >= limit:
-            raise TenantLimit(
-                f"the server holds its maximum of {limit:d} tenants (--max-tenants); delete one first"
-            )
-        tenant = Tenant(spec, self.settings, self.tls, self.metrics, self._ports)
-        self._tenants[spec.name] = tenant  # reserve the name while binding
-        try:
-            await self._nursery.start(tenant.run)
-        except OSError as exc:
-            self._tenants.pop(spec.name, None)
-            if is_exhaustion(exc):
-                reason = MONITOR.exhausted(exc, f"creating tenant {spec.name}")
-                raise ResourcesExhausted(
-                    f"cannot open the tenant's listeners: {reason}; delete tenants or raise the limit"
-                ) from None
-            raise PortUnavailable(
-                f"cannot listen on the requested port: {exc.strerror or exc}", field=tenant.bind_failure
-            ) from None
-        except BaseException:
-            self._tenants.pop(spec.name, None)
-            raise
-        log.info(
-            "tenant %s: %s",
-            spec.name,
-            ", ".join(f"{protocol.upper()} on {endpoint}" for protocol, endpoint in tenant.endpoints.items()),
-        )
-        return tenant
-
-    async def delete(self, name: str) -> None:
-        """Stop the tenant's listeners and sessions, then forget it; returns when all are closed."""
-        tenant = self.get(name)
-        del self._tenants[name]
-        self.keys.forget(name)
-        tenant.scope.cancel()
-        await tenant.done.wait()
-        log.info("tenant %s: deleted", name)

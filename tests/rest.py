@@ -33,13 +33,14 @@ def _call(method: str, url: str, body: bytes | None, headers: dict[str, str]) ->
 class Rest:
     """`await rest.post("/tenants", {"name": "acme"})` against one server."""
 
-    def __init__(self, api_url: str) -> None:
+    def __init__(self, api_url: str, token: str | None = None) -> None:
         self.base = api_url.rstrip("/") + "/api/v1"
+        self.token = token
 
     async def request(
         self, method: str, path: str, payload: Any = None, *, raw: bytes | None = None, content_type: str = ""
     ) -> HttpResult:
-        headers = {}
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         body = raw
         if payload is not None:
             body = json.dumps(payload).encode()

@@ -331,3 +331,33 @@ def test_json_logs_have_a_line_per_request_and_per_session() -> None:
     assert sessions[0]["tenant"] == "acme" and sessions[0]["protocol"] == "pop3"
     assert sessions[0]["end"] == "quit" and sessions[0]["commands"] == 1
     assert token not in cli.log and view["token"] not in cli.log  # never a secret
+
+
+def test_data_dir_settings_and_a_store_that_cannot_be_opened(tmp_path: Path) -> None:
+    from mockmail.main import open_catalog
+
+    settings = parse_settings(["serve", "--data-dir", str(tmp_path / "d"), "--fsync"], {})
+    assert (settings.data_dir, settings.fsync) == (str(tmp_path / "d"), True)
+    from_env = parse_settings(["serve"], {"MOCKMAIL_DATA_DIR": "/srv/mail", "MOCKMAIL_FSYNC": "true"})
+    assert (from_env.data_dir, from_env.fsync) == ("/srv/mail", True)
+    catalog = open_catalog(settings)
+    assert catalog.persistent and (tmp_path / "d" / "mockmail.sqlite3").exists()
+    catalog.close()
+    assert not open_catalog(parse_settings(["serve"], {})).persistent
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    with pytest.raises(ConfigError, match="--data-dir .*cannot open the store"):
+        open_catalog(parse_settings(["serve", "--data-dir", str(blocked)], {}))
+
+
+def test_cli_exits_2_on_a_data_dir_it_cannot_use(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    done = subprocess.run(
+        [sys.executable, "-m", "mockmail.main", "serve", "--api-port", "0", "--data-dir", str(blocked)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "cannot open the store" in done.stderr

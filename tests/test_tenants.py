@@ -9,9 +9,9 @@ import trio
 import trio.testing
 
 from mockmail.errors import PortUnavailable, TenantExists, TenantNotFound
+from mockmail.registry import Registry
 from mockmail.settings import Settings
 from mockmail.specs import TenantSpec
-from mockmail.tenants import Registry
 from tests.wire import WireClient
 
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import collections
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from ..pop3 import COMPLIANT_QUIRKS, Pop3Quirks
 from ._presets import expand
@@ -57,6 +60,18 @@ class SessionFaults:
 COMPLIANT = SessionFaults()
 
 
+class SavedFaults(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What a persistent store keeps of a `FaultState`: the plans and what is left of each `times`."""
+
+    plan: FaultPlan
+    mailbox_plans: dict[str, FaultPlan]
+    left: list[tuple[str | None, str, int]]
+    version: int
+
+
+_SAVED = msgspec.json.Decoder(SavedFaults)
+
+
 class FaultState:
     """A tenant's plans, its random generator and what is left of each knob's `times`."""
 
@@ -70,6 +85,30 @@ class FaultState:
         """Where each firing is counted by knob (the server's metrics); None counts nothing."""
         self.smtp = SmtpEngine(self)
         """The draws of the plans' `smtp` parts, and the greylist and rate-limit memory."""
+        self.on_change: Callable[[FaultState], None] | None = None
+        """Called after every change worth keeping (a plan set, a `times` used up): the persistent store."""
+
+    def dump(self) -> bytes:
+        """The plans and the `times` left, as `load` takes them back (JSON)."""
+        left = [(scope, name, count) for (scope, name), count in self._left.items()]
+        return msgspec.json.encode(SavedFaults(self.plan, self.mailbox_plans, left, self.version))
+
+    def load(self, data: bytes) -> None:
+        """Take back what `dump` gave (at a restart): a spent knob stays spent.
+
+        The generator starts again from the plan's seed; the greylist and rate-limit memory start empty.
+        """
+        saved = _SAVED.decode(data)
+        self.plan = saved.plan
+        self.mailbox_plans = dict(saved.mailbox_plans)
+        self._rng = random.Random(saved.plan.seed)
+        self._left = {(scope, name): count for scope, name, count in saved.left}
+        self.smtp.forget()
+        self.version = saved.version
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change(self)
 
     @property
     def active(self) -> bool:
@@ -88,6 +127,7 @@ class FaultState:
         self._left = {key: left for key, left in self._left.items() if key[0] != user}
         self.smtp.forget()
         self.version += 1
+        self._changed()
         return expanded
 
     def plan_for(self, user: str | None) -> tuple[FaultPlan, FaultPlan | None]:
@@ -105,6 +145,7 @@ class FaultState:
             return False
         if left is not None:
             self._left[key] = left - 1
+            self._changed()
         if self.fired is not None:
             self.fired[name.partition("[")[0]] += 1  # transport[2] and replies[0] count as their list
         return True

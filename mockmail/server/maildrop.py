@@ -13,7 +13,8 @@ marked messages from the mailbox in one synchronous step.  Messages that left th
 (another session's QUIT, a REST delete) keep their numbers but answer "no longer in the maildrop".
 
 `wire_body` gives a message's dot-stuffed POP3 form (RFC 1939 section 3), made at its first RETR or TOP and
-kept as long as the message object lives (a weak cache: it goes with the message).  Most messages have no
+kept as long as the message object lives (a weak cache: it goes with the message); a message of a persistent
+store is read and stuffed at each use instead.  Most messages have no
 line that starts with `.`; their wire form is the stored content itself, not a copy.
 """
 
@@ -30,7 +31,11 @@ _WIRE: weakref.WeakKeyDictionary[Message, StuffedBody] = weakref.WeakKeyDictiona
 
 
 def wire_body(message: Message) -> StuffedBody:
-    """`message` dot-stuffed for RETR, made once per message (a pure function of immutable content)."""
+    """`message` dot-stuffed for RETR: made once per message held in memory (a pure function of immutable
+    content); made afresh, from the store, on each use of a message a persistent store holds (so memory
+    holds a message once per reader, for as long as it is read, and not once per message stored)."""
+    if not message.resident:
+        return StuffedBody.stuff(message.content)
     body = _WIRE.get(message)
     if body is None:
         body = _WIRE[message] = StuffedBody.stuff(message.content)

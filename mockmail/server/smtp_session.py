@@ -429,7 +429,8 @@ class SmtpSession(SessionDriver):
         )
 
     def _deliver(self, content: bytes | memoryview) -> Reply:
-        """Store one copy per recipient mailbox, all in this synchronous block, and answer for them.
+        """Store one copy per recipient mailbox, all in this synchronous block and one store transaction
+        (every copy or none), and answer for them.
 
         `content` is CRLF-normalized and, unless empty, ends in CRLF.
         """
@@ -437,30 +438,31 @@ class SmtpSession(SessionDriver):
         assert mail_from is not None  # the core allows DATA/BDAT only after MAIL and RCPT
         queue_id = random_hex(6)
         stored_ids = []
-        for user, addresses in self.recipients.items():
-            mailbox = self.store.find(user)
-            if mailbox is None:  # deleted since RCPT
-                continue
-            trace = self._trace(mail_from, addresses, queue_id)
-            envelope = Envelope(
-                mail_from=mail_from,
-                rcpt_to=list(addresses),
-                peer=self.peer,
-                helo=self.helo or "",
-                tls=self.conn.secure,
-                auth=self.auth_user,
-            )
-            try:
-                stored = deliver(
-                    mailbox,
-                    [Incoming(trace + content, None, "DATA", normalized=True)],
-                    limit=self.policy.max_message_size + len(trace),
-                    via="smtp",
-                    envelope=envelope,
-                )
-            except DomainError as exc:
-                return Reply.of(554, "5.6.0", f"message refused: {exc}")
-            stored_ids.append(stored[0].id)
+        try:
+            with self.store.transaction():  # one commit for every recipient mailbox, before the 250
+                for user, addresses in self.recipients.items():
+                    mailbox = self.store.find(user)
+                    if mailbox is None:  # deleted since RCPT
+                        continue
+                    trace = self._trace(mail_from, addresses, queue_id)
+                    envelope = Envelope(
+                        mail_from=mail_from,
+                        rcpt_to=list(addresses),
+                        peer=self.peer,
+                        helo=self.helo or "",
+                        tls=self.conn.secure,
+                        auth=self.auth_user,
+                    )
+                    stored = deliver(
+                        mailbox,
+                        [Incoming(trace + content, None, "DATA", normalized=True)],
+                        limit=self.policy.max_message_size + len(trace),
+                        via="smtp",
+                        envelope=envelope,
+                    )
+                    stored_ids.append(stored[0].id)
+        except DomainError as exc:
+            return Reply.of(554, "5.6.0", f"message refused: {exc}")
         if not stored_ids:
             return Reply.of(554, "5.1.1", "no recipient mailbox exists any more; nothing stored")
         return _ok(f"OK queued as {queue_id}")

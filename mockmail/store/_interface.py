@@ -1,4 +1,4 @@
-"""The `MailStore` interface: what every backend (memory today, SQLite next) offers the rest of mockmail.
+"""The `MailStore` interface: what every backend (memory, SQLite) offers the rest of mockmail.
 
 Rules every backend keeps:
 - UIDs are unique within a mailbox, stable for the message's life, and never reused after deletion
@@ -6,6 +6,8 @@ Rules every backend keeps:
 - `add_many` stores all or nothing: every UID is checked before the first message is stored.
 - Every change is one synchronous call with no `await` inside, so a session cancelled mid-command (client
   gone, tenant deleted, server stopping) can never leave a mailbox half-changed, and no lock is needed.
+  A persistent backend has committed the change when the call returns: what the caller acknowledges next
+  (a 2xx, a 250, a QUIT +OK) survives a crash of the process.
 - Watchers hear of every arrival, synchronously, after the messages are stored (`watch`).
 - `snapshot()` is an immutable tuple of messages in order, shared by every reader until the next change.
 - Callers go through these methods only; no one outside a backend reaches into its containers.
@@ -15,10 +17,11 @@ Protocol state (POP3's maildrop locks, its dot-stuffed wire cache) lives with th
 from __future__ import annotations
 
 import abc
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from ..errors import MailboxNotFound, UidTaken
-from ._message import Envelope, Message, Via, check_uid
+from ._message import Envelope, Message, Via, check_uid, normalize_crlf
 
 __all__ = ["MailStore", "Mailbox", "check_new_uids"]
 
@@ -62,6 +65,11 @@ class Mailbox(abc.ABC):
     def used(self, uid: str) -> bool:
         """Whether `uid` names, or ever named, a message (or message id) of this mailbox."""
 
+    def add(self, raw: bytes, *, uid: str | None = None) -> Message:
+        """Store `raw` (any line endings) as a new last message and return it (tests, benchmarks;
+        the ways in for clients go through `mockmail.ingest.deliver`)."""
+        return self.add_many([(normalize_crlf(raw), uid)])[0]
+
     @abc.abstractmethod
     def add_many(
         self,
@@ -102,6 +110,15 @@ class Mailbox(abc.ABC):
     def purge(self) -> int:
         """Delete every message; return how many went."""
 
+    def stream(self, message: Message, chunk: int = 256 * 1024) -> Iterator[bytes]:
+        """The content in pieces of at most `chunk` octets (a persistent store reads one piece at a time).
+
+        Raises:
+            MessageNotFound: the message is no longer stored (a persistent store: before the first piece).
+        """
+        content = message.content
+        return (content[start : start + chunk] for start in range(0, len(content), chunk))
+
     @abc.abstractmethod
     def __contains__(self, message: object) -> bool:
         """Whether `message` (that very message) is still stored here."""
@@ -137,6 +154,14 @@ class MailStore(abc.ABC):
         if mailbox is None:
             raise MailboxNotFound(f"no mailbox {user!r} in this tenant", field="user")
         return mailbox
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """Make the changes inside one unit: all of them stay, or (when the block raises) none.
+
+        The memory store changes nothing until a change cannot fail any more, so it needs no unit; a
+        persistent store commits the block once (one SMTP message to several mailboxes is one commit).
+        """
+        return contextlib.nullcontext()
 
     @abc.abstractmethod
     def watch(self, callback: Callable[[Mailbox, Sequence[Message]], None]) -> None:

@@ -9,7 +9,7 @@ from ..errors import MessageNotFound
 from ..headers import summarize
 from ..ids import random_hex
 from ._interface import Mailbox, MailStore, check_new_uids
-from ._message import Envelope, Message, Via, normalize_crlf
+from ._message import Envelope, Message, Via
 
 __all__ = ["MemoryMailbox", "MemoryStore"]
 
@@ -41,11 +41,6 @@ class MemoryMailbox(Mailbox):
 
     def used(self, uid: str) -> bool:
         return uid in self._uids
-
-    def add(self, raw: bytes, *, uid: str | None = None) -> Message:
-        """Store `raw` (any line endings) as a new last message and return it (tests, benchmarks;
-        the ways in for clients go through `mockmail.ingest.deliver`)."""
-        return self.add_many([(normalize_crlf(raw), uid)])[0]
 
     def add_many(
         self,

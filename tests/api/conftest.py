@@ -12,8 +12,8 @@ import pytest
 import trio
 
 from api import create_app
+from mockmail.registry import Registry
 from mockmail.settings import Settings
-from mockmail.tenants import Registry
 
 from .contract import check_response
 

@@ -10,7 +10,7 @@ import pytest
 import trio
 import trio.testing
 
-from mockmail.tenants import Registry
+from mockmail.registry import Registry
 
 from .conftest import Api, problem
 

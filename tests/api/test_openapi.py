@@ -11,8 +11,8 @@ import pytest
 
 from api import create_app
 from api.openapi import SCHEMAS_MARKER, components, document_path, render_schemas
+from mockmail.registry import Registry
 from mockmail.settings import Settings
-from mockmail.tenants import Registry
 
 from .contract import DOCUMENT, document
 

@@ -8,7 +8,7 @@ import socket
 import pytest
 import trio
 
-from mockmail.tenants import Registry
+from mockmail.registry import Registry
 
 from .conftest import Api, problem
 

@@ -1,4 +1,5 @@
-"""mockmail/store/memory.py (the MailStore rules) and mockmail/server/maildrop.py (POP3's view of a mailbox)."""
+"""The MailStore rules, on every backend (mockmail/store/memory.py, sqlite.py), and
+mockmail/server/maildrop.py (POP3's view of a mailbox)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import pytest
 
 from mockmail.errors import InvalidInput, MailboxNotFound, MessageNotFound, UidTaken
 from mockmail.server.maildrop import SessionMaildrop, wire_body
-from mockmail.store import Envelope
-from mockmail.store import MemoryStore as Store
+from mockmail.store import Envelope, MemoryStore
+
+from .conftest import NewStore
 
 
-def test_messages_are_normalized_and_sized() -> None:
-    box, created = Store().put("bob", "pw")
+def test_messages_are_normalized_and_sized(new_store: NewStore) -> None:
+    box, created = new_store().put("bob", "pw")
     assert created
     message = box.add(b"Subject: a\n\nbody")
     assert message.content == b"Subject: a\r\n\r\nbody\r\n"
@@ -20,8 +22,8 @@ def test_messages_are_normalized_and_sized() -> None:
     assert box.octets == message.size
 
 
-def test_uids_unique_and_never_reused() -> None:
-    box, _ = Store().put("bob", "pw")
+def test_uids_unique_and_never_reused(new_store: NewStore) -> None:
+    box, _ = new_store().put("bob", "pw")
     first = box.add(b"Subject: a\r\n\r\n", uid="fixed")
     with pytest.raises(UidTaken):
         box.add(b"Subject: b\r\n\r\n", uid="fixed")
@@ -32,8 +34,8 @@ def test_uids_unique_and_never_reused() -> None:
     assert len(auto) == 50
 
 
-def test_add_many_is_all_or_nothing() -> None:
-    box, _ = Store().put("bob", "pw")
+def test_add_many_is_all_or_nothing(new_store: NewStore) -> None:
+    box, _ = new_store().put("bob", "pw")
     with pytest.raises(UidTaken) as err:
         box.add_many([(b"Subject: a\r\n\r\n", "x"), (b"Subject: b\r\n\r\n", "x")])
     assert err.value.field == "$[1].uid"
@@ -52,19 +54,19 @@ def test_add_many_is_all_or_nothing() -> None:
         (99, b"H: v\r\n\r\nl1\r\nl2\r\n"),
     ],
 )
-def test_top(lines: int, expected: bytes) -> None:
-    box, _ = Store().put("bob", "pw")
+def test_top(lines: int, expected: bytes, new_store: NewStore) -> None:
+    box, _ = new_store().put("bob", "pw")
     top = wire_body(box.add(b"H: v\r\n\r\nl1\r\nl2\r\n")).top(lines)
     assert top.content() == expected and top.size == len(expected)
 
 
-def test_top_of_a_message_without_body_adds_the_blank_line() -> None:
-    box, _ = Store().put("bob", "pw")
+def test_top_of_a_message_without_body_adds_the_blank_line(new_store: NewStore) -> None:
+    box, _ = new_store().put("bob", "pw")
     assert wire_body(box.add(b"H: v\r\n")).top(5).content() == b"H: v\r\n\r\n"
 
 
-def test_store_lookups() -> None:
-    store = Store()
+def test_store_lookups(new_store: NewStore) -> None:
+    store = new_store()
     box, _ = store.put("bob", "pw")
     _, created = store.put("bob", "new")
     assert not created and box.password == "new"
@@ -77,8 +79,8 @@ def test_store_lookups() -> None:
     assert message not in box  # sessions still holding the old mailbox see its messages gone
 
 
-def test_session_maildrop_marks_and_commits() -> None:
-    box, _ = Store().put("bob", "pw")
+def test_session_maildrop_marks_and_commits(new_store: NewStore) -> None:
+    box, _ = new_store().put("bob", "pw")
     a, b, c = (box.add(f"S: {n}\r\n\r\n".encode()) for n in "abc")
     drop = SessionMaildrop(box)
     assert (drop.count, drop.octets) == (3, a.size + b.size + c.size)
@@ -97,8 +99,8 @@ def test_session_maildrop_marks_and_commits() -> None:
     assert b in box and a not in box and c not in box
 
 
-def test_messages_remember_how_they_arrived() -> None:
-    box, _ = Store().put("bob", "pw")
+def test_messages_remember_how_they_arrived(new_store: NewStore) -> None:
+    box, _ = new_store().put("bob", "pw")
     envelope = Envelope(
         mail_from="a@x", rcpt_to=["bob@x"], peer="127.0.0.1:9", helo="h", tls=False, auth=None
     )
@@ -108,8 +110,8 @@ def test_messages_remember_how_they_arrived() -> None:
     assert (sent.via, sent.envelope) == ("smtp", envelope)
 
 
-def test_octets_follow_every_change() -> None:
-    box, _ = Store().put("bob", "pw")
+def test_octets_follow_every_change(new_store: NewStore) -> None:
+    box, _ = new_store().put("bob", "pw")
     a, b = box.add(b"S: a\r\n\r\n"), box.add(b"S: bb\r\n\r\n")
     assert box.octets == a.size + b.size
     box.remove([a.id, a.id, "missing"])
@@ -119,9 +121,24 @@ def test_octets_follow_every_change() -> None:
 
 
 def test_wire_body_is_made_once_and_shares_unstuffed_content() -> None:
-    box, _ = Store().put("bob", "pw")
+    box, _ = MemoryStore().put("bob", "pw")
     plain = box.add(b"S: a\r\n\r\nno dots\r\n")
     dotted = box.add(b"S: a\r\n\r\n.dot\r\n")
+    assert plain.resident
     assert wire_body(plain) is wire_body(plain)
     assert wire_body(plain).wire is plain.content  # nothing to stuff: no copy
     assert wire_body(dotted).wire == b"S: a\r\n\r\n..dot\r\n" and wire_body(dotted).size == dotted.size
+
+
+def test_transaction_keeps_all_or_nothing_across_mailboxes(new_store: NewStore) -> None:
+    store = new_store()
+    a, _ = store.put("a", "pw")
+    b, _ = store.put("b", "pw")
+    arrived: list[str] = []
+    store.watch(lambda box, stored: arrived.extend(m.id for m in stored))
+    with store.transaction():
+        one = a.add(b"S: 1\r\n\r\n")
+        two = b.add(b"S: 2\r\n\r\n")
+    assert arrived == [one.id, two.id]
+    assert (a.count, b.count) == (1, 1)
+    assert [m.id for m in a.snapshot()] == [one.id]

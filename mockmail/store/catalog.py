@@ -1,0 +1,119 @@
+"""`Catalog`: what a server keeps of its tenants besides their mail (spec with ports, token digest, fault
+state), and where each tenant's `MailStore` comes from.
+
+The catalog stores what it is given as opaque bytes (the tenant registry encodes specs and fault state): the
+store package knows no protocol and no API.  `MemoryCatalog` keeps nothing (a server without `--data-dir`);
+`SqliteCatalog` keeps it all in the `Database` and brings it back at start.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+
+from ._interface import MailStore
+from .database import Database
+from .memory import MemoryStore
+from .sqlite import SqliteStore
+
+__all__ = ["Catalog", "MemoryCatalog", "SavedTenant", "SqliteCatalog"]
+
+
+@dataclass(frozen=True, slots=True)
+class SavedTenant:
+    """One tenant as the catalog kept it."""
+
+    name: str
+    spec: bytes
+    created: float
+    token: bytes | None
+    faults: bytes | None
+
+
+class Catalog(abc.ABC):
+    """Where tenants are kept between runs of the server."""
+
+    persistent: bool = False
+
+    @abc.abstractmethod
+    def new_store(self, tenant: str) -> MailStore:
+        """The mailboxes of `tenant`: what is kept of them, or an empty store."""
+
+    def saved(self) -> list[SavedTenant]:
+        """Every tenant kept, in the order they were created."""
+        return []
+
+    def save_tenant(self, name: str, spec: bytes, created: float) -> None:  # noqa: B027 - keeps nothing
+        """Keep (or replace) the tenant's spec."""
+
+    def save_token(self, name: str, token: bytes | None) -> None:  # noqa: B027 - keeps nothing
+        """Keep the digest of the tenant's token."""
+
+    def save_faults(self, name: str, faults: bytes) -> None:  # noqa: B027 - keeps nothing
+        """Keep the tenant's fault state (plans and what is left of each knob's `times`)."""
+
+    def drop_tenant(self, name: str) -> None:  # noqa: B027 - keeps nothing
+        """Forget the tenant, its mailboxes and their messages."""
+
+    def check(self) -> str | None:
+        """Why the catalog cannot be used right now, or None when it can (`/api/v1/ready`)."""
+        return None
+
+    def close(self) -> None:  # noqa: B027 - holds nothing open
+        """Release the files behind the catalog."""
+
+
+class MemoryCatalog(Catalog):
+    """A catalog that keeps nothing: tenants live as long as the process."""
+
+    def new_store(self, tenant: str) -> MailStore:
+        return MemoryStore()
+
+
+class SqliteCatalog(Catalog):
+    """Tenants in the `tenants` table of the server's `Database`."""
+
+    persistent = True
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def new_store(self, tenant: str) -> MailStore:
+        return SqliteStore(self.db, tenant)
+
+    def saved(self) -> list[SavedTenant]:
+        rows = self.db.conn.execute(
+            "SELECT name, spec, created, token, faults FROM tenants ORDER BY created, rowid"
+        )
+        return [SavedTenant(*row) for row in rows]
+
+    def save_tenant(self, name: str, spec: bytes, created: float) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT INTO tenants (name, spec, created) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET spec = excluded.spec",
+                (name, spec, created),
+            )
+
+    def save_token(self, name: str, token: bytes | None) -> None:
+        with self.db.write() as conn:
+            conn.execute("UPDATE tenants SET token = ? WHERE name = ?", (token, name))
+
+    def save_faults(self, name: str, faults: bytes) -> None:
+        with self.db.write() as conn:
+            conn.execute("UPDATE tenants SET faults = ? WHERE name = ?", (faults, name))
+
+    def drop_tenant(self, name: str) -> None:
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM mailboxes WHERE tenant = ?", (name,))
+            conn.execute("DELETE FROM tenants WHERE name = ?", (name,))
+
+    def check(self) -> str | None:
+        try:
+            self.db.conn.execute("SELECT count(*) FROM tenants").fetchone()
+        except Exception as exc:
+            return f"the store at {self.db.path} cannot be read: {exc}"
+        return None
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,132 @@
+"""mockmail/store/sqlite.py and database.py: what the SQLite backend adds to the shared rules (durability,
+transactions, content read on use)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mockmail.errors import MessageNotFound, UidTaken
+from mockmail.server.maildrop import SessionMaildrop, wire_body
+from mockmail.store import Database, Envelope, SqliteStore
+
+ENVELOPE = Envelope(mail_from="a@x", rcpt_to=["bob@x"], peer="127.0.0.1:9", helo="h", tls=True, auth="u")
+
+
+def test_everything_comes_back_after_reopening(tmp_path: Path) -> None:
+    db = Database(tmp_path)
+    box, _ = SqliteStore(db, "acme").put("bob", "pw")
+    kept = box.add(b"Subject: kept\r\n\r\nbody\r\n", uid="u-1")
+    sent = box.add_many([(b"Subject: sent\r\n\r\n", None)], via="smtp", envelope=ENVELOPE)[0]
+    gone = box.add(b"Subject: gone\r\n\r\n", uid="u-2")
+    box.remove([gone.id])
+    SqliteStore(db, "other").put("bob", "theirs")
+    db.close()
+
+    db = Database(tmp_path)
+    store = SqliteStore(db, "acme")
+    again = store.get("bob")
+    assert (again.password, again.count, again.octets) == ("pw", 2, kept.size + sent.size)
+    listed = again.listing()
+    assert [(m.id, m.uid, m.via) for m in listed] == [(kept.id, "u-1", "api"), (sent.id, sent.uid, "smtp")]
+    assert listed[0].summary.subject == "kept" and listed[0].content == b"Subject: kept\r\n\r\nbody\r\n"
+    assert listed[1].envelope == ENVELOPE
+    for used in ("u-1", "u-2", gone.id):  # UIDs are never reused, also after a restart
+        with pytest.raises(UidTaken):
+            again.add(b"Subject: x\r\n\r\n", uid=used)
+    assert SqliteStore(db, "other").get("bob").password == "theirs"
+    db.close()
+
+
+def test_messages_hold_no_content_and_read_it_on_use(tmp_path: Path) -> None:
+    db = Database(tmp_path)
+    box, _ = SqliteStore(db, "acme").put("bob", "pw")
+    box.add(b"Subject: a\r\n\r\n.dot\r\n")
+    (message,) = box.snapshot()
+    assert not message.resident
+    assert message.summary.subject == "a"  # details read on use
+    assert wire_body(message) is not wire_body(message)  # made afresh: not cached beside the store
+    assert wire_body(message).wire == b"Subject: a\r\n\r\n..dot\r\n"
+    box.remove([message.id])
+    assert message not in box
+    with pytest.raises(MessageNotFound):
+        _ = message.content
+
+
+def test_a_failing_block_rolls_back_rows_and_figures(tmp_path: Path) -> None:
+    db = Database(tmp_path)
+    store = SqliteStore(db, "acme")
+    a, _ = store.put("a", "pw")
+    b, _ = store.put("b", "pw")
+    keep = a.add(b"S: keep\r\n\r\n")
+    arrived: list[str] = []
+    store.watch(lambda box, stored: arrived.extend(m.id for m in stored))
+    with pytest.raises(RuntimeError), store.transaction():
+        a.add(b"S: 1\r\n\r\n")
+        b.add(b"S: 2\r\n\r\n")
+        a.remove([keep.id])
+        raise RuntimeError("the disk is full")
+    assert arrived == []  # nobody heard of what was rolled back
+    assert (a.count, a.octets, b.count) == (1, keep.size, 0)
+    assert [m.id for m in a.snapshot()] == [keep.id]
+    assert keep in a
+    # A failure leaving the block undoes the block's earlier writes too.
+    with pytest.raises(UidTaken), store.transaction():
+        b.add(b"S: 3\r\n\r\n", uid="x")
+        b.add(b"S: 4\r\n\r\n", uid="x")
+    assert b.count == 0
+
+
+def test_nested_failure_is_undone_alone(tmp_path: Path) -> None:
+    db = Database(tmp_path)
+    box, _ = SqliteStore(db, "acme").put("a", "pw")
+    with db.write():
+        first = box.add(b"S: 1\r\n\r\n")
+        with pytest.raises(RuntimeError), db.write():
+            box.add(b"S: 2\r\n\r\n", uid="x")
+            raise RuntimeError("inner")
+        assert box.count == 1
+        last = box.add(b"S: 4\r\n\r\n", uid="x")  # the savepoint took "x" back with it
+    assert [m.id for m in box.listing()] == [first.id, last.id]
+    assert (box.count, box.octets) == (2, first.size + last.size)
+
+
+def test_stream_reads_in_pieces(tmp_path: Path) -> None:
+    db = Database(tmp_path)
+    box, _ = SqliteStore(db, "acme").put("a", "pw")
+    content = b"Subject: big\r\n\r\n" + b"x" * 998 + b"\r\n"
+    message = box.add(content * 3)
+    pieces = list(box.stream(message, chunk=1000))
+    assert b"".join(pieces) == message.content and max(map(len, pieces)) == 1000
+    box.remove([message.id])
+    with pytest.raises(MessageNotFound):
+        box.stream(message)
+
+
+def test_a_mailbox_made_again_starts_empty_and_old_sessions_see_nothing(tmp_path: Path) -> None:
+    db = Database(tmp_path)
+    store = SqliteStore(db, "acme")
+    old, _ = store.put("bob", "pw")
+    message = old.add(b"S: a\r\n\r\n", uid="fixed")
+    drop = SessionMaildrop(old)
+    store.delete("bob")
+    new, created = store.put("bob", "pw")
+    assert created and new.count == 0 and old.count == 0
+    assert drop.lookup_present(1) == "message 1 is no longer in the maildrop"
+    assert message not in new and message not in old
+    new.add(b"S: b\r\n\r\n", uid="fixed")  # a new mailbox has a new UID history
+
+
+def test_fsync_is_synchronous_full(tmp_path: Path) -> None:
+    assert Database(tmp_path / "a").conn.execute("PRAGMA synchronous").fetchone()[0] == 1
+    assert Database(tmp_path / "b", fsync=True).conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+    assert Database(tmp_path / "a").conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    db = Database(tmp_path)
+    db.conn.execute("PRAGMA user_version=99")
+    db.close()
+    with pytest.raises(RuntimeError, match="schema version 99"):
+        Database(tmp_path)
