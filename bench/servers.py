@@ -144,8 +144,10 @@ def mbox(messages: list[bytes]) -> bytes:
 class Mockmail:
     name = "mockmail"
 
-    def __init__(self) -> None:
+    def __init__(self, *extra: str, seed: bool = True) -> None:
+        """`mockmail serve` with the benchmark's options and `extra`; `seed` creates the bench tenant."""
         self.api_port = free_port()
+        self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -158,11 +160,14 @@ class Mockmail:
                 "warning",
                 "--max-sessions",
                 "30000",
+                *extra,
             ],
             cwd=ROOT,
         )
         wait_for_port(self.api_port)
         self.api = Api(self.api_port)
+        if not seed:
+            return
         view = self.api.call("POST", "/tenants", {"name": "bench", "exclusive_sessions": False})
         self.port = int(view["pop3"]["port"])
         for user, messages in ((USER, SESSION_MESSAGES), (BIG_USER, list(BIG_MESSAGES.values()))):

@@ -139,9 +139,33 @@ def _compose_mime(spec: MessageSpec, user: str, field: str = "$") -> bytes:
         raise InvalidInput(f"cannot compose the message: {type(exc).__name__}: {exc}", field=field) from None
 
 
-_SEPARATOR = re.compile(rb"^From [^\n]*\n?", re.MULTILINE)
 _QUOTED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
-_TRAILING_BLANK = re.compile(rb"(?:\r?\n)\r?\n\Z")
+
+
+def _separators(data: bytes) -> list[tuple[int, int]]:
+    """(start, end) of every `From ` line: found with `bytes.find`, which skips through the text at memchr
+    speed (a multi-line regex tries every position, and was half of a bulk upload's time, measured)."""
+    found = []
+    if data.startswith(b"From "):
+        start = 0
+    else:
+        at = data.find(b"\nFrom ")
+        start = at + 1 if at >= 0 else -1
+    while start >= 0:
+        newline = data.find(b"\n", start)
+        end = len(data) if newline < 0 else newline + 1
+        found.append((start, end))
+        at = data.find(b"\nFrom ", end - 1)
+        start = at + 1 if at >= 0 else -1
+    return found
+
+
+def _without_trailing_blank(chunk: bytes) -> bytes:
+    """The blank line before the next separator belongs to the mbox format, not to the message."""
+    for ending in (b"\r\n\r\n", b"\n\r\n", b"\r\n\n", b"\n\n"):
+        if chunk.endswith(ending):
+            return chunk[: len(chunk) - len(ending)] + b"\n"
+    return chunk
 
 
 def split_mbox(data: bytes) -> list[bytes]:
@@ -150,13 +174,13 @@ def split_mbox(data: bytes) -> list[bytes]:
     Works on large slices of the upload (never one object per line), so seeding megabytes of mail does not
     leave the allocator holding hundreds of thousands of small freed blocks.
     """
-    separators = list(_SEPARATOR.finditer(data))
-    if not separators or separators[0].start() != 0:
+    separators = _separators(data)
+    if not separators or separators[0][0] != 0:
         raise ValueError("an mbox file must start with a 'From ' separator line")
     messages = []
-    for here, after in zip(separators, [*separators[1:], None], strict=True):
-        chunk = data[here.end() : after.start() if after else len(data)]
-        # The blank line before the next separator belongs to the mbox format, not to the message.
-        chunk = _TRAILING_BLANK.sub(b"\n", chunk)
-        messages.append(_QUOTED_FROM.sub(rb"\1", chunk))
+    for (_, end), after in zip(separators, [*separators[1:], None], strict=True):
+        chunk = _without_trailing_blank(data[end : after[0] if after else len(data)])
+        if chunk.startswith(b">") or b"\n>" in chunk:
+            chunk = _QUOTED_FROM.sub(rb"\1", chunk)
+        messages.append(chunk)
     return messages

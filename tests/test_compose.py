@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 
 import msgspec
 import pytest
@@ -130,3 +131,42 @@ def test_any_recipient_strings_make_a_message(to: list[str], html: bool) -> None
     assert (raw.endswith(b"\r\n") and b"\r\nTo:" in raw) or raw.startswith(b"To:") or b"\nTo:" in raw
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     assert parsed["Subject"] == "s"
+
+
+_REF_SEPARATOR = re.compile(rb"^From [^\n]*\n?", re.MULTILINE)
+_REF_QUOTED = re.compile(rb"^>(>*From )", re.MULTILINE)
+_REF_TRAILING = re.compile(rb"(?:\r?\n)\r?\n\Z")
+
+
+def reference_split(data: bytes) -> list[bytes]:
+    """The mboxrd split written with one multi-line regex per rule (the reading `split_mbox` must match)."""
+    separators = list(_REF_SEPARATOR.finditer(data))
+    if not separators or separators[0].start() != 0:
+        raise ValueError("no separator first")
+    ends = [s.start() for s in separators[1:]] + [len(data)]
+    return [
+        _REF_QUOTED.sub(rb"\1", _REF_TRAILING.sub(b"\n", data[here.end() : end]))
+        for here, end in zip(separators, ends, strict=True)
+    ]
+
+
+@settings(max_examples=2000, derandomize=True)
+@given(
+    st.lists(
+        st.sampled_from(
+            [b"From ", b"From x\n", b"\n", b"\r\n", b"\r", b">From ", b">>From a", b"a", b">", b"rom "]
+        ),
+        max_size=14,
+    )
+)
+def test_split_mbox_agrees_with_the_regex_reading(parts: list[bytes]) -> None:
+    data = b"".join(parts)
+    try:
+        expected: list[bytes] | None = reference_split(data)
+    except ValueError:
+        expected = None
+    if expected is None:
+        with pytest.raises(ValueError, match="must start with a 'From ' separator"):
+            split_mbox(data)
+    else:
+        assert split_mbox(data) == expected

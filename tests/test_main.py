@@ -346,7 +346,7 @@ def test_data_dir_settings_and_a_store_that_cannot_be_opened(tmp_path: Path) -> 
     assert not open_catalog(parse_settings(["serve"], {})).persistent
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
-    with pytest.raises(ConfigError, match="--data-dir .*cannot open the store"):
+    with pytest.raises(ConfigError, match=r"--data-dir .*cannot open the store"):
         open_catalog(parse_settings(["serve", "--data-dir", str(blocked)], {}))
 
 

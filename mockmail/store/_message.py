@@ -53,9 +53,10 @@ def normalize_crlf(data: bytes) -> bytes:
     Text that is already CRLF throughout comes back as it is, found by counting (no copy): a 10 MiB
     message costs 16 ms to check against 68 ms to rewrite.
     """
-    crlf = data.count(b"\r\n")
-    if not (crlf == data.count(b"\n") == data.count(b"\r")):
-        data = _LINE_BREAKS.sub(b"\r\n", data)
+    crlf, lf, cr = data.count(b"\r\n"), data.count(b"\n"), data.count(b"\r")
+    if not (crlf == lf == cr):
+        # LF only, as on a Unix disk: a plain replace is several times faster than the regex.
+        data = data.replace(b"\n", b"\r\n") if cr == 0 else _LINE_BREAKS.sub(b"\r\n", data)
     if data and not data.endswith(b"\r\n"):
         data += b"\r\n"
     return data

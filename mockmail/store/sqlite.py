@@ -177,11 +177,14 @@ class SqliteMailbox(Mailbox):
         return self._snapshot
 
     def remove(self, ids: Iterable[str]) -> int:
+        wanted = list(ids)
+        if not wanted:  # most QUITs delete nothing: no transaction for them
+            return 0
         removed = octets = 0
         db = self._db
         with db.write() as conn:
             db.on_rollback(self._reload)
-            for message_id in ids:
+            for message_id in wanted:
                 row = conn.execute(
                     "DELETE FROM messages WHERE mailbox = ? AND id = ? RETURNING size", (self.key, message_id)
                 ).fetchone()
