@@ -10,6 +10,7 @@ from . import (
     auth,
     faults,
     hypercorn_errors,
+    limits,
     mailboxes,
     messages,
     metrics,
@@ -36,6 +37,7 @@ def create_app(registry: Registry) -> QuartTrio:
     problems.register(app)
     metrics.install(app, registry)  # first: requests the token check refuses are counted too
     auth.install(app, registry)
+    limits.install(app, registry)  # after the token check
     hypercorn_errors.install()
     guard = KeepAliveGuard(app.asgi_app, drain_limit=registry.settings.max_request_size)
     app.asgi_app = guard  # type: ignore[assignment,method-assign]

@@ -23,7 +23,7 @@ __all__ = ["EXEMPT", "Forbidden", "Unauthorized", "install", "principal"]
 PREFIX = "/api/v1"
 EXEMPT = frozenset(f"{PREFIX}/{name}" for name in ("health", "ready", "openapi.yaml", "tls/ca.pem"))
 """Paths any caller may read: probes, the contract, and the CA a client needs to trust the listeners."""
-_TENANT_PATHS = f"{PREFIX}/tenants/"
+TENANT_PATHS = f"{PREFIX}/tenants/"
 _TENANT_READABLE = frozenset({f"{PREFIX}/fault-profiles"})
 
 
@@ -61,8 +61,8 @@ def _check_reach(who: Principal, path: str, method: str) -> None:
     tenant = who.tenant
     if tenant is None:
         return
-    if path.startswith(_TENANT_PATHS):
-        name = path[len(_TENANT_PATHS) :].partition("/")[0]
+    if path.startswith(TENANT_PATHS):
+        name = path[len(TENANT_PATHS) :].partition("/")[0]
         if name != tenant:
             # The same words for a tenant that exists and one that does not: no existence oracle.
             raise Forbidden("a tenant token reaches only its own tenant")

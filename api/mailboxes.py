@@ -41,6 +41,8 @@ def blueprint(registry: Registry) -> Blueprint:
         found = registry.get(check_tenant_name(tenant))
         check_user_name(user)
         spec = await decode_json(_SPEC)
+        if found.store.find(user) is None:
+            found.quota.check_mailbox()
         mailbox, created = found.store.put(user, spec.password)
         headers = {"Location": f"/api/v1/tenants/{tenant}/mailboxes/{user}"} if created else None
         return json_response(mailbox_view(found, mailbox), 201 if created else 200, headers=headers)

@@ -95,7 +95,6 @@ def _wait_args() -> tuple[float, int]:
 
 def blueprint(registry: Registry) -> Blueprint:
     bp = Blueprint("messages", __name__)
-    limit = registry.settings.max_message_size
 
     def mailbox(tenant: str, user: str) -> Mailbox:
         return registry.get(check_tenant_name(tenant)).store.get(check_user_name(user))
@@ -103,6 +102,8 @@ def blueprint(registry: Registry) -> Blueprint:
     @bp.post("/tenants/<tenant>/mailboxes/<user>/messages")
     async def add_messages(tenant: str, user: str) -> Response:
         box = mailbox(tenant, user)
+        owner = registry.get(tenant)
+        quota, limit = owner.quota, owner.limits.message_size or registry.settings.max_message_size
         mimetype = request.mimetype
         query_uid = request.args.get("uid")
         if query_uid is not None:
@@ -110,7 +111,7 @@ def blueprint(registry: Registry) -> Blueprint:
         if mimetype == RAW_TYPE:
             raw = await request.get_data(cache=False, as_text=False)
             assert isinstance(raw, bytes)
-            stored = deliver(box, [Incoming(raw, query_uid, "body")], limit=limit)
+            stored = deliver(box, [Incoming(raw, query_uid, "body")], limit=limit, quota=quota)
             return json_response(_created(stored[0]), 201)
         if mimetype == MBOX_TYPE:
             data = await request.get_data(cache=False, as_text=False)
@@ -122,7 +123,8 @@ def blueprint(registry: Registry) -> Blueprint:
             if not raws:
                 raise InvalidInput("the mbox file holds no message", field="body")
             items = [Incoming(raw, None, f"body[{i}]") for i, raw in enumerate(raws)]
-            return json_response([_created(m) for m in deliver(box, items, limit=limit)], 201)
+            stored = deliver(box, items, limit=limit, quota=quota)
+            return json_response([_created(m) for m in stored], 201)
         require_json(RAW_TYPE, MBOX_TYPE)
         specs = await decode_json(_SPECS)
         single = isinstance(specs, MessageSpec)
@@ -133,7 +135,7 @@ def blueprint(registry: Registry) -> Blueprint:
         for index, spec in enumerate(batch):
             where = "$" if single else f"$[{index}]"
             items.append(Incoming(compose(spec, user, where), spec.uid, where, normalized=True))
-        stored = deliver(box, items, limit=limit, uid_field="$.uid")
+        stored = deliver(box, items, limit=limit, uid_field="$.uid", quota=quota)
         if single:
             return json_response(_created(stored[0]), 201)
         return json_response([_created(m) for m in stored], 201)

@@ -50,6 +50,7 @@ def problem_response(
     field: str | None = None,
     *,
     tenants: list[str] | None = None,
+    limit: str | None = None,
 ) -> Response:
     problem = Problem(
         type=PROBLEM_TYPE + slug,
@@ -59,6 +60,7 @@ def problem_response(
         instance=request.path,
         field=field,
         tenants=tenants,
+        limit=limit,
     )
     return Response(_ENCODER.encode(problem), status=status, content_type="application/problem+json")
 
@@ -67,8 +69,8 @@ def register(app: object) -> None:
     """Install the error handlers on a Quart app."""
 
     async def on_domain(exc: DomainError) -> Response:
-        response = problem_response(exc.status, exc.title, exc.slug, exc.detail, exc.field)
-        response.headers.update(exc.headers)
+        response = problem_response(exc.status, exc.title, exc.slug, exc.detail, exc.field, limit=exc.limit)
+        response.headers.update(exc.response_headers)
         return response
 
     async def on_validation(exc: msgspec.ValidationError) -> Response:

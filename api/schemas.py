@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from mockmail.specs import Endpoint, SmtpAuth
+from mockmail.specs import Endpoint, SmtpAuth, TenantLimits
 from mockmail.store import Envelope, Via
 
 __all__ = [
@@ -33,6 +33,8 @@ class Health(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     """File descriptors the process holds: one per listener (two per tenant with TLS) and per session."""
     max_open_files: int
     """The process limit (RLIMIT_NOFILE); see the README for how to raise it."""
+    tasks: int
+    """Trio tasks alive in the server: one per listener and per session, and a few of the server's own."""
     problem: str | None
     """What ran out in the last minute, e.g. `out of file descriptors: ...`; null when nothing did."""
 
@@ -61,6 +63,8 @@ class TenantView(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     exclusive_sessions: bool
     max_sessions: int
     """Concurrent sessions allowed, POP3 and SMTP together."""
+    limits: TenantLimits
+    """The limits in force: the tenant's own, else the server's defaults (null: no limit)."""
     mailboxes: int
     sessions: int
     """Sessions open right now, POP3 and SMTP."""
@@ -139,3 +143,5 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """The offending input: a JSON path into the body (`$.pop3_port`) or a path/query parameter name."""
     tenants: list[str] | None = None
     """The tenants a 503 from `/api/v1/ready` is about (those whose listeners failed)."""
+    limit: str | None = None
+    """The tenant limit a 507, 413 or 429 is about (`messages`, `bytes`, `message_size`, `api_rps`, ...)."""

@@ -7,7 +7,7 @@ from quart import Blueprint, Response
 from mockmail import __version__
 from mockmail.errors import DomainError
 from mockmail.registry import Registry
-from mockmail.resources import MONITOR, descriptor_limit, open_descriptors
+from mockmail.resources import MONITOR, descriptor_limit, open_descriptors, running_tasks
 
 from .http import json_response
 from .openapi import load_document
@@ -40,6 +40,7 @@ def blueprint(registry: Registry) -> Blueprint:
                 tls=registry.tls is not None,
                 open_files=open_descriptors(),
                 max_open_files=descriptor_limit(),
+                tasks=running_tasks(),
                 problem=problem,
             )
         )

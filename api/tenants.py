@@ -33,6 +33,7 @@ def tenant_view(tenant: Tenant) -> TenantView:
         catch_all=spec.catch_all,
         exclusive_sessions=spec.exclusive_sessions,
         max_sessions=tenant.max_sessions,
+        limits=tenant.limits,
         mailboxes=len(tenant.store),
         sessions=len(tenant.sessions),
         failure=tenant.failure,

@@ -14,7 +14,9 @@ __all__ = [
     "MessageNotFound",
     "MessageTooLarge",
     "PortUnavailable",
+    "RateLimited",
     "ResourcesExhausted",
+    "StorageLimit",
     "TenantExists",
     "TenantLimit",
     "TenantNotFound",
@@ -32,10 +34,20 @@ class DomainError(Exception):
     headers: ClassVar[dict[str, str]] = {}
     """HTTP headers the answer carries (a 401's `WWW-Authenticate`)."""
 
-    def __init__(self, detail: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        limit: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.field = field
+        self.limit = limit
+        """The tenant limit that was reached (`messages`, `message_size`, ...), named in the problem."""
+        self.response_headers = {**type(self).headers, **(headers or {})}
 
 
 class InvalidInput(DomainError):
@@ -96,6 +108,23 @@ class UnsupportedMediaType(DomainError):
     status = 415
     title = "Unsupported media type"
     slug = "unsupported-media-type"
+
+
+class StorageLimit(DomainError):
+    """A tenant limit on what it stores (`mailboxes`, `messages`, `bytes`); nothing of the request was
+    stored."""
+
+    status = 507
+    title = "Storage limit reached"
+    slug = "storage-limit"
+
+
+class RateLimited(DomainError):
+    """The tenant's `api_rps`: the answer says when to try again (`Retry-After`)."""
+
+    status = 429
+    title = "Too many requests"
+    slug = "rate-limited"
 
 
 class ResourcesExhausted(DomainError):

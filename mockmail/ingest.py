@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 from .errors import InvalidInput, MessageTooLarge
 from .headers import looks_like_message
+from .limits import Quota
 from .store import Envelope, Mailbox, Message, Via, normalize_crlf
 
 __all__ = ["Incoming", "check_raw", "check_size", "deliver", "prepare"]
@@ -42,7 +43,11 @@ def check_size(content: bytes, limit: int, field: str) -> bytes:
         MessageTooLarge: it is larger.
     """
     if len(content) > limit:
-        raise MessageTooLarge(f"the message is {len(content)} octets, over the limit of {limit}", field=field)
+        raise MessageTooLarge(
+            f"the message is {len(content)} octets, over the limit of {limit}",
+            field=field,
+            limit="message_size",
+        )
     return content
 
 
@@ -80,6 +85,7 @@ def deliver(
     uid_field: str = "uid",
     via: Via = "api",
     envelope: Envelope | None = None,
+    quota: Quota | None = None,
 ) -> list[Message]:
     """Store every message of `batch` in `mailbox`, or none of them; return what was stored.
 
@@ -91,10 +97,14 @@ def deliver(
             in a JSON body); a batch names `$[i].uid`.
         via: how the batch arrived, kept with each message.
         envelope: the SMTP envelope it came with, if it came over SMTP.
+        quota: the tenant's storage limits, checked for the whole batch.
 
     Raises:
-        InvalidInput, MessageTooLarge: from `prepare`; UidTaken, InvalidInput: from the UID rules.
+        InvalidInput, MessageTooLarge: from `prepare`; UidTaken, InvalidInput: from the UID rules;
+        StorageLimit: the batch would cross the tenant's `messages` or `bytes`.
     """
     prepared = [prepare(item, limit) for item in batch]
+    if quota is not None:
+        quota.check(len(prepared), sum(len(item.data) for item in prepared))
     items = [(item.data, item.uid) for item in prepared]
     return mailbox.add_many(items, field=uid_field, via=via, envelope=envelope)

@@ -34,7 +34,7 @@ from .registry import Registry
 from .resources import quiet_accept_retries
 from .server.tls import TlsMaterial, load_certificate, self_signed
 from .settings import Settings
-from .specs import TenantSpec
+from .specs import TenantLimits, TenantSpec
 from .store import Catalog, Database, MemoryCatalog, SqliteCatalog
 
 __all__ = ["Running", "main", "parse_settings", "serve"]
@@ -80,6 +80,10 @@ OPTIONS: tuple[tuple[str, str], ...] = (
         "auth_failure_delay",
         "seconds a failed POP3/SMTP login waits before its reply, that connection only (default 0.5)",
     ),
+)
+OPTIONS += tuple(
+    (f"tenant_limit_{name}", f"default limits.{name} of a tenant that sets none (default: no limit)")
+    for name in TenantLimits.__struct_fields__
 )
 FLAGS: tuple[tuple[str, str], ...] = (
     ("insecure", "serve an API without --admin-token on an address other than loopback"),
@@ -236,10 +240,15 @@ async def seed(registry: Registry, tenants: list[SeedTenant], settings: Settings
             continue
         tenant = await registry.create(seeded.spec)
         for box in seeded.mailboxes:
+            try:
+                tenant.quota.check_mailbox()
+            except DomainError as exc:
+                raise ConfigError(f"{box.where}: {exc.detail}") from None
             mailbox, _ = tenant.store.put(box.user, box.password)
             try:
-                deliver(mailbox, box.messages, limit=settings.max_message_size, via="config")
-            except DomainError as exc:  # the UID rules: a UID given twice in the mailbox
+                limit = tenant.limits.message_size or settings.max_message_size
+                deliver(mailbox, box.messages, limit=limit, via="config", quota=tenant.quota)
+            except DomainError as exc:  # the UID rules (a UID given twice), or the tenant's limits
                 raise ConfigError(f"{box.where}: {exc.detail}") from None
 
 

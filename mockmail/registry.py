@@ -87,6 +87,11 @@ class Registry:
     def list(self) -> list[Tenant]:
         return [tenant for tenant in self._tenants.values() if tenant.visible]
 
+    def find(self, name: str) -> Tenant | None:
+        """The visible tenant of that name, or None."""
+        tenant = self._tenants.get(name)
+        return tenant if tenant is not None and tenant.visible else None
+
     def get(self, name: str) -> Tenant:
         tenant = self._tenants.get(name)
         if tenant is None or not tenant.visible:

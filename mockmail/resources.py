@@ -15,7 +15,9 @@ import os
 import resource
 import time
 
-__all__ = ["EXHAUSTION_ERRNOS", "MONITOR", "ResourceMonitor", "is_exhaustion"]
+import trio
+
+__all__ = ["EXHAUSTION_ERRNOS", "MONITOR", "ResourceMonitor", "is_exhaustion", "running_tasks"]
 
 log = logging.getLogger("mockmail.resources")
 
@@ -85,6 +87,19 @@ class _OncePerEpisode(logging.Filter):
             MONITOR.exhausted(exc, "REST API accept")  # logs the first one of an episode itself
             return False
         return True
+
+
+def running_tasks() -> int:
+    """Trio tasks alive in this run, the root task included: a leak shows as a count that only grows."""
+    count = 0
+    root = trio.lowlevel.current_root_task()
+    pending = [root] if root is not None else []
+    while pending:
+        task = pending.pop()
+        count += 1
+        for nursery in task.child_nurseries:
+            pending.extend(nursery.child_tasks)
+    return count
 
 
 def quiet_accept_retries() -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "Password",
     "Port",
     "SmtpAuth",
+    "TenantLimits",
     "TenantName",
     "TenantSpec",
     "UserName",
@@ -65,6 +66,31 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
 SmtpAuth = Literal["none", "optional", "required"]
 
+_Count = Annotated[int, Meta(ge=0, le=1_000_000_000)]
+
+
+class TenantLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What one tenant may hold and use; a field left null takes the server's default
+    (`--tenant-limit-NAME`), and null there means no limit."""
+
+    mailboxes: _Count | None = None
+    """Mailboxes in the tenant; one more is refused with 507."""
+    messages: _Count | None = None
+    """Messages stored across the tenant's mailboxes (REST 507; SMTP 452 4.2.2 at RCPT when full,
+    552 5.3.4 after DATA when this message would cross it)."""
+    bytes: Annotated[int, Meta(ge=0, le=1 << 50)] | None = None
+    """Octets stored across the tenant's mailboxes, answered as `messages` is."""
+    message_size: Annotated[int, Meta(ge=1024, le=1 << 40)] | None = None
+    """Largest message, in octets (REST 413; SMTP `SIZE` and 552 5.3.4); never above the server's
+    `--max-message-size`."""
+    pop3_sessions: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
+    """Concurrent POP3 and POP3S sessions; one more is greeted `-ERR [SYS/TEMP]` and closed."""
+    smtp_sessions: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
+    """Concurrent SMTP and SMTPS sessions; one more is greeted `421 4.7.0` and closed."""
+    api_rps: Annotated[float, Meta(ge=0.001, le=1_000_000)] | None = None
+    """REST requests per second on this tenant's paths (bursts up to one second's worth); more are
+    answered 429 with `Retry-After`."""
+
 
 class TenantSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A tenant to create: an isolated set of mailboxes served on its own POP3 and SMTP ports."""
@@ -90,6 +116,8 @@ class TenantSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     """RFC 1939 maildrop lock: a second concurrent login gets `-ERR [IN-USE]`.  False lets sessions share."""
     max_sessions: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
     """Concurrent sessions (POP3 and SMTP together) allowed on this tenant; null takes the server's default."""
+    limits: TenantLimits = TenantLimits()
+    """Storage, size, session and request-rate limits (see `TenantLimits`)."""
 
 
 class MailboxSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -27,6 +27,7 @@ import trio
 
 from . import logs
 from .faults import FaultState
+from .limits import Quota, RateLimiter, effective
 from .metrics import Metrics
 from .server.driver import SessionConfig
 from .server.listener import PortCursor, bound_port, open_listener, serve_listener
@@ -48,6 +49,7 @@ _BUSY = {
     "pop3": b"-ERR [SYS/TEMP] too many sessions on this tenant, try later\r\n",
     "smtp": b"421 4.7.0 too many sessions on this tenant, try later\r\n",
 }
+_LIMITS = {"pop3": "pop3_sessions", "smtp": "smtp_sessions"}
 
 
 def leaves(exc: BaseException) -> list[BaseException]:
@@ -103,6 +105,12 @@ class Tenant:
         self.failure: str | None = None
         self.bind_failure: str | None = None
         self.max_sessions = spec.max_sessions or settings.max_sessions
+        self.limits = effective(spec.limits, settings)
+        """The limits in force: the spec's own, else the server's defaults."""
+        self.quota = Quota(self.store, self.limits)
+        self.rate = RateLimiter(self.limits.api_rps) if self.limits.api_rps is not None else None
+        self.open_sessions = {"pop3": 0, "smtp": 0}
+        """Sessions open right now by protocol (POP3S counts as POP3, SMTPS as SMTP)."""
         self.faults = FaultState()
         if metrics is not None:
             self.faults.fired = metrics.faults
@@ -128,7 +136,8 @@ class Tenant:
             tenant=metrics.tenant(spec.name) if metrics is not None else spec.name,
         )
         self.smtp_policy = SmtpPolicy(
-            max_message_size=settings.max_message_size,
+            max_message_size=self.limits.message_size or settings.max_message_size,
+            quota=self.quota,
             auth=spec.smtp_auth,
             plaintext_auth=spec.smtp_plaintext_auth,
             catch_all=spec.catch_all,
@@ -219,7 +228,9 @@ class Tenant:
     ) -> None:
         """One connection, from accept to close (the listener hands the stream over to this task)."""
         try:
-            if len(self.sessions) >= self.max_sessions:
+            most = getattr(self.limits, _LIMITS[protocol])
+            busy = most is not None and self.open_sessions[protocol] >= most
+            if busy or len(self.sessions) >= self.max_sessions:
                 with (
                     trio.move_on_after(1),
                     contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError),
@@ -228,6 +239,7 @@ class Tenant:
                 return
             session = factory(stream, implicit_tls)
             self.sessions.add(session)
+            self.open_sessions[protocol] += 1
             started = time.monotonic()
             try:
                 reason = await session.run()
@@ -248,6 +260,7 @@ class Tenant:
                     )
             finally:
                 self.sessions.discard(session)
+                self.open_sessions[protocol] -= 1
         except Exception:
             log.exception("tenant %s: %s connection handler failed", self.name, protocol.upper())
         finally:

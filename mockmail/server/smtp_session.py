@@ -28,10 +28,11 @@ import trio
 
 from .. import __version__
 from ..auth import authenticate, challenge
-from ..errors import DomainError
+from ..errors import DomainError, StorageLimit
 from ..faults import FaultState
 from ..ids import random_hex
 from ..ingest import Incoming, deliver
+from ..limits import Quota
 from ..sasl import MECHANISMS, Challenge, Credentials, Mechanism, SaslFailure, decode_response
 from ..smtp import (
     MAX_TEXT_LINE,
@@ -80,6 +81,8 @@ class SmtpPolicy:
     """AUTH outside TLS is allowed even in `optional` and `required` mode."""
     catch_all: str | None = None
     """The mailbox that takes mail for unknown recipients; None refuses them."""
+    quota: Quota | None = None
+    """The tenant's storage limits: 452 4.2.2 at RCPT when full, 552 5.3.4 when a message would cross."""
 
 
 _stamp: tuple[int, str] = (0, "")
@@ -381,6 +384,9 @@ class SmtpSession(SessionDriver):
         user = self._mailbox_for(event.address)
         if user is None:
             return Reply.of(550, "5.1.1", f"no mailbox here for <{event.address}>")
+        full = self.policy.quota.full() if self.policy.quota is not None else None
+        if full is not None:
+            return Reply.of(452, "4.2.2", f"the tenant's storage is full ({full} limit); try later")
         self.recipients.setdefault(user, []).append(event.address)
         return _ok(f"recipient <{event.address}> OK", "2.1.5")
 
@@ -437,30 +443,38 @@ class SmtpSession(SessionDriver):
         mail_from = self.mail_from
         assert mail_from is not None  # the core allows DATA/BDAT only after MAIL and RCPT
         queue_id = random_hex(6)
+        copies = []
+        for user, addresses in self.recipients.items():
+            mailbox = self.store.find(user)
+            if mailbox is None:  # deleted since RCPT
+                continue
+            envelope = Envelope(
+                mail_from=mail_from,
+                rcpt_to=list(addresses),
+                peer=self.peer,
+                helo=self.helo or "",
+                tls=self.conn.secure,
+                auth=self.auth_user,
+            )
+            copies.append((mailbox, self._trace(mail_from, addresses, queue_id), envelope))
+        quota = self.policy.quota
         stored_ids = []
         try:
+            if quota is not None:  # every copy counts: all of them fit, or none is stored
+                quota.check(len(copies), sum(len(trace) + len(content) for _, trace, _ in copies))
             with self.store.transaction():  # one commit for every recipient mailbox, before the 250
-                for user, addresses in self.recipients.items():
-                    mailbox = self.store.find(user)
-                    if mailbox is None:  # deleted since RCPT
-                        continue
-                    trace = self._trace(mail_from, addresses, queue_id)
-                    envelope = Envelope(
-                        mail_from=mail_from,
-                        rcpt_to=list(addresses),
-                        peer=self.peer,
-                        helo=self.helo or "",
-                        tls=self.conn.secure,
-                        auth=self.auth_user,
-                    )
+                for mailbox, trace, envelope in copies:
                     stored = deliver(
                         mailbox,
                         [Incoming(trace + content, None, "DATA", normalized=True)],
                         limit=self.policy.max_message_size + len(trace),
                         via="smtp",
                         envelope=envelope,
+                        quota=quota,
                     )
                     stored_ids.append(stored[0].id)
+        except StorageLimit as exc:
+            return Reply.of(552, "5.3.4", f"message refused: {exc.detail}")
         except DomainError as exc:
             return Reply.of(554, "5.6.0", f"message refused: {exc}")
         if not stored_ids:

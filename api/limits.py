@@ -1,0 +1,31 @@
+"""The tenants' `api_rps`: every request on a tenant's paths takes one token from that tenant's bucket.
+
+Checked after the token check (a request refused 401 or 403 never counts, and a tenant token learns nothing
+of another tenant's rate), before the request is routed.  Over the rate: 429 with `Retry-After`, a problem
+document whose `limit` is `api_rps`.
+"""
+
+from __future__ import annotations
+
+from quart import request
+
+from mockmail.registry import Registry
+
+from .auth import TENANT_PATHS
+
+__all__ = ["install"]
+
+
+def install(app: object, registry: Registry) -> None:
+    """Install the rate check (after `auth.install`, so that it runs after the token check)."""
+
+    async def check() -> None:
+        path = request.path
+        if not path.startswith(TENANT_PATHS):
+            return
+        name = path[len(TENANT_PATHS) :].partition("/")[0]
+        tenant = registry.find(name)
+        if tenant is not None and tenant.rate is not None:
+            tenant.rate.take(name)
+
+    app.before_request(check)  # type: ignore[attr-defined]
