@@ -101,9 +101,9 @@ def blueprint(registry: Registry) -> Blueprint:
 
     @bp.post("/tenants/<tenant>/mailboxes/<user>/messages")
     async def add_messages(tenant: str, user: str) -> Response:
-        box = mailbox(tenant, user)
-        owner = registry.get(tenant)
-        quota, limit = owner.quota, owner.limits.message_size or registry.settings.max_message_size
+        owner = registry.get(check_tenant_name(tenant))
+        box = owner.store.get(check_user_name(user))
+        quota, limit = owner.quota, owner.max_message_size
         mimetype = request.mimetype
         query_uid = request.args.get("uid")
         if query_uid is not None:

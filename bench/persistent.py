@@ -35,6 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from loadgen import WorkerResult, sessions_worker
+from run import seed_bulk
 from servers import PASSWORD, USER, Dovecot, Mockmail, free_port, mbox, message, wait_for_port
 from smtp import AIOSMTPD, load
 
@@ -80,33 +81,6 @@ def aiosmtpd_phase(seconds: float) -> dict[str, float]:
         finally:
             ref.terminate()
             ref.wait()
-    return out
-
-
-def seeding_phase(mock: Mockmail, messages: int) -> dict[str, float]:
-    api = mock.api
-    body = message(7, 1024)
-    text = body.split(b"\n\n", 1)[1].decode()
-    out = {}
-    api.call("PUT", "/tenants/bench/mailboxes/seed-json", {"password": "x"})
-    batch = [{"subject": f"m{i}", "text": text} for i in range(1000)]
-    start = time.perf_counter()
-    for _ in range(messages // 1000):
-        api.call("POST", "/tenants/bench/mailboxes/seed-json/messages", batch)
-    out["json"] = messages / (time.perf_counter() - start)
-    api.call("PUT", "/tenants/bench/mailboxes/seed-mbox", {"password": "x"})
-    mbox_body = b"".join(b"From x@y Thu Jan  1 00:00:00 2026\n" + body + b"\n" for _ in range(1000))
-    start = time.perf_counter()
-    for _ in range(messages // 1000):
-        api.call(
-            "POST",
-            "/tenants/bench/mailboxes/seed-mbox/messages",
-            raw=mbox_body,
-            content_type="application/mbox",
-        )
-    out["mbox"] = messages / (time.perf_counter() - start)
-    for user in ("seed-json", "seed-mbox"):
-        api.call("DELETE", f"/tenants/bench/mailboxes/{user}")
     return out
 
 
@@ -194,7 +168,7 @@ def main() -> int:
                 results[label] = {"pop3": pop3_phase(mock, args.seconds)}
                 if label != "data-dir --fsync":
                     results[label]["smtp"] = smtp_phase(mock, args.seconds)
-                results[label]["seed"] = seeding_phase(mock, args.messages)
+                results[label]["seed"] = seed_bulk(mock.api, args.messages)
             finally:
                 mock.stop()
             print(label, json.dumps(results[label]), flush=True)

@@ -246,7 +246,7 @@ async def seed(registry: Registry, tenants: list[SeedTenant], settings: Settings
                 raise ConfigError(f"{box.where}: {exc.detail}") from None
             mailbox, _ = tenant.store.put(box.user, box.password)
             try:
-                limit = tenant.limits.message_size or settings.max_message_size
+                limit = tenant.max_message_size
                 deliver(mailbox, box.messages, limit=limit, via="config", quota=tenant.quota)
             except DomainError as exc:  # the UID rules (a UID given twice), or the tenant's limits
                 raise ConfigError(f"{box.where}: {exc.detail}") from None

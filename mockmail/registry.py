@@ -17,7 +17,6 @@ import trio
 
 from .access import Keyring
 from .errors import PortUnavailable, ResourcesExhausted, TenantExists, TenantLimit, TenantNotFound
-from .faults import FaultState
 from .metrics import Metrics
 from .resources import MONITOR, is_exhaustion
 from .server.listener import PortCursor
@@ -76,8 +75,7 @@ class Registry:
 
     def _store_figures(self) -> Iterator[tuple[str, int, int]]:
         for tenant in self.list():
-            boxes = list(tenant.store)
-            yield tenant.name, sum(box.count for box in boxes), sum(box.octets for box in boxes)
+            yield tenant.name, *tenant.quota.held()
 
     def shutdown(self) -> None:
         """Cancel every tenant and the supervisor itself (server shutdown)."""
@@ -117,11 +115,9 @@ class Registry:
         if saved is not None and saved.faults is not None:
             tenant.faults.load(saved.faults)
         if self.catalog.persistent:
-            tenant.faults.on_change = self._faults_changed(spec.name)
+            catalog, name = self.catalog, spec.name
+            tenant.faults.on_change = lambda state: catalog.save_faults(name, state.dump())
         return tenant
-
-    def _faults_changed(self, name: str) -> _SaveFaults:
-        return _SaveFaults(self.catalog, name)
 
     async def _start(self, tenant: Tenant) -> None:
         """Bind the tenant's listeners and run it in the supervisor.
@@ -205,19 +201,6 @@ class Registry:
         await tenant.done.wait()
         self.catalog.drop_tenant(name)
         log.info("tenant %s: deleted", name)
-
-
-class _SaveFaults:
-    """A tenant's `FaultState.on_change`: keeps the state in the catalog."""
-
-    __slots__ = ("catalog", "name")
-
-    def __init__(self, catalog: Catalog, name: str) -> None:
-        self.catalog = catalog
-        self.name = name
-
-    def __call__(self, state: FaultState) -> None:
-        self.catalog.save_faults(self.name, state.dump())
 
 
 def _log_started(tenant: Tenant) -> None:

@@ -107,6 +107,8 @@ class Tenant:
         self.max_sessions = spec.max_sessions or settings.max_sessions
         self.limits = effective(spec.limits, settings)
         """The limits in force: the spec's own, else the server's defaults."""
+        self.max_message_size: int = self.limits.message_size or settings.max_message_size
+        """Largest message this tenant stores (`effective` always sets `message_size`)."""
         self.quota = Quota(self.store, self.limits)
         self.rate = RateLimiter(self.limits.api_rps) if self.limits.api_rps is not None else None
         self.open_sessions = {"pop3": 0, "smtp": 0}
@@ -136,7 +138,7 @@ class Tenant:
             tenant=metrics.tenant(spec.name) if metrics is not None else spec.name,
         )
         self.smtp_policy = SmtpPolicy(
-            max_message_size=self.limits.message_size or settings.max_message_size,
+            max_message_size=self.max_message_size,
             quota=self.quota,
             auth=spec.smtp_auth,
             plaintext_auth=spec.smtp_plaintext_auth,

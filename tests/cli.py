@@ -3,6 +3,7 @@ its health endpoint, stopped with SIGTERM (which must exit 0), its log kept for 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -13,6 +14,25 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
+
+
+def call_json(url: str, token: str, method: str = "GET", payload: Any = None) -> Any:
+    """One REST call with a bearer token; the decoded JSON answer (None for an empty one).
+
+    Raises:
+        urllib.error.HTTPError: the answer was 4xx or 5xx.
+    """
+    body = json.dumps(payload).encode() if payload is not None else None
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        data = response.read()
+    return json.loads(data) if data else None
 
 
 def free_port() -> int:

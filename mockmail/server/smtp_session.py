@@ -470,7 +470,6 @@ class SmtpSession(SessionDriver):
                         limit=self.policy.max_message_size + len(trace),
                         via="smtp",
                         envelope=envelope,
-                        quota=quota,
                     )
                     stored_ids.append(stored[0].id)
         except StorageLimit as exc:

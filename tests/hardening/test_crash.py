@@ -8,7 +8,6 @@ while they keep going, and a second process on the same folder is checked over R
 
 from __future__ import annotations
 
-import json
 import poplib
 import smtplib
 import threading
@@ -19,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.cli import serve_cli
+from tests.cli import call_json, serve_cli
 
 ADMIN = "admin-token-for-the-crash-test"
 BATCH = 20
@@ -29,16 +28,7 @@ WANTED = 15
 
 
 def call(url: str, method: str = "GET", payload: Any = None) -> Any:
-    body = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method=method,
-        headers={"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        data = response.read()
-    return json.loads(data) if data else None
+    return call_json(url, ADMIN, method, payload)
 
 
 @dataclass

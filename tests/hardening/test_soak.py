@@ -11,7 +11,6 @@ transcript ring and the allocator before the baseline is taken.
 
 from __future__ import annotations
 
-import json
 import random
 import urllib.error
 import urllib.request
@@ -21,7 +20,7 @@ from typing import Any
 
 import trio
 
-from tests.cli import serve_cli
+from tests.cli import call_json, serve_cli
 
 ADMIN = "admin-token-for-the-soak-test"
 CLIENTS = 200
@@ -30,16 +29,7 @@ POP_BOXES = 5
 
 
 def call(base: str, method: str, path: str, payload: Any = None) -> Any:
-    body = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(
-        base + "/api/v1" + path,
-        data=body,
-        method=method,
-        headers={"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        data = response.read()
-    return json.loads(data) if data else None
+    return call_json(f"{base}/api/v1{path}", ADMIN, method, payload)
 
 
 class Lines:
