@@ -14,6 +14,7 @@ from . import (
     mailboxes,
     messages,
     metrics,
+    parts,
     problems,
     service,
     sessions,
@@ -31,7 +32,7 @@ def create_app(registry: Registry) -> QuartTrio:
     app = QuartTrio("mockmail.api")
     app.config["MAX_CONTENT_LENGTH"] = registry.settings.max_request_size
     app.config["JSON_SORT_KEYS"] = False
-    for module in (service, tenants, mailboxes, messages, faults, sessions):
+    for module in (service, tenants, mailboxes, messages, parts, faults, sessions):
         app.register_blueprint(module.blueprint(registry), url_prefix=API_PREFIX)
     app.register_blueprint(metrics.blueprint(registry))  # /metrics, outside /api/v1 as scrapers expect
     problems.register(app)

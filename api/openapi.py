@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from mockmail.faults import FaultPatch, FaultPlan, MailboxFaultPatch, MailboxFaultPlan, Profile
+from mockmail.mime import AttachmentInfo, MessageParts
 from mockmail.specs import Endpoint, MailboxSpec, MessageSpec, TenantSpec
 from mockmail.transcripts import SessionDetail, SessionSummary
 
@@ -50,6 +51,8 @@ MODELS: tuple[Any, ...] = (
     MessageCreated,
     MessageSummary,
     MessageDetail,
+    MessageParts,
+    AttachmentInfo,
     Problem,
     FaultPlan,
     FaultPatch,

@@ -12,6 +12,8 @@ from mockmail.main import Running, serve
 from mockmail.settings import Settings
 from tests.rest import Rest
 
+pytest_plugins = ["pytester"]  # tests/test_pytest_plugin.py runs suites of its own
+
 
 @dataclass
 class Seeded:
