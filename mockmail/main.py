@@ -37,7 +37,7 @@ from .settings import Settings
 from .specs import TenantLimits, TenantSpec
 from .store import Catalog, Database, MemoryCatalog, SqliteCatalog
 
-__all__ = ["Running", "main", "parse_settings", "serve"]
+__all__ = ["Running", "build_parser", "main", "parse_settings", "serve"]
 
 log = logging.getLogger("mockmail")
 
@@ -103,13 +103,16 @@ class Running:
     stop: trio.Event
 
 
-def parse_settings(argv: Sequence[str], environ: dict[str, str] | None = None) -> Settings:
-    """Settings from the command line, then `MOCKMAIL_*` variables, then the embedded defaults."""
-    environ = dict(os.environ if environ is None else environ)
-    parser = argparse.ArgumentParser(prog="mockmail", description="Multi-tenant mock POP3 server.")
+def build_parser() -> argparse.ArgumentParser:
+    """`mockmail serve` and the client commands of `mockmail.cli`."""
+    from . import cli
+
+    parser = argparse.ArgumentParser(
+        prog="mockmail", description="Multi-tenant mock POP3 and SMTP server with a REST control API."
+    )
     parser.add_argument("--version", action="version", version=f"mockmail {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve_cmd = commands.add_parser("serve", help="run the REST API and the POP3 tenants")
+    serve_cmd = commands.add_parser("serve", help="run the REST API and the POP3 and SMTP tenants")
     for name, text in OPTIONS:
         serve_cmd.add_argument(
             "--" + name.replace("_", "-"), dest=name, help=f"{text} [MOCKMAIL_{name.upper()}]"
@@ -121,7 +124,23 @@ def parse_settings(argv: Sequence[str], environ: dict[str, str] | None = None) -
             action="store_true",
             help=f"{text} [MOCKMAIL_{name.upper()}=1]",
         )
+    cli.add_commands(commands)
+    return parser
+
+
+def parse_settings(argv: Sequence[str], environ: dict[str, str] | None = None) -> Settings:
+    """Settings from the command line, then `MOCKMAIL_*` variables, then the embedded defaults."""
+    parser = build_parser()
     args = parser.parse_args(list(argv))
+    if args.command != "serve":
+        parser.error(f"{args.command} is not serve")
+    return settings_from(parser, args, environ)
+
+
+def settings_from(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, environ: dict[str, str] | None = None
+) -> Settings:
+    environ = dict(os.environ if environ is None else environ)
     values: dict[str, str | bool] = {}
     for name, _ in OPTIONS:
         given = getattr(args, name)
@@ -333,8 +352,14 @@ def pin_mmap_threshold() -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Console entry point: `mockmail serve [options]`."""
-    settings = parse_settings(sys.argv[1:] if argv is None else argv)
+    """Console entry point: `mockmail serve [options]`, or a client command (`mockmail tenant list`)."""
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command != "serve":
+        from . import cli
+
+        return cli.run(args)
+    settings = settings_from(parser, args)
     pin_mmap_threshold()
     logs.configure(settings.log_level, settings.log_format)
     try:

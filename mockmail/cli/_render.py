@@ -1,0 +1,148 @@
+"""What the client commands print: a table or a few lines for people, or the API's JSON with `--json`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+import msgspec
+
+from api.schemas import MailboxView, MessageCreated, Problem, TenantView
+from mockmail.client import live_line_text, transcript_text
+from mockmail.faults import Profile
+from mockmail.transcripts import LiveLine, SessionDetail, SessionSummary
+
+__all__ = ["Created", "Follow", "problem", "show"]
+
+
+@dataclass(frozen=True)
+class Created:
+    """A tenant just created, with its token (the server shows it once)."""
+
+    view: TenantView
+    token: str | None
+
+
+def _json(value: Any) -> str:
+    if isinstance(value, Created):
+        value = {**msgspec.to_builtins(value.view), "token": value.token}
+    return msgspec.json.format(msgspec.json.encode(value), indent=2).decode()
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in [header, *rows]
+    ]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _endpoint(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def _tenants(views: list[TenantView]) -> str:
+    header = ["NAME", "STATE", "POP3", "SMTP", "POP3S", "SMTPS", "MAILBOXES", "SESSIONS"]
+    rows = [
+        [
+            v.name,
+            v.state,
+            _endpoint(v.pop3),
+            _endpoint(v.smtp),
+            _endpoint(v.pop3s),
+            _endpoint(v.smtps),
+            str(v.mailboxes),
+            str(v.sessions),
+        ]
+        for v in views
+    ]
+    return _table(rows, header) if rows else "(no tenants)"
+
+
+def _tenant(view: TenantView) -> str:
+    lines = [
+        f"tenant {view.name}: {view.state}" + (f" ({view.failure})" if view.failure else ""),
+        f"  pop3   {_endpoint(view.pop3)}",
+        f"  pop3s  {_endpoint(view.pop3s)}",
+        f"  smtp   {_endpoint(view.smtp)}",
+        f"  smtps  {_endpoint(view.smtps)}",
+        f"  smtp auth {view.smtp_auth}, catch-all {view.catch_all or '-'}",
+        f"  {view.mailboxes} mailbox(es), {view.sessions} session(s) open",
+    ]
+    return "\n".join(lines)
+
+
+def _mailboxes(views: list[MailboxView]) -> str:
+    rows = [[v.user, str(v.messages), str(v.octets), "yes" if v.locked else "no"] for v in views]
+    return _table(rows, ["USER", "MESSAGES", "OCTETS", "LOCKED"]) if rows else "(no mailboxes)"
+
+
+def _sessions(found: list[SessionSummary]) -> str:
+    rows = [
+        [s.id, s.protocol, s.user or "-", s.peer, s.end or "open", ", ".join(s.faults) or "-"] for s in found
+    ]
+    return _table(rows, ["ID", "PROTOCOL", "USER", "PEER", "END", "FAULTS"])
+
+
+LISTS: tuple[tuple[type, Any], ...] = (
+    (TenantView, _tenants),
+    (MailboxView, _mailboxes),
+    (MessageCreated, lambda found: f"stored {len(found)} message(s): " + " ".join(m.id for m in found)),
+    (Profile, lambda found: "\n".join(f"{p.name}: {p.description}" for p in found)),
+    (SessionDetail, transcript_text),  # before SessionSummary, its base
+    (SessionSummary, _sessions),
+)
+
+
+def _human(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Created):
+        return _tenant(value.view) + f"\n  token  {value.token}  (shown this once)"
+    if isinstance(value, TenantView):
+        return _tenant(value)
+    if isinstance(value, MailboxView):
+        return _mailboxes([value])
+    if isinstance(value, list):
+        if not value:
+            return "(none)"
+        for kind, render in LISTS:
+            if isinstance(value[0], kind):
+                text: str = render(value)
+                return text
+    if isinstance(value, msgspec.Struct) and not msgspec.to_builtins(value):  # an empty fault plan
+        return "compliant (no faults)"
+    return _json(value)
+
+
+def show(value: Any, out: TextIO, *, as_json: bool) -> None:
+    text = (None if value is None else _json(value)) if as_json else _human(value)
+    if text is not None:
+        print(text, file=out)
+
+
+def problem(document: Problem, out: TextIO, *, as_json: bool) -> None:
+    if as_json:
+        print(_json(document), file=out)
+        return
+    where = f" (field {document.field})" if document.field else ""
+    print(f"mockmail: {document.status} {document.title}: {document.detail}{where}", file=out)
+
+
+@dataclass
+class Follow:
+    """`sessions --follow`: the live stream, a line per transcript line, until Ctrl-C."""
+
+    client: Any
+    tenant: str
+    user: str | None
+
+    def run(self, out: TextIO, note: TextIO, *, as_json: bool) -> int:
+        with self.client.stream_sessions(self.tenant, user=self.user) as lines:
+            print(f"mockmail: following {self.tenant} (Ctrl-C ends)", file=note, flush=True)
+            for line in lines:
+                assert isinstance(line, LiveLine)
+                text = msgspec.json.encode(line).decode() if as_json else live_line_text(line)
+                print(text, file=out, flush=True)
+        return 0
