@@ -21,6 +21,7 @@ from . import (
     tenants,
 )
 from .keepalive import KeepAliveGuard
+from .web import blueprint as web_blueprint
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -35,6 +36,7 @@ def create_app(registry: Registry) -> QuartTrio:
     for module in (service, tenants, mailboxes, messages, parts, faults, sessions):
         app.register_blueprint(module.blueprint(registry), url_prefix=API_PREFIX)
     app.register_blueprint(metrics.blueprint(registry))  # /metrics, outside /api/v1 as scrapers expect
+    app.register_blueprint(web_blueprint())  # the page at /, which uses the API like any client
     problems.register(app)
     metrics.install(app, registry)  # first: requests the token check refuses are counted too
     auth.install(app, registry)

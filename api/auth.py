@@ -24,6 +24,7 @@ PREFIX = "/api/v1"
 EXEMPT = frozenset(f"{PREFIX}/{name}" for name in ("health", "ready", "openapi.yaml", "tls/ca.pem"))
 """Paths any caller may read: probes, the contract, and the CA a client needs to trust the listeners."""
 TENANT_PATHS = f"{PREFIX}/tenants/"
+WEB_PREFIX = "/ui/"
 _TENANT_READABLE = frozenset({f"{PREFIX}/fault-profiles"})
 
 
@@ -76,13 +77,18 @@ def _check_reach(who: Principal, path: str, method: str) -> None:
     raise Forbidden("this path needs the admin token")
 
 
+def _page(path: str) -> bool:
+    """The web page and its script and style sheet: they hold no data (the page asks for a token)."""
+    return path == "/" or path.startswith(WEB_PREFIX)
+
+
 def install(app: object, registry: Registry) -> None:
     """Check every request's token before it is routed."""
     keys = registry.keys
     exempt = EXEMPT | ({"/metrics"} if registry.settings.metrics_public else set())
 
     async def check() -> None:
-        if not keys.enforced or request.path in exempt:
+        if not keys.enforced or request.path in exempt or _page(request.path):
             return
         who = keys.principal(_bearer())
         if who is None:

@@ -67,7 +67,7 @@ def _app_routes() -> set[tuple[str, str]]:
     app = create_app(Registry(Settings()))
     routes = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
+        if rule.endpoint == "static" or rule.endpoint.startswith("web."):  # the page, not the REST API
             continue
         path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
         for method in rule.methods or ():
