@@ -74,16 +74,6 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert readme_commands()[1] in ci
 
 
-def test_dockerfile_runs_unprivileged_with_a_health_check() -> None:
-    docker = (ROOT / "Dockerfile").read_text()
-    assert re.search(r"^FROM python:3\.\d+-slim$", docker, re.M)
-    assert re.search(r"^USER mockmail$", docker, re.M)
-    assert "EXPOSE 8025" in docker
-    assert "/api/v1/health" in docker.split("HEALTHCHECK", 1)[1]
-    assert docker.rstrip().endswith('CMD ["mockmail", "serve", "--host", "0.0.0.0"]')
-    assert "pip install --no-cache-dir -c constraints.txt ." in docker
-
-
 def test_wheel_carries_the_contract(tmp_path: Path) -> None:
     subprocess.run(
         [
@@ -105,4 +95,9 @@ def test_wheel_carries_the_contract(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "api/openapi.yaml" in names
     assert "mockmail/pop3/_connection.py" in names
+    for page in ("api/web/templates/index.html", "api/web/static/app.js", "api/web/static/app.css"):
+        assert page in names  # the web page travels with the package
+    (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+    entries = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "[pytest11]\nmockmail = mockmail.pytest_plugin" in entries  # pip install gives pytest the plugin
     assert zipfile.ZipFile(wheel).read("api/openapi.yaml") == (ROOT / "openapi.yaml").read_bytes()
