@@ -20,9 +20,11 @@ from mockmail.mime import AttachmentInfo, MessageParts
 from mockmail.specs import Endpoint
 from mockmail.transcripts import LiveLine, SessionDetail, SessionSummary, TranscriptLine
 
-from ._async import AsyncClient, AsyncFaultChange, AsyncFaults, AsyncMailbox, AsyncTenant
+from ._async import AsyncClient
+from ._async_objects import AsyncFaultChange, AsyncFaults, AsyncMailbox, AsyncTenant
 from ._calls import ApiError, MailTimeout
-from ._sync import Client, FaultChange, Faults, Mailbox, Tenant
+from ._sync import Client
+from ._sync_objects import FaultChange, Faults, Mailbox, Tenant
 from ._text import live_line_text, transcript_text
 
 __all__ = [

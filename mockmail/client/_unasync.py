@@ -1,4 +1,4 @@
-"""Write `_sync.py` from `_async.py`: `python -m mockmail.client._unasync` (`--check` only compares).
+"""Write `_sync.py` and `_sync_objects.py` from their async sources: `python -m mockmail.client._unasync` (`--check` only compares).
 
 The sync client is the async one with the `async` and `await` taken out, as httpcore keeps its two
 halves; one source means one place to fix a path or a decoding.
@@ -10,7 +10,7 @@ import re
 import sys
 from pathlib import Path
 
-__all__ = ["HERE", "unasync"]
+__all__ = ["HERE", "PAIRS", "unasync"]
 
 HERE = Path(__file__).parent
 
@@ -28,6 +28,7 @@ RULES: tuple[tuple[str, str], ...] = (
     (r"\bAsyncIterator\b", "Iterator"),
     (r"\bAsyncBaseTransport\b", "BaseTransport"),
     (r"\bAsync([A-Z]\w*)", r"\1"),
+    (r"\b_async(_objects)?\b", r"_sync\1"),
     (r"\basync code \(trio or asyncio, through httpx\)", "blocking code (httpx)"),
 )
 
@@ -44,18 +45,23 @@ def unasync(source: str) -> str:
     return HEADER + "\n" + body
 
 
+PAIRS = (("_async.py", "_sync.py"), ("_async_objects.py", "_sync_objects.py"))
+"""Each async source and the sync module written from it."""
+
+
 def main(argv: list[str]) -> int:
-    wanted = unasync((HERE / "_async.py").read_text())
-    target = HERE / "_sync.py"
-    if "--check" in argv:
-        if target.read_text() != wanted:
+    stale = 0
+    for source, target in PAIRS:
+        wanted = unasync((HERE / source).read_text())
+        path = HERE / target
+        if "--check" not in argv:
+            path.write_text(wanted)
+        elif not path.exists() or path.read_text() != wanted:
             print(
-                "mockmail/client/_sync.py is stale: run python -m mockmail.client._unasync", file=sys.stderr
+                f"mockmail/client/{target} is stale: run python -m mockmail.client._unasync", file=sys.stderr
             )
-            return 1
-        return 0
-    target.write_text(wanted)
-    return 0
+            stale += 1
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -182,3 +182,26 @@ def test_an_api_error_shows_the_problem(server: EmbeddedServer, browser: WebDriv
     browser.find_element(By.ID, "new-tenant").send_keys("taken")
     browser.find_element(By.ID, "create-tenant-submit").click()
     wait(browser, ready.text_to_be_present_in_element((By.ID, "error"), "409"))
+
+
+def test_a_tenant_token_sees_its_own_tenant_only(server: EmbeddedServer, browser: WebDriver) -> None:
+    with Client(server.url, ADMIN) as client:
+        mine = client.create_tenant("mine")
+        client.create_tenant("theirs")
+    assert mine.token is not None
+    browser.get(server.url + "/")
+    visible(browser, "#token-view")
+    browser.find_element(By.ID, "token-input").send_keys(mine.token)
+    browser.find_element(By.ID, "token-submit").click()
+    visible(browser, '#tenants tr[data-tenant="mine"]')
+    names = [
+        row.get_attribute("data-tenant")
+        for row in browser.find_elements(By.CSS_SELECTOR, "#tenants tbody tr")
+    ]
+    assert names == ["mine"]
+    browser.find_element(By.LINK_TEXT, "mine").click()
+    visible(browser, "#tenant-view")
+    wait(browser, ready.presence_of_element_located((By.CSS_SELECTOR, '#profile option[value="greenmail"]')))
+    assert browser.find_element(By.ID, "stream-state").text in ("connecting…", "live")
+    browser.get(server.url + "/#tenant=theirs")
+    wait(browser, ready.text_to_be_present_in_element((By.ID, "error"), "403 Forbidden"))

@@ -1,0 +1,218 @@
+"""`AsyncTenant`, `AsyncMailbox` and `AsyncFaults`: the conveniences a test reaches for, on `AsyncClient`.
+
+This file is the source of `_sync_objects.py` (see `_unasync.py`); edit this one.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from api.schemas import MailboxView, MessageCreated, MessageDetail, MessageSummary, TenantView
+from mockmail.faults import FaultPlan, MailboxFaultPlan
+from mockmail.mime import MessageParts
+from mockmail.specs import Endpoint
+from mockmail.transcripts import SessionDetail
+
+from ._calls import Call, MailTimeout, json_call, seed_body
+from ._calls import mailbox_path as _mailbox
+from ._calls import tenant_path as _tenant
+
+if TYPE_CHECKING:
+    from ._async import AsyncClient
+
+__all__ = ["AsyncFaultChange", "AsyncFaults", "AsyncMailbox", "AsyncTenant"]
+
+LONG_POLL_MAX = 300.0  # the server's upper bound for `wait`
+
+
+class AsyncTenant:
+    """A tenant: where its listeners are, its mailboxes, its fault plan and its transcripts."""
+
+    def __init__(self, client: AsyncClient, view: TenantView, token: str | None = None) -> None:
+        self.client = client
+        self.view = view
+        self.token = token
+        """The tenant's own token, when this object created the tenant (shown once by the server)."""
+        self.faults = AsyncFaults(client, f"{_tenant(view.name)}/faults", FaultPlan)
+
+    def __repr__(self) -> str:
+        return f"<AsyncTenant {self.name} pop3={self.pop3} smtp={self.smtp}>"
+
+    @property
+    def name(self) -> str:
+        return self.view.name
+
+    @property
+    def pop3(self) -> Endpoint | None:
+        return self.view.pop3
+
+    @property
+    def pop3s(self) -> Endpoint | None:
+        return self.view.pop3s
+
+    @property
+    def smtp(self) -> Endpoint | None:
+        return self.view.smtp
+
+    @property
+    def smtps(self) -> Endpoint | None:
+        return self.view.smtps
+
+    async def refresh(self) -> TenantView:
+        self.view = await self.client.get_tenant(self.name)
+        return self.view
+
+    async def delete(self) -> None:
+        await self.client.delete_tenant(self.name)
+
+    async def mailbox(self, user: str, password: str | None = None) -> AsyncMailbox:
+        """The mailbox `user`: created (or given this password) when `password` is set, else an existing one."""
+        if password is None:
+            view = await self.client.get_mailbox(self.name, user)
+        else:
+            view = await self.client.put_mailbox(self.name, user, password)
+        return AsyncMailbox(self.client, self.name, view.user)
+
+    async def mailboxes(self) -> list[AsyncMailbox]:
+        return [
+            AsyncMailbox(self.client, self.name, view.user)
+            for view in await self.client.list_mailboxes(self.name)
+        ]
+
+    async def sessions(self, user: str | None = None, limit: int | None = None) -> list[SessionDetail]:
+        """Sessions newest first, each with its lines."""
+        found = await self.client.list_sessions(self.name, user=user, limit=limit)
+        return [await self.client.get_session(self.name, summary.id) for summary in found]
+
+    async def clear_sessions(self) -> None:
+        await self.client.clear_sessions(self.name)
+
+    def stream(self, user: str | None = None) -> Any:
+        """Live transcript lines: `async with tenant.stream() as lines: async for line in lines: ...`."""
+        return self.client.stream_sessions(self.name, user=user)
+
+
+class AsyncMailbox:
+    """A mailbox of a tenant: seed it, list and read its messages, wait for mail, set its own faults."""
+
+    def __init__(self, client: AsyncClient, tenant: str, user: str) -> None:
+        self.client = client
+        self.tenant = tenant
+        self.user = user
+        self.faults = AsyncFaults(client, f"{_mailbox(tenant, user)}/faults", MailboxFaultPlan)
+
+    def __repr__(self) -> str:
+        return f"<AsyncMailbox {self.user} of {self.tenant}>"
+
+    async def info(self) -> MailboxView:
+        return await self.client.get_mailbox(self.tenant, self.user)
+
+    async def delete(self) -> None:
+        await self.client.delete_mailbox(self.tenant, self.user)
+
+    async def seed(
+        self, raw: bytes | str | Path | None = None, /, **fields: Any
+    ) -> MessageCreated | list[MessageCreated]:
+        """Store a message: raw bytes, a file (.eml, or mbox: a list comes back), or MessageSpec fields
+        (`subject=`, `text=`, `html=`, `sender=`, `attachments=`, ...) to compose one."""
+        body, content_type = seed_body(raw, fields)
+        return await self.client.add_messages(self.tenant, self.user, body, content_type)
+
+    async def messages(self) -> list[MessageSummary]:
+        return await self.client.list_messages(self.tenant, self.user)
+
+    async def message(self, message_id: str) -> MessageDetail:
+        return await self.client.get_message(self.tenant, self.user, message_id)
+
+    async def raw(self, message_id: str) -> bytes:
+        return await self.client.get_message_raw(self.tenant, self.user, message_id)
+
+    async def parts(self, message_id: str) -> MessageParts:
+        """The message's text and HTML bodies, decoded, and its attachments in brief."""
+        return await self.client.get_message_parts(self.tenant, self.user, message_id)
+
+    async def attachment(self, message_id: str, index: int) -> bytes:
+        return await self.client.get_attachment(self.tenant, self.user, message_id, index)
+
+    async def delete_message(self, message_id: str) -> None:
+        await self.client.delete_message(self.tenant, self.user, message_id)
+
+    async def purge(self) -> None:
+        await self.client.purge_messages(self.tenant, self.user)
+
+    async def wait_for(
+        self, count: int = 1, timeout: float = 10.0, subject: str | None = None
+    ) -> list[MessageSummary]:
+        """Block until the mailbox holds `count` messages (with `subject`, if given) and return those;
+        the server's long-poll answers the moment they arrive.  Raises `MailTimeout` after `timeout`."""
+        deadline = time.monotonic() + timeout
+        want = count
+        while True:
+            remaining = min(max(deadline - time.monotonic(), 0.0), LONG_POLL_MAX)
+            found = await self.client.list_messages(self.tenant, self.user, wait=remaining, count=want)
+            matching = [m for m in found if subject is None or m.subject == subject]
+            if len(matching) >= count:
+                return matching
+            if time.monotonic() >= deadline:
+                what = f"{count} message(s)" + (f" with subject {subject!r}" if subject is not None else "")
+                raise MailTimeout(
+                    f"{self.user} of {self.tenant}: no {what} after {timeout:g} s ({len(matching)} there)",
+                    matching,
+                )
+            want = max(len(found) + 1, count) if subject is not None else count
+
+
+class AsyncFaults:
+    """A fault plan (a tenant's or a mailbox's): `get`, `set` (a context manager too), `patch`, `clear`."""
+
+    def __init__(self, client: AsyncClient, path: str, plan_type: Any) -> None:
+        self.client = client
+        self.path = path
+        self.plan_type = plan_type
+
+    async def get(self) -> Any:
+        return await self.client.send(Call("GET", self.path, self.plan_type))
+
+    async def set(self, profile: str | None = None, **knobs: Any) -> AsyncFaultChange:
+        """Replace the plan with a preset and knobs; `async with await faults.set(...)` puts the
+        plan before it back on exit."""
+        previous = await self.get()
+        plan = {"profile": profile, **knobs} if profile is not None else knobs
+        applied = await self.client.send(json_call("PUT", self.path, self.plan_type, plan))
+        return AsyncFaultChange(self, previous, applied)
+
+    async def patch(self, **knobs: Any) -> Any:
+        """Change the fields given (None sets one back to compliant) and keep the rest."""
+        return await self.client.send(json_call("PATCH", self.path, self.plan_type, knobs))
+
+    async def clear(self) -> None:
+        """Back to compliant."""
+        await self.client.send(Call("DELETE", self.path, None))
+
+
+class AsyncFaultChange:
+    """A plan that `AsyncFaults.set` applied; as a context manager, the plan before it returns on exit."""
+
+    def __init__(self, faults: AsyncFaults, previous: Any, plan: Any) -> None:
+        self.faults = faults
+        self.previous = previous
+        self.plan = plan
+
+    async def __aenter__(self) -> Any:
+        return self.plan
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.restore()
+
+    async def restore(self) -> None:
+        if self.previous == self.faults.plan_type():
+            await self.faults.clear()
+        else:
+            await self.faults.client.send(
+                json_call("PUT", self.faults.path, self.faults.plan_type, self.previous)
+            )
