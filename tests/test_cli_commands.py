@@ -193,3 +193,14 @@ def test_exit_codes_for_scripts(env: dict[str, str], server: EmbeddedServer) -> 
     usage = mockmail(env, "tenant", "frobnicate")
     assert usage.returncode == 2 and "invalid choice" in usage.stderr
     assert mockmail(env, "mailbox", "add", "x", "alice").returncode == 2  # --password is required
+
+
+def test_serve_does_not_load_the_client() -> None:
+    """`mockmail serve` parses the same command line; the client and httpx stay out of the server."""
+    probe = (
+        "import sys; from mockmail.main import build_parser, settings_from; parser = build_parser(); "
+        "settings_from(parser, parser.parse_args(['serve']), {}); "
+        "print(sorted(m for m in ('httpx', 'mockmail.client', 'mockmail.cli._render') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[]", done.stderr

@@ -1,5 +1,8 @@
 """`mockmail tenant|mailbox|seed|faults|sessions`: the control API from a shell, through `mockmail.client`.
 
+`mockmail serve` builds the same parser, so this module imports the client (and httpx) only when a
+client command runs.
+
 Every command takes `--url` (`MOCKMAIL_URL`, default http://127.0.0.1:8025), `--token` (`MOCKMAIL_TOKEN`)
 and `--json`, which prints the API's own JSON instead of text.  Exit codes a script can rely on:
 
@@ -19,8 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-
-from . import _render
 
 __all__ = ["EXIT_REFUSED", "EXIT_UNREACHABLE", "EXIT_USAGE", "add_commands", "run"]
 
@@ -170,7 +171,9 @@ def _tenant_create(client: Any, args: argparse.Namespace) -> Any:
     if args.catch_all is not None:
         fields["catch_all"] = args.catch_all
     created = client.create_tenant(args.tenant, **fields)
-    return _render.Created(created.view, created.token)
+    from ._render import Created
+
+    return Created(created.view, created.token)
 
 
 def _seed(client: Any, args: argparse.Namespace) -> Any:
@@ -216,7 +219,9 @@ def _faults_clear(client: Any, args: argparse.Namespace) -> Any:
 
 def _sessions(client: Any, args: argparse.Namespace) -> Any:
     if args.follow:
-        return _render.Follow(client, args.tenant, args.user)
+        from ._render import Follow
+
+        return Follow(client, args.tenant, args.user)
     found = client.list_sessions(args.tenant, user=args.user, limit=args.limit)
     if args.brief:
         return found
@@ -232,6 +237,8 @@ def run(args: argparse.Namespace, environ: dict[str, str] | None = None) -> int:
     import httpx
 
     from mockmail.client import ApiError, Client
+
+    from . import _render
 
     environ = dict(os.environ if environ is None else environ)
     url = args.url or environ.get("MOCKMAIL_URL") or DEFAULT_URL
