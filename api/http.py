@@ -106,3 +106,14 @@ def check_user_name(user: str) -> str:
     if not _USER.match(user):
         raise InvalidInput(f"{user!r} is not a user name (pattern {USER_NAME_PATTERN})", field="user")
     return user
+
+
+def whole_number(raw: str, field: str, low: int, high: int) -> int:
+    """`raw` (a query or path parameter) as an integer from `low` to `high`.
+
+    Only ASCII digits count: `str.isdigit` also accepts superscripts and other scripts' digits, which `int`
+    refuses or reads, and thousands of digits would make `int` raise; each is a 422 here, never a 500.
+    """
+    if not raw.isascii() or not raw.isdigit() or len(raw) > len(str(high)) or not low <= int(raw) <= high:
+        raise InvalidInput(f"{field} is a whole number from {low:d} to {high:d}", field=field)
+    return int(raw)

@@ -31,7 +31,15 @@ from mockmail.registry import Registry
 from mockmail.specs import MessageSpec
 from mockmail.store import Mailbox, Message, check_uid
 
-from .http import check_tenant_name, check_user_name, decode_json, json_response, no_content, require_json
+from .http import (
+    check_tenant_name,
+    check_user_name,
+    decode_json,
+    json_response,
+    no_content,
+    require_json,
+    whole_number,
+)
 from .schemas import MessageCreated, MessageDetail, MessageSummary
 
 __all__ = ["blueprint"]
@@ -85,11 +93,7 @@ def _wait_args() -> tuple[float, int]:
             wait = math.nan
         if not 0 <= wait <= MAX_WAIT:  # NaN fails both comparisons
             raise InvalidInput(f"wait is a number of seconds from 0 to {MAX_WAIT:g}", field="wait")
-    count = 1
-    if raw_count is not None:
-        if not raw_count.isascii() or not raw_count.isdigit() or not 1 <= int(raw_count) <= MAX_COUNT:
-            raise InvalidInput(f"count is a whole number from 1 to {MAX_COUNT:d}", field="count")
-        count = int(raw_count)
+    count = 1 if raw_count is None else whole_number(raw_count, "count", 1, MAX_COUNT)
     return wait, count
 
 

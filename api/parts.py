@@ -10,14 +10,17 @@ from urllib.parse import quote
 
 from quart import Blueprint, Response
 
-from mockmail.errors import DomainError, InvalidInput
+from mockmail.errors import DomainError
 from mockmail.mime import attachment, parts
 from mockmail.registry import Registry
 from mockmail.store import Message
 
-from .http import check_tenant_name, check_user_name, json_response
+from .http import check_tenant_name, check_user_name, json_response, whole_number
 
-__all__ = ["blueprint"]
+__all__ = ["MAX_INDEX", "blueprint"]
+
+MAX_INDEX = 999_999
+"""The openapi.yaml pattern for `index` allows six digits."""
 
 
 class AttachmentNotFound(DomainError):
@@ -45,14 +48,13 @@ def blueprint(registry: Registry) -> Blueprint:
     @bp.get("/tenants/<tenant>/mailboxes/<user>/messages/<message_id>/attachments/<index>")
     async def get_attachment(tenant: str, user: str, message_id: str, index: str) -> Response:
         found = message(tenant, user, message_id)
-        if not index.isdigit() or len(index) > 6:
-            raise InvalidInput("index is a whole number from 0", field="index")
-        got = attachment(found.content, int(index))
+        number = whole_number(index, "index", 0, MAX_INDEX)
+        got = attachment(found.content, number)
         if got is None:
-            raise AttachmentNotFound(f"message {message_id} has no attachment {index}", field="index")
+            raise AttachmentNotFound(f"message {message_id} has no attachment {number:d}", field="index")
         data, content_type, filename = got
         response = Response(data, status=200, content_type=content_type)
-        response.headers["Content-Disposition"] = _disposition(filename, int(index))
+        response.headers["Content-Disposition"] = _disposition(filename, number)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
         return response

@@ -12,11 +12,11 @@ import msgspec
 import trio
 from quart import Blueprint, Response, request
 
-from mockmail.errors import DomainError, InvalidInput
+from mockmail.errors import DomainError
 from mockmail.registry import Registry
 from mockmail.transcripts import TranscriptLog
 
-from .http import check_tenant_name, json_response, no_content
+from .http import check_tenant_name, json_response, no_content, whole_number
 
 __all__ = ["blueprint"]
 
@@ -34,9 +34,7 @@ def _limit() -> int | None:
     raw = request.args.get("limit")
     if raw is None:
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
-        raise InvalidInput("limit is a whole number from 1 to 100000", field="limit")
-    return int(raw)
+    return whole_number(raw, "limit", 1, 100_000)
 
 
 def blueprint(registry: Registry) -> Blueprint:
