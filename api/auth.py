@@ -18,12 +18,12 @@ from mockmail.access import OPEN, Principal
 from mockmail.errors import DomainError
 from mockmail.registry import Registry
 
-__all__ = ["EXEMPT", "Forbidden", "Unauthorized", "install", "principal"]
+__all__ = ["EXEMPT", "Forbidden", "Unauthorized", "install", "principal", "tenant_in_path"]
 
 PREFIX = "/api/v1"
 EXEMPT = frozenset(f"{PREFIX}/{name}" for name in ("health", "ready", "openapi.yaml", "tls/ca.pem"))
 """Paths any caller may read: probes, the contract, and the CA a client needs to trust the listeners."""
-TENANT_PATHS = f"{PREFIX}/tenants/"
+_TENANT_PATHS = f"{PREFIX}/tenants/"
 WEB_PREFIX = "/ui/"
 _TENANT_READABLE = frozenset({f"{PREFIX}/fault-profiles"})
 
@@ -58,12 +58,19 @@ def _bearer() -> str:
     return token
 
 
+def tenant_in_path(path: str) -> str | None:
+    """The tenant a `/api/v1/tenants/{name}/...` path is about (as written, unchecked), else None."""
+    if not path.startswith(_TENANT_PATHS):
+        return None
+    return path[len(_TENANT_PATHS) :].partition("/")[0]
+
+
 def _check_reach(who: Principal, path: str, method: str) -> None:
     tenant = who.tenant
     if tenant is None:
         return
-    if path.startswith(TENANT_PATHS):
-        name = path[len(TENANT_PATHS) :].partition("/")[0]
+    name = tenant_in_path(path)
+    if name is not None:
         if name != tenant:
             # The same words for a tenant that exists and one that does not: no existence oracle.
             raise Forbidden("a tenant token reaches only its own tenant")

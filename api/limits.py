@@ -11,7 +11,7 @@ from quart import request
 
 from mockmail.registry import Registry
 
-from .auth import TENANT_PATHS
+from .auth import tenant_in_path
 
 __all__ = ["install"]
 
@@ -20,10 +20,9 @@ def install(app: object, registry: Registry) -> None:
     """Install the rate check (after `auth.install`, so that it runs after the token check)."""
 
     async def check() -> None:
-        path = request.path
-        if not path.startswith(TENANT_PATHS):
+        name = tenant_in_path(request.path)
+        if name is None:
             return
-        name = path[len(TENANT_PATHS) :].partition("/")[0]
         tenant = registry.find(name)
         if tenant is not None and tenant.rate is not None:
             tenant.rate.take(name)

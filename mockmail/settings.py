@@ -8,7 +8,7 @@ import msgspec
 from msgspec import Meta
 
 from .pop3 import MAX_COMMAND_LINE
-from .specs import Port
+from .specs import Count, MessageSize, Octets, Port, RequestRate, SessionCount
 
 __all__ = ["Settings"]
 
@@ -63,14 +63,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     None keeps everything in memory."""
     fsync: bool = False
     """Sync the store's log at every commit (power-loss safe); otherwise a commit survives a process crash."""
-    tenant_limit_mailboxes: Annotated[int, Meta(ge=0)] | None = None
-    """Default `limits.mailboxes` of a tenant that sets none (None: no limit); the others alike."""
-    tenant_limit_messages: Annotated[int, Meta(ge=0)] | None = None
-    tenant_limit_bytes: Annotated[int, Meta(ge=0)] | None = None
-    tenant_limit_message_size: Annotated[int, Meta(ge=1024)] | None = None
-    tenant_limit_pop3_sessions: Annotated[int, Meta(ge=1)] | None = None
-    tenant_limit_smtp_sessions: Annotated[int, Meta(ge=1)] | None = None
-    tenant_limit_api_rps: Annotated[float, Meta(ge=0.001, le=1_000_000)] | None = None
+    tenant_limit_mailboxes: Count | None = None
+    """Default `limits.mailboxes` of a tenant that sets none (None: no limit); the others alike, each with
+    the range of its `TenantLimits` field."""
+    tenant_limit_messages: Count | None = None
+    tenant_limit_bytes: Octets | None = None
+    tenant_limit_message_size: MessageSize | None = None
+    tenant_limit_pop3_sessions: SessionCount | None = None
+    tenant_limit_smtp_sessions: SessionCount | None = None
+    tenant_limit_api_rps: RequestRate | None = None
     auth_failure_delay: Annotated[float, Meta(ge=0, le=60)] = 0.5
     """Seconds a failed POP3 or SMTP login waits before its reply (that connection only)."""
 

@@ -66,28 +66,33 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
 SmtpAuth = Literal["none", "optional", "required"]
 
-_Count = Annotated[int, Meta(ge=0, le=1_000_000_000)]
+Count = Annotated[int, Meta(ge=0, le=1_000_000_000)]
+Octets = Annotated[int, Meta(ge=0, le=1 << 50)]
+MessageSize = Annotated[int, Meta(ge=1024, le=1 << 40)]
+SessionCount = Annotated[int, Meta(ge=1, le=1_000_000)]
+RequestRate = Annotated[float, Meta(ge=0.001, le=1_000_000)]
+"""The value types of `TenantLimits`, shared with the server's `--tenant-limit-NAME` defaults."""
 
 
 class TenantLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What one tenant may hold and use; a field left null takes the server's default
     (`--tenant-limit-NAME`), and null there means no limit."""
 
-    mailboxes: _Count | None = None
+    mailboxes: Count | None = None
     """Mailboxes in the tenant; one more is refused with 507."""
-    messages: _Count | None = None
+    messages: Count | None = None
     """Messages stored across the tenant's mailboxes (REST 507; SMTP 452 4.2.2 at RCPT when full,
     552 5.3.4 after DATA when this message would cross it)."""
-    bytes: Annotated[int, Meta(ge=0, le=1 << 50)] | None = None
+    bytes: Octets | None = None
     """Octets stored across the tenant's mailboxes, answered as `messages` is."""
-    message_size: Annotated[int, Meta(ge=1024, le=1 << 40)] | None = None
+    message_size: MessageSize | None = None
     """Largest message, in octets (REST 413; SMTP `SIZE` and 552 5.3.4); never above the server's
     `--max-message-size`."""
-    pop3_sessions: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
+    pop3_sessions: SessionCount | None = None
     """Concurrent POP3 and POP3S sessions; one more is greeted `-ERR [SYS/TEMP]` and closed."""
-    smtp_sessions: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
+    smtp_sessions: SessionCount | None = None
     """Concurrent SMTP and SMTPS sessions; one more is greeted `421 4.7.0` and closed."""
-    api_rps: Annotated[float, Meta(ge=0.001, le=1_000_000)] | None = None
+    api_rps: RequestRate | None = None
     """REST requests per second on this tenant's paths (bursts up to one second's worth); more are
     answered 429 with `Retry-After`."""
 

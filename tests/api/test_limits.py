@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 
 from mockmail.errors import RateLimited
@@ -111,6 +112,18 @@ def test_effective_limits() -> None:
     settings = Settings(max_message_size=10_000, tenant_limit_bytes=500, tenant_limit_api_rps=3.0)
     limits = effective(TenantLimits(bytes=100, message_size=50_000), settings)
     assert (limits.bytes, limits.message_size, limits.api_rps, limits.messages) == (100, 10_000, 3.0, None)
+
+
+@pytest.mark.parametrize("name", TenantLimits.__struct_fields__)
+def test_server_defaults_take_the_range_of_their_tenant_field(name: str) -> None:
+    """`--tenant-limit-NAME` refuses what `limits.NAME` refuses, so a tenant never shows a limit that its
+    own schema would not accept."""
+    schema = msgspec.json.schema(TenantLimits)["$defs"]["TenantLimits"]["properties"][name]["anyOf"][0]
+    too_big, too_small = schema["maximum"] * 2, schema.get("minimum", 0) - 1
+    for value in (too_big, too_small):
+        with pytest.raises(msgspec.ValidationError, match=f"tenant_limit_{name}"):
+            msgspec.convert({f"tenant_limit_{name}": value}, Settings)
+    msgspec.convert({f"tenant_limit_{name}": schema["maximum"]}, Settings)
 
 
 def test_rate_limiter_is_a_token_bucket() -> None:
