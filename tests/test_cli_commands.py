@@ -16,6 +16,7 @@ import pytest
 
 from mockmail.client import Client
 from mockmail.embedded import EmbeddedServer
+from tests.cli import free_port
 
 ADMIN = "cli-admin-token-0123456789abcdef"
 
@@ -85,6 +86,11 @@ def test_create_with_a_spec_and_a_bad_field(env: dict[str, str], server: Embedde
     made = mockmail(env, "tenant", "create", "cli-limits", "--spec", '{"limits": {"messages": 5}}', "--json")
     assert json.loads(made.stdout)["limits"]["messages"] == 5 and json.loads(made.stdout)["token"]
     assert mockmail(env, "tenant", "delete", "cli-limits").returncode == 0
+    port = free_port()
+    spec = json.dumps({"pop3_port": port, "smtp_auth": "required"})
+    ported = json.loads(mockmail(env, "tenant", "create", "cli-port", "--spec", spec, "--json").stdout)
+    assert ported["pop3"]["port"] == port and ported["smtp_auth"] == "required"  # the spec's own fields stand
+    assert mockmail(env, "tenant", "delete", "cli-port").returncode == 0
 
 
 def test_mailboxes_and_seeding(env: dict[str, str], tenant: str, tmp_path: Path) -> None:

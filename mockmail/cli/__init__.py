@@ -77,8 +77,8 @@ def add_commands(commands: Any) -> None:
         _tenant_create,
         "create a tenant; prints its ports and its token (shown this once)",
         TENANT,
-        _arg("--pop3-port", type=int, default=0),
-        _arg("--smtp-port", type=int, default=0),
+        _arg("--pop3-port", type=int, default=None, help="default: one the system picks"),
+        _arg("--smtp-port", type=int, default=None, help="default: one the system picks"),
         _arg("--smtp-auth", choices=("none", "optional", "required"), default=None),
         _arg("--catch-all", default=None, metavar="USER", help="the mailbox for unknown recipients"),
         _arg("--spec", type=_json_object, default={}, metavar="JSON", help="more TenantSpec fields"),
@@ -164,31 +164,25 @@ def add_commands(commands: Any) -> None:
 
 
 def _tenant_create(client: Any, args: argparse.Namespace) -> Any:
-    fields = dict(args.spec)
-    fields.update({"pop3_port": args.pop3_port, "smtp_port": args.smtp_port})
-    if args.smtp_auth is not None:
-        fields["smtp_auth"] = args.smtp_auth
-    if args.catch_all is not None:
-        fields["catch_all"] = args.catch_all
-    created = client.create_tenant(args.tenant, **fields)
-    from ._render import Created
-
-    return Created(created.view, created.token)
+    """The tenant as created (a `TenantCreated`, with its token); options given win over `--spec`."""
+    given = {"pop3_port": args.pop3_port, "smtp_port": args.smtp_port, "smtp_auth": args.smtp_auth}
+    given["catch_all"] = args.catch_all
+    fields = {**args.spec, **{name: value for name, value in given.items() if value is not None}}
+    return client.create_tenant(args.tenant, **fields).view
 
 
 def _seed(client: Any, args: argparse.Namespace) -> Any:
-    from mockmail.client import Mailbox
+    from mockmail.client._calls import file_body
 
-    inbox = Mailbox(client, args.tenant, args.user)
-    for path in args.files:  # every file readable before any is stored
+    bodies = []
+    for path in args.files:  # every file read before any is stored
         try:
-            with path.open("rb"):
-                pass
+            bodies.append(file_body(path))
         except OSError as exc:
             raise _Usage(f"{path}: {exc.strerror or exc}") from None
     stored: list[Any] = []
-    for path in args.files:
-        created = inbox.seed(path)
+    for body, content_type in bodies:
+        created = client.add_messages(args.tenant, args.user, body, content_type)
         stored.extend(created if isinstance(created, list) else [created])
     return stored
 

@@ -7,25 +7,15 @@ from typing import Any, TextIO
 
 import msgspec
 
-from api.schemas import MailboxView, MessageCreated, Problem, TenantView
+from api.schemas import MailboxView, MessageCreated, Problem, TenantCreated, TenantView
 from mockmail.client import live_line_text, transcript_text
 from mockmail.faults import Profile
 from mockmail.transcripts import LiveLine, SessionDetail, SessionSummary
 
-__all__ = ["Created", "Follow", "problem", "show"]
-
-
-@dataclass(frozen=True)
-class Created:
-    """A tenant just created, with its token (the server shows it once)."""
-
-    view: TenantView
-    token: str | None
+__all__ = ["Follow", "problem", "show"]
 
 
 def _json(value: Any) -> str:
-    if isinstance(value, Created):
-        value = {**msgspec.to_builtins(value.view), "token": value.token}
     return msgspec.json.format(msgspec.json.encode(value), indent=2).decode()
 
 
@@ -98,8 +88,8 @@ LISTS: tuple[tuple[type, Any], ...] = (
 def _human(value: Any) -> str | None:
     if value is None:
         return None
-    if isinstance(value, Created):
-        return _tenant(value.view) + f"\n  token  {value.token}  (shown this once)"
+    if isinstance(value, TenantCreated):  # before TenantView, its base
+        return _tenant(value) + f"\n  token  {value.token}  (shown this once)"
     if isinstance(value, TenantView):
         return _tenant(value)
     if isinstance(value, MailboxView):

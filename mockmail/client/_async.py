@@ -34,12 +34,13 @@ from mockmail.transcripts import LiveLine, SessionDetail, SessionSummary
 from . import _async_objects as objects
 from ._calls import (
     API,
-    MBOX,
     RAW,
+    ApiError,
     Call,
     SseParser,
     decode,
     json_call,
+    problem_of,
     segment,
 )
 from ._calls import mailbox_path as _mailbox
@@ -172,8 +173,7 @@ class AsyncClient:
         """addMessages with a body as it is: JSON (one MessageSpec or a list), message/rfc822 or mbox."""
         path = f"{_mailbox(tenant, user)}/messages"
         params = {"uid": uid} if uid is not None else {}
-        many = content_type == MBOX or (content_type != RAW and body.lstrip().startswith(b"["))
-        result = list[MessageCreated] if many else MessageCreated
+        result = MessageCreated | list[MessageCreated]  # an object for one message, an array for a batch
         call: Call[Any] = Call("POST", path, result, params=params, body=body, content_type=content_type)
         created: MessageCreated | list[MessageCreated] = await self.send(call)
         return created
@@ -256,9 +256,7 @@ class AsyncClient:
         async with self._http.stream("GET", path, params=params, headers=headers) as response:
             if response.status_code >= 400:
                 await response.aread()
-                decode(
-                    Call("GET", path, None), response.status_code, response.content, response.reason_phrase
-                )
+                raise ApiError(problem_of(response.status_code, response.content, response.reason_phrase))
             lines = response.aiter_lines()
             parser = SseParser()
             async for line in lines:  # the opening comment: the server holds our subscription now

@@ -180,9 +180,12 @@ class AsyncFaults:
         """Replace the plan with a preset and knobs; `async with await faults.set(...)` puts the
         plan before it back on exit."""
         previous = await self.get()
-        plan = {"profile": profile, **knobs} if profile is not None else knobs
-        applied = await self.client.send(json_call("PUT", self.path, self.plan_type, plan))
+        applied = await self.put({"profile": profile, **knobs} if profile is not None else knobs)
         return AsyncFaultChange(self, previous, applied)
+
+    async def put(self, plan: Any) -> Any:
+        """Replace the plan with `plan` (a plan struct or its fields as a dict) and return it as stored."""
+        return await self.client.send(json_call("PUT", self.path, self.plan_type, plan))
 
     async def patch(self, **knobs: Any) -> Any:
         """Change the fields given (None sets one back to compliant) and keep the rest."""
@@ -213,6 +216,4 @@ class AsyncFaultChange:
         if self.previous == self.faults.plan_type():
             await self.faults.clear()
         else:
-            await self.faults.client.send(
-                json_call("PUT", self.faults.path, self.faults.plan_type, self.previous)
-            )
+            await self.faults.put(self.previous)

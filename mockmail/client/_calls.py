@@ -23,6 +23,7 @@ __all__ = [
     "MailTimeout",
     "SseParser",
     "decode",
+    "file_body",
     "seed_body",
 ]
 
@@ -116,13 +117,18 @@ def seed_body(raw: bytes | str | Path | None, fields: dict[str, Any]) -> tuple[b
     if fields:
         raise TypeError("seed() takes raw bytes or a file, or message fields, not both")
     if isinstance(raw, str | Path):
-        path = Path(raw)
-        content = path.read_bytes()
-        is_mbox = path.suffix.lower() == ".mbox" or content.startswith(b"From ")
-        return content, MBOX if is_mbox else RAW
+        return file_body(Path(raw))
     if isinstance(raw, bytes | bytearray | memoryview):
         return bytes(raw), RAW
     raise TypeError(f"seed() takes bytes, a path or message fields, not {type(raw).__name__}")
+
+
+def file_body(path: Path) -> tuple[bytes, str]:
+    """A file's content and its type: mbox when named `.mbox` or opening with a `From ` line, else one
+    message (.eml).  Raises OSError when it cannot be read."""
+    content = path.read_bytes()
+    is_mbox = path.suffix.lower() == ".mbox" or content.startswith(b"From ")
+    return content, MBOX if is_mbox else RAW
 
 
 _FIELD = re.compile(r"^([a-z]+): ?(.*)$")

@@ -29,12 +29,13 @@ from mockmail.transcripts import LiveLine, SessionDetail, SessionSummary
 from . import _sync_objects as objects
 from ._calls import (
     API,
-    MBOX,
     RAW,
+    ApiError,
     Call,
     SseParser,
     decode,
     json_call,
+    problem_of,
     segment,
 )
 from ._calls import mailbox_path as _mailbox
@@ -167,8 +168,7 @@ class Client:
         """addMessages with a body as it is: JSON (one MessageSpec or a list), message/rfc822 or mbox."""
         path = f"{_mailbox(tenant, user)}/messages"
         params = {"uid": uid} if uid is not None else {}
-        many = content_type == MBOX or (content_type != RAW and body.lstrip().startswith(b"["))
-        result = list[MessageCreated] if many else MessageCreated
+        result = MessageCreated | list[MessageCreated]  # an object for one message, an array for a batch
         call: Call[Any] = Call("POST", path, result, params=params, body=body, content_type=content_type)
         created: MessageCreated | list[MessageCreated] = self.send(call)
         return created
@@ -251,9 +251,7 @@ class Client:
         with self._http.stream("GET", path, params=params, headers=headers) as response:
             if response.status_code >= 400:
                 response.read()
-                decode(
-                    Call("GET", path, None), response.status_code, response.content, response.reason_phrase
-                )
+                raise ApiError(problem_of(response.status_code, response.content, response.reason_phrase))
             lines = response.iter_lines()
             parser = SseParser()
             for line in lines:  # the opening comment: the server holds our subscription now

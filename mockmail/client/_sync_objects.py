@@ -177,9 +177,12 @@ class Faults:
         """Replace the plan with a preset and knobs; `with faults.set(...)` puts the
         plan before it back on exit."""
         previous = self.get()
-        plan = {"profile": profile, **knobs} if profile is not None else knobs
-        applied = self.client.send(json_call("PUT", self.path, self.plan_type, plan))
+        applied = self.put({"profile": profile, **knobs} if profile is not None else knobs)
         return FaultChange(self, previous, applied)
+
+    def put(self, plan: Any) -> Any:
+        """Replace the plan with `plan` (a plan struct or its fields as a dict) and return it as stored."""
+        return self.client.send(json_call("PUT", self.path, self.plan_type, plan))
 
     def patch(self, **knobs: Any) -> Any:
         """Change the fields given (None sets one back to compliant) and keep the rest."""
@@ -210,6 +213,4 @@ class FaultChange:
         if self.previous == self.faults.plan_type():
             self.faults.clear()
         else:
-            self.faults.client.send(
-                json_call("PUT", self.faults.path, self.faults.plan_type, self.previous)
-            )
+            self.faults.put(self.previous)
