@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from quart_trio import QuartTrio
 
-from mockmail.registry import Registry
+from mockmail.tenancy.registry import Registry
 
-from . import (
-    auth,
-    faults,
-    hypercorn_errors,
-    limits,
-    mailboxes,
-    messages,
-    metrics,
-    parts,
-    problems,
-    service,
-    sessions,
-    tenants,
-)
+from . import bearer as auth
+from . import faults, hypercorn_errors, mailboxes, messages, metrics, parts, problems, sessions, tenants
+from . import health as service
+from . import rate_limit as limits
 from .keepalive import KeepAliveGuard
 from .web import blueprint as web_blueprint
 

@@ -22,7 +22,7 @@ from mockmail.faults import (
     MailboxFaultPlan,
     UnknownProfile,
 )
-from mockmail.registry import Registry
+from mockmail.tenancy.registry import Registry
 
 from .http import check_tenant_name, check_user_name, decode_json, json_response, no_content
 

@@ -14,7 +14,7 @@ import msgspec
 from quart import Response, request
 
 from mockmail.errors import InvalidInput, UnsupportedMediaType
-from mockmail.specs import TENANT_NAME_PATTERN, USER_NAME_PATTERN
+from mockmail.tenancy.specs import TENANT_NAME_PATTERN, USER_NAME_PATTERN
 
 __all__ = [
     "JSON_TYPE",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import msgspec
 from quart import Blueprint, Response
 
-from mockmail.registry import Registry
-from mockmail.specs import MailboxSpec
 from mockmail.store import Mailbox
-from mockmail.tenants import Tenant
+from mockmail.tenancy.registry import Registry
+from mockmail.tenancy.specs import MailboxSpec
+from mockmail.tenancy.tenant import Tenant
 
 from .http import check_tenant_name, check_user_name, decode_json, json_response, no_content
 from .schemas import MailboxView

@@ -23,13 +23,13 @@ import msgspec
 import trio
 from quart import Blueprint, Response, request
 
-from mockmail.compose import compose, split_mbox
 from mockmail.errors import InvalidInput
-from mockmail.headers import header_block, raw_fields
-from mockmail.ingest import Incoming, deliver
-from mockmail.registry import Registry
-from mockmail.specs import MessageSpec
+from mockmail.message.compose import compose, split_mbox
+from mockmail.message.headers import header_block, raw_fields
+from mockmail.message.ingest import Incoming, deliver
 from mockmail.store import Mailbox, Message, check_uid
+from mockmail.tenancy.registry import Registry
+from mockmail.tenancy.specs import MessageSpec
 
 from .http import (
     check_tenant_name,

@@ -12,9 +12,9 @@ import time
 
 from quart import Blueprint, Response, g, request
 
-from mockmail import logs
-from mockmail.metrics import CONTENT_TYPE
-from mockmail.registry import Registry
+from mockmail.observe import logs
+from mockmail.observe.metrics import CONTENT_TYPE
+from mockmail.tenancy.registry import Registry
 
 __all__ = ["blueprint", "install"]
 

@@ -1,6 +1,6 @@
 """The REST contract: `openapi.yaml` (hand-written paths) and the components generated from the structs.
 
-`openapi.yaml` at the top of the repository is the contract; a wheel carries a copy as `api/openapi.yaml`.
+`openapi.yaml` at the top of the repository is the contract; a wheel carries a copy as `mockmail/api/openapi.yaml`.
 `components()` renders every request and response struct with msgspec's `schema_components`; the test suite
 checks that the file's `components.schemas` equal it exactly, and that its paths equal the app's routes.
 `python -m api.openapi` rewrites the components section of the file from the code.
@@ -16,9 +16,9 @@ from typing import Any
 import msgspec
 
 from mockmail.faults import FaultPatch, FaultPlan, MailboxFaultPatch, MailboxFaultPlan, Profile
-from mockmail.mime import AttachmentInfo, MessageParts
-from mockmail.specs import Endpoint, MailboxSpec, MessageSpec, TenantSpec
-from mockmail.transcripts import SessionDetail, SessionSummary
+from mockmail.message.mime import AttachmentInfo, MessageParts
+from mockmail.observe.transcripts import SessionDetail, SessionSummary
+from mockmail.tenancy.specs import Endpoint, MailboxSpec, MessageSpec, TenantSpec
 
 from .schemas import (
     Health,

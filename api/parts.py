@@ -11,9 +11,9 @@ from urllib.parse import quote
 from quart import Blueprint, Response
 
 from mockmail.errors import DomainError
-from mockmail.mime import attachment, parts
-from mockmail.registry import Registry
+from mockmail.message.mime import attachment, parts
 from mockmail.store import Message
+from mockmail.tenancy.registry import Registry
 
 from .http import check_tenant_name, check_user_name, json_response, whole_number
 

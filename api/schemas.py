@@ -1,4 +1,4 @@
-"""Response bodies of the control API (request bodies are the shared structs in `mockmail.specs`)."""
+"""Response bodies of the control API (request bodies are the shared structs in `mockmail.tenancy.specs`)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from mockmail.specs import Endpoint, SmtpAuth, TenantLimits
 from mockmail.store import Envelope, Via
+from mockmail.tenancy.specs import Endpoint, SmtpAuth, TenantLimits
 
 __all__ = [
     "Health",

@@ -13,8 +13,8 @@ import trio
 from quart import Blueprint, Response, request
 
 from mockmail.errors import DomainError
-from mockmail.registry import Registry
-from mockmail.transcripts import TranscriptLog
+from mockmail.observe.transcripts import TranscriptLog
+from mockmail.tenancy.registry import Registry
 
 from .http import check_tenant_name, json_response, no_content, whole_number
 

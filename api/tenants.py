@@ -5,11 +5,11 @@ from __future__ import annotations
 import msgspec
 from quart import Blueprint, Response
 
-from mockmail.registry import Registry
-from mockmail.specs import TenantSpec
-from mockmail.tenants import Tenant
+from mockmail.tenancy.registry import Registry
+from mockmail.tenancy.specs import TenantSpec
+from mockmail.tenancy.tenant import Tenant
 
-from .auth import principal
+from .bearer import principal
 from .http import check_tenant_name, decode_json, json_response, no_content
 from .schemas import TenantCreated, TenantToken, TenantView
 

@@ -18,8 +18,8 @@ from typing import Any
 import msgspec
 import trio
 
+from .config.settings import Settings
 from .main import Running, serve
-from .settings import Settings
 
 __all__ = ["EmbeddedServer"]
 

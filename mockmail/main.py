@@ -26,16 +26,17 @@ import hypercorn.trio
 import msgspec
 import trio
 
-from . import __version__, logs
-from .config import ConfigError, ConfigFile, load_config, mailbox_messages
+from . import __version__
+from .config.settings import Settings
+from .config.tenants_file import ConfigError, ConfigFile, load_config, mailbox_messages
 from .errors import DomainError
-from .ingest import Incoming, deliver
-from .registry import Registry
-from .resources import quiet_accept_retries
+from .message.ingest import Incoming, deliver
+from .observe import logs
+from .observe.resources import quiet_accept_retries
 from .server.tls import TlsMaterial, load_certificate, self_signed
-from .settings import Settings
-from .specs import TenantLimits, TenantSpec
 from .store import Catalog, Database, MemoryCatalog, SqliteCatalog
+from .tenancy.registry import Registry
+from .tenancy.specs import TenantLimits, TenantSpec
 
 __all__ = ["Running", "build_parser", "main", "parse_settings", "serve"]
 
@@ -280,7 +281,7 @@ async def serve(
         ConfigError: the `--config` file is unreadable or invalid (before anything is served).
         OSError: the API port or a configured tenant port cannot be bound.
     """
-    from api import create_app  # the API sits above the core; it is wired in only here
+    from mockmail.api import create_app  # the API sits above the core; it is wired in only here
 
     check_exposure(settings)
     quiet_accept_retries()

@@ -155,8 +155,8 @@ class MockmailTrioServer:
 async def mockmail_trio_server(nursery: Any) -> AsyncIterator[MockmailTrioServer]:
     """pytest-trio: a mockmail server started in the test's nursery, stopped after it."""
     from mockmail.client import AsyncClient
+    from mockmail.config.settings import Settings
     from mockmail.main import serve
-    from mockmail.settings import Settings
 
     running = await nursery.start(serve, Settings(api_port=0, tls="auto", log_level="warning"))
     async with AsyncClient(running.api_url) as client:

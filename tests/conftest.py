@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pytest
 import trio
 
+from mockmail.config.settings import Settings
 from mockmail.main import Running, serve
-from mockmail.settings import Settings
 from tests.rest import Rest
 
 pytest_plugins = ["pytester"]  # tests/test_pytest_plugin.py runs suites of its own

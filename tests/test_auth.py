@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from mockmail.auth import authenticate, challenge, password_credentials
-from mockmail.sasl import MECHANISMS, Credentials, apop_credentials
+from mockmail.login.credentials import authenticate, challenge, password_credentials
+from mockmail.login.sasl import MECHANISMS, Credentials, apop_credentials
 from mockmail.store import MemoryStore as Store
 
 

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockmail.compose import compose, default_recipient, split_mbox
-from mockmail.headers import looks_like_message, summarize
-from mockmail.specs import MessageSpec
+from mockmail.message.compose import compose, default_recipient, split_mbox
+from mockmail.message.headers import looks_like_message, summarize
+from mockmail.tenancy.specs import MessageSpec
 
 
 def test_defaults() -> None:
@@ -83,7 +83,7 @@ def test_plain_path_equals_the_email_package(fields: dict[str, object]) -> None:
 
     import msgspec
 
-    from mockmail.compose import _compose_mime, _compose_plain
+    from mockmail.message.compose import _compose_mime, _compose_plain
 
     spec = msgspec.convert(
         {**fields, "date": datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)}, MessageSpec
@@ -108,7 +108,7 @@ def test_plain_path_equals_the_email_package(fields: dict[str, object]) -> None:
 def test_everything_else_takes_the_email_package(fields: dict[str, object]) -> None:
     import msgspec
 
-    from mockmail.compose import _compose_plain
+    from mockmail.message.compose import _compose_plain
 
     assert _compose_plain(msgspec.convert(fields, MessageSpec), "bob") is None
     assert compose(msgspec.convert(fields, MessageSpec), "bob")  # and compose still makes one

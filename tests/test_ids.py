@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from mockmail import ids
-from mockmail.ids import random_hex
+from mockmail.message import ids
+from mockmail.message.ids import random_hex
 
 
 def test_hex_of_the_asked_length_and_unique_across_pool_refills() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mockmail.errors import InvalidInput, MessageTooLarge, UidTaken
-from mockmail.ingest import Incoming, deliver, prepare
+from mockmail.message.ingest import Incoming, deliver, prepare
 from mockmail.store import MemoryStore as Store
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import trio
 
-from mockmail.config import ConfigError, load_config
+from mockmail.config.settings import Settings
+from mockmail.config.tenants_file import ConfigError, load_config
 from mockmail.main import Running, parse_settings, serve
-from mockmail.settings import Settings
-from mockmail.specs import TenantSpec
+from mockmail.tenancy.specs import TenantSpec
 from tests.cli import serve_cli
 
 

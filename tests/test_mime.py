@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockmail.mime import attachment, parts
+from mockmail.message.mime import attachment, parts
 
 PIECES = st.sampled_from(
     [

@@ -93,11 +93,12 @@ def test_wheel_carries_the_contract(tmp_path: Path) -> None:
     )
     (wheel,) = tmp_path.glob("mockmail-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "api/openapi.yaml" in names
+    assert "mockmail/api/openapi.yaml" in names
+    assert not [n for n in names if n.startswith("api/")]  # no top-level `api` package to collide with
     assert "mockmail/pop3/_connection.py" in names
-    for page in ("api/web/templates/index.html", "api/web/static/app.js", "api/web/static/app.css"):
-        assert page in names  # the web page travels with the package
+    for page in ("web/templates/index.html", "web/static/app.js", "web/static/app.css"):
+        assert f"mockmail/api/{page}" in names  # the web page travels with the package
     (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
     entries = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "[pytest11]\nmockmail = mockmail.pytest_plugin" in entries  # pip install gives pytest the plugin
-    assert zipfile.ZipFile(wheel).read("api/openapi.yaml") == (ROOT / "openapi.yaml").read_bytes()
+    assert zipfile.ZipFile(wheel).read("mockmail/api/openapi.yaml") == (ROOT / "openapi.yaml").read_bytes()

@@ -16,8 +16,8 @@ from typing import Any
 
 import trio
 
+from mockmail.config.settings import Settings
 from mockmail.main import Running, serve
-from mockmail.settings import Settings
 from tests.rest import Rest
 
 ADMIN = "admin-token-for-the-persistence-tests"

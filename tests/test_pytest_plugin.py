@@ -72,6 +72,9 @@ def _suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest
     record = pytester.mkdir("record")
     monkeypatch.setenv("PLUGIN_RECORD", str(record))
     monkeypatch.delenv("MOCKMAIL_URL", raising=False)
+    # The inner sessions are workers of their own (or none), also when this suite runs under xdist.
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
     return pytester
 
 
@@ -149,7 +152,7 @@ def test_a_wrong_url_fails_the_session_at_the_first_fixture(suite: pytest.Pytest
 def test_tenant_names_fit_the_pattern(test: str, worker: str | None) -> None:
     import re
 
-    from mockmail.specs import TENANT_NAME_PATTERN
+    from mockmail.tenancy.specs import TENANT_NAME_PATTERN
 
     name = tenant_name(test, worker)
     assert re.match(TENANT_NAME_PATTERN, name), name

@@ -11,7 +11,7 @@ import json
 import resource
 from typing import Any
 
-from mockmail.resources import ResourceMonitor
+from mockmail.observe.resources import ResourceMonitor
 from tests.cli import serve_cli
 
 LIMIT = 64
@@ -66,7 +66,7 @@ def test_out_of_descriptors_is_a_503_logged_once_and_shown_in_health() -> None:
 def test_the_monitor_forgets_an_old_episode(monkeypatch: Any) -> None:
     import errno
 
-    from mockmail import resources
+    from mockmail.observe import resources
 
     clock = [1000.0]
     monkeypatch.setattr(resources.time, "monotonic", lambda: clock[0])

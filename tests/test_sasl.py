@@ -7,7 +7,7 @@ import hmac
 
 import pytest
 
-from mockmail.sasl import (
+from mockmail.login.sasl import (
     MECHANISMS,
     Challenge,
     CramMd5,

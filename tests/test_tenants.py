@@ -8,10 +8,10 @@ import pytest
 import trio
 import trio.testing
 
+from mockmail.config.settings import Settings
 from mockmail.errors import PortUnavailable, TenantExists, TenantNotFound
-from mockmail.registry import Registry
-from mockmail.settings import Settings
-from mockmail.specs import TenantSpec
+from mockmail.tenancy.registry import Registry
+from mockmail.tenancy.specs import TenantSpec
 from tests.wire import WireClient
 
 

@@ -6,8 +6,8 @@ import pytest
 import trio
 
 from mockmail import smtp
+from mockmail.observe.transcripts import SECRET, TranscriptLog, describe
 from mockmail.pop3 import Apop, Auth, BadCommand, List, Pass, Quit, Retr, SaslResponse, Top, User
-from mockmail.transcripts import SECRET, TranscriptLog, describe
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ def test_message_content_is_described_not_kept() -> None:
 
 
 def test_a_transcript_keeps_its_first_lines_and_its_end() -> None:
-    from mockmail.transcripts import SESSION_LINES
+    from mockmail.observe.transcripts import SESSION_LINES
 
     log = TranscriptLog("t")
     recorder = log.start("127.0.0.1:1")

@@ -7,10 +7,10 @@ from typing import Any, TextIO
 
 import msgspec
 
-from api.schemas import MailboxView, MessageCreated, Problem, TenantCreated, TenantView
+from mockmail.api.schemas import MailboxView, MessageCreated, Problem, TenantCreated, TenantView
 from mockmail.client import live_line_text, transcript_text
 from mockmail.faults import Profile
-from mockmail.transcripts import LiveLine, SessionDetail, SessionSummary
+from mockmail.observe.transcripts import LiveLine, SessionDetail, SessionSummary
 
 __all__ = ["Follow", "problem", "show"]
 

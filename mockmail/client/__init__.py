@@ -15,10 +15,17 @@ error answer raises `ApiError`, which carries the server's RFC 9457 problem docu
 
 from __future__ import annotations
 
-from api.schemas import MailboxView, MessageCreated, MessageDetail, MessageSummary, Problem, TenantView
-from mockmail.mime import AttachmentInfo, MessageParts
-from mockmail.specs import Endpoint
-from mockmail.transcripts import LiveLine, SessionDetail, SessionSummary, TranscriptLine
+from mockmail.api.schemas import (
+    MailboxView,
+    MessageCreated,
+    MessageDetail,
+    MessageSummary,
+    Problem,
+    TenantView,
+)
+from mockmail.message.mime import AttachmentInfo, MessageParts
+from mockmail.observe.transcripts import LiveLine, SessionDetail, SessionSummary, TranscriptLine
+from mockmail.tenancy.specs import Endpoint
 
 from ._async import AsyncClient
 from ._async_objects import AsyncFaultChange, AsyncFaults, AsyncMailbox, AsyncTenant

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import httpx
 import msgspec
 
-from api.schemas import (
+from mockmail.api.schemas import (
     Health,
     MailboxView,
     MessageCreated,
@@ -27,9 +27,9 @@ from api.schemas import (
     TenantView,
 )
 from mockmail.faults import FaultPlan, MailboxFaultPlan, Profile
-from mockmail.mime import MessageParts
-from mockmail.specs import MailboxSpec, TenantSpec
-from mockmail.transcripts import LiveLine, SessionDetail, SessionSummary
+from mockmail.message.mime import MessageParts
+from mockmail.observe.transcripts import LiveLine, SessionDetail, SessionSummary
+from mockmail.tenancy.specs import MailboxSpec, TenantSpec
 
 from . import _async_objects as objects
 from ._calls import (

@@ -10,11 +10,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from api.schemas import MailboxView, MessageCreated, MessageDetail, MessageSummary, TenantView
+from mockmail.api.schemas import MailboxView, MessageCreated, MessageDetail, MessageSummary, TenantView
 from mockmail.faults import FaultPlan, MailboxFaultPlan
-from mockmail.mime import MessageParts
-from mockmail.specs import Endpoint
-from mockmail.transcripts import SessionDetail
+from mockmail.message.mime import MessageParts
+from mockmail.observe.transcripts import SessionDetail
+from mockmail.tenancy.specs import Endpoint
 
 from ._calls import Call, MailTimeout, json_call, seed_body
 from ._calls import mailbox_path as _mailbox

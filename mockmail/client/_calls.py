@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import msgspec
 
-from api.schemas import Problem
+from mockmail.api.schemas import Problem
 
 __all__ = [
     "ApiError",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from mockmail.transcripts import LiveLine, SessionDetail
+from mockmail.observe.transcripts import LiveLine, SessionDetail
 
 __all__ = ["MARKS", "live_line_text", "transcript_text"]
 

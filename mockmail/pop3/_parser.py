@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..lines import TOO_LONG, LineBuffer
+from ..linebuffer import TOO_LONG, LineBuffer
 from ._events import (
     Apop,
     Auth,

@@ -31,8 +31,8 @@ import trio
 from ..faults import (
     FaultState,
 )
-from ..metrics import Metrics
-from ..transcripts import Recorder, TranscriptLog
+from ..observe.metrics import Metrics
+from ..observe.transcripts import Recorder, TranscriptLog
 from .maildrop import MaildropLocks
 from .wire_faults import FaultEnd, PeerGone, drain, send_through
 

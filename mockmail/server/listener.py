@@ -22,7 +22,7 @@ from typing import NoReturn
 
 import trio
 
-from ..resources import EXHAUSTION_ERRNOS, MONITOR
+from ..observe.resources import EXHAUSTION_ERRNOS, MONITOR
 from .tcp import TcpStream
 
 __all__ = ["bound_port", "open_listener", "serve_listener"]

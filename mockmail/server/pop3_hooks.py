@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..faults import SessionFaults
+from ..login.sasl import Credentials
 from ..pop3 import (
     BadCommand,
     Capa,
@@ -42,7 +43,6 @@ from ..pop3 import (
     UidLine,
     UidListing,
 )
-from ..sasl import Credentials
 from .driver import FollowUp
 from .maildrop import wire_body
 

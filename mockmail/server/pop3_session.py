@@ -16,8 +16,17 @@ from typing import Any
 import trio
 
 from .. import __version__
-from ..auth import authenticate, challenge, password_credentials
 from ..faults import COMPLIANT, FaultState, SessionFaults
+from ..login.credentials import authenticate, challenge, password_credentials
+from ..login.sasl import (
+    MECHANISMS,
+    Challenge,
+    Credentials,
+    Mechanism,
+    SaslFailure,
+    apop_credentials,
+    decode_response,
+)
 from ..pop3 import (
     NEED_DATA,
     Apop,
@@ -55,15 +64,6 @@ from ..pop3 import (
     UidLine,
     UidListing,
     User,
-)
-from ..sasl import (
-    MECHANISMS,
-    Challenge,
-    Credentials,
-    Mechanism,
-    SaslFailure,
-    apop_credentials,
-    decode_response,
 )
 from ..store import Mailbox, MailStore
 from .driver import BAD_COMMAND_BUDGET, SessionConfig, SessionDriver

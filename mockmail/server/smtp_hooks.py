@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from ..faults import SmtpSessionFaults
-from ..ids import random_hex
+from ..message.ids import random_hex
 from ..smtp import Auth, BadCommand, Bdat, Ehlo, Mail, MessageData, Quit, Rcpt, Reply, StartTls, TlsReady
 from .driver import FollowUp
 

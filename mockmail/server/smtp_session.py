@@ -9,7 +9,7 @@ Delivery rules:
   local part, else the tenant's `catch_all` mailbox; otherwise `550 5.1.1`.  Each mailbox gets one copy,
   whose envelope lists the recipients that led to it.
 - A message is stored with `Return-Path:` and a `Received:` trace field prepended (RFC 5321 section 4.4)
-  through `mockmail.ingest.deliver`, in one synchronous block before the 250 is queued: it is visible to
+  through `mockmail.message.ingest.deliver`, in one synchronous block before the 250 is queued: it is visible to
   POP3 and REST from the moment the 250 can be read, and a client gone before its final dot stores nothing.
 - `smtp_auth`: `none` (AUTH offered, any credentials accepted, none needed), `optional` (AUTH checks the
   mailbox passwords, MAIL without it is fine) or `required` (MAIL before AUTH is `530 5.7.0`).  When the
@@ -27,13 +27,12 @@ from typing import Any, Literal
 import trio
 
 from .. import __version__
-from ..auth import authenticate, challenge
 from ..errors import DomainError, StorageLimit
 from ..faults import FaultState
-from ..ids import random_hex
-from ..ingest import Incoming, deliver
-from ..limits import Quota
-from ..sasl import MECHANISMS, Challenge, Credentials, Mechanism, SaslFailure, decode_response
+from ..login.credentials import authenticate, challenge
+from ..login.sasl import MECHANISMS, Challenge, Credentials, Mechanism, SaslFailure, decode_response
+from ..message.ids import random_hex
+from ..message.ingest import Incoming, deliver
 from ..smtp import (
     MAX_TEXT_LINE,
     NEED_DATA,
@@ -60,6 +59,7 @@ from ..smtp import (
     lines_fit,
 )
 from ..store import Envelope, MailStore, normalize_crlf
+from ..tenancy.quotas import Quota
 from .driver import BAD_COMMAND_BUDGET, SessionConfig, SessionDriver, peer_address
 from .smtp_hooks import SmtpHooks
 

@@ -20,7 +20,7 @@ next client event or `NEED_DATA`, and `send(reply)` returns the reply's bytes an
 
 from __future__ import annotations
 
-from ..lines import TOO_LONG, LineBuffer
+from ..linebuffer import TOO_LONG, LineBuffer
 from ._errors import LocalProtocolError
 from ._events import (
     NEED_DATA,

@@ -67,7 +67,7 @@ class Mailbox(abc.ABC):
 
     def add(self, raw: bytes, *, uid: str | None = None) -> Message:
         """Store `raw` (any line endings) as a new last message and return it (tests, benchmarks;
-        the ways in for clients go through `mockmail.ingest.deliver`)."""
+        the ways in for clients go through `mockmail.message.ingest.deliver`)."""
         return self.add_many([(normalize_crlf(raw), uid)])[0]
 
     @abc.abstractmethod

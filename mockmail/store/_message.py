@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol
 import msgspec
 
 from ..errors import InvalidInput
-from ..headers import HeaderSummary
+from ..message.headers import HeaderSummary
 
 __all__ = [
     "UID_PATTERN",

@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from ..errors import MessageNotFound
-from ..headers import summarize
-from ..ids import random_hex
+from ..message.headers import summarize
+from ..message.ids import random_hex
 from ._interface import Mailbox, MailStore, check_new_uids
 from ._message import Envelope, Message, Via
 
@@ -50,7 +50,7 @@ class MemoryMailbox(Mailbox):
         via: Via = "api",
         envelope: Envelope | None = None,
     ) -> list[Message]:
-        # The content is CRLF-normalized already (`mockmail.ingest.prepare` leaves it so): normalizing
+        # The content is CRLF-normalized already (`mockmail.message.ingest.prepare` leaves it so): normalizing
         # here again would scan every message twice.
         check_new_uids(self, [uid for _, uid in items], field)
         summaries = [summarize(content) for content, _ in items]

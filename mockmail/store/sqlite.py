@@ -16,8 +16,8 @@ from typing import cast
 import msgspec
 
 from ..errors import MessageNotFound
-from ..headers import HeaderSummary, summarize
-from ..ids import random_hex
+from ..message.headers import HeaderSummary, summarize
+from ..message.ids import random_hex
 from ._interface import Mailbox, MailStore, check_new_uids
 from ._message import Envelope, Message, Via
 from .database import Database

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import trio
 
-from api import create_app
-from mockmail.registry import Registry
-from mockmail.settings import Settings
+from mockmail.api import create_app
+from mockmail.config.settings import Settings
+from mockmail.tenancy.registry import Registry
 
 from .contract import check_response
 

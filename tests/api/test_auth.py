@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from mockmail.access import Keyring, digest
-from mockmail.settings import Settings
+from mockmail.config.settings import Settings
+from mockmail.tenancy.tokens import Keyring, digest
 
 from .conftest import Api, problem
 

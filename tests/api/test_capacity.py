@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from mockmail.settings import Settings
+from mockmail.config.settings import Settings
 
 from .conftest import Api, problem
 

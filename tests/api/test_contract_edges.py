@@ -8,8 +8,8 @@ import json
 import pytest
 import trio
 
+from mockmail.config.settings import Settings
 from mockmail.main import Running, serve
-from mockmail.settings import Settings
 
 from .conftest import Api, problem
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import trio
 
-from api.keepalive import KeepAliveGuard
+from mockmail.api.keepalive import KeepAliveGuard
+from mockmail.config.settings import Settings
 from mockmail.main import Running, serve
-from mockmail.settings import Settings
 
 
 class HttpConnection:

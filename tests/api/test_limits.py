@@ -9,10 +9,10 @@ from typing import Any
 import msgspec
 import pytest
 
+from mockmail.config.settings import Settings
 from mockmail.errors import RateLimited
-from mockmail.limits import RateLimiter, effective
-from mockmail.settings import Settings
-from mockmail.specs import TenantLimits
+from mockmail.tenancy.quotas import RateLimiter, effective
+from mockmail.tenancy.specs import TenantLimits
 
 from .conftest import Api, problem
 

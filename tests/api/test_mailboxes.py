@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mockmail.registry import Registry
+from mockmail.tenancy.registry import Registry
 
 from .conftest import Api, problem
 

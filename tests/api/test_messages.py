@@ -10,7 +10,7 @@ import pytest
 import trio
 import trio.testing
 
-from mockmail.registry import Registry
+from mockmail.tenancy.registry import Registry
 
 from .conftest import Api, problem
 

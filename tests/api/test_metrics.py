@@ -8,9 +8,9 @@ import pytest
 import trio
 from prometheus_client.parser import text_string_to_metric_families
 
-from api import create_app
-from mockmail.registry import Registry
-from mockmail.settings import Settings
+from mockmail.api import create_app
+from mockmail.config.settings import Settings
+from mockmail.tenancy.registry import Registry
 from tests.wire import SmtpWire, WireClient, send_mail
 
 from .conftest import Api, problem

@@ -9,10 +9,10 @@ from typing import Any
 import msgspec
 import pytest
 
-from api import create_app
-from api.openapi import SCHEMAS_MARKER, components, document_path, render_schemas
-from mockmail.registry import Registry
-from mockmail.settings import Settings
+from mockmail.api import create_app
+from mockmail.api.openapi import SCHEMAS_MARKER, components, document_path, render_schemas
+from mockmail.config.settings import Settings
+from mockmail.tenancy.registry import Registry
 
 from .contract import DOCUMENT, document
 
@@ -43,7 +43,7 @@ def test_descriptions_do_not_depend_on_how_msgspec_reads_docstrings() -> None:
 
 
 def test_normalization_cleans_an_indented_docstring() -> None:
-    from api.openapi import _normalized
+    from mockmail.api.openapi import _normalized
 
     class Indented(msgspec.Struct):
         """First line.
@@ -126,7 +126,7 @@ def test_document_is_valid_openapi_31() -> None:
 
 @pytest.mark.parametrize("text", ["", "YQ==", "YWI=", "YWJj", "YQ", "YQ=", "Y===", "YW Jj", "YWJj\n", "-_8="])
 def test_the_base64_pattern_is_what_msgspec_accepts(text: str) -> None:
-    from api.openapi import BASE64_PATTERN
+    from mockmail.api.openapi import BASE64_PATTERN
 
     try:
         msgspec.json.decode(msgspec.json.encode(text), type=bytes)

@@ -8,7 +8,7 @@ import socket
 import pytest
 import trio
 
-from mockmail.registry import Registry
+from mockmail.tenancy.registry import Registry
 
 from .conftest import Api, problem
 

@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from api.openapi import load_document
+from mockmail.api.openapi import load_document
 from mockmail.client import AsyncClient, Client
 from mockmail.client._unasync import HERE, PAIRS, main, unasync
 

@@ -13,11 +13,11 @@ import trio.testing
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mockmail.observe.transcripts import TranscriptLog
 from mockmail.server.driver import SessionConfig
 from mockmail.server.pop3_session import Pop3Session
 from mockmail.server.smtp_session import SmtpPolicy, SmtpSession
 from mockmail.store import MemoryStore
-from mockmail.transcripts import TranscriptLog
 
 POP3_WORDS = [
     b"USER bob\r\n",

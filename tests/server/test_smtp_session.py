@@ -9,10 +9,10 @@ import pytest
 import trio
 import trio.testing
 
+from mockmail.observe.transcripts import TranscriptLog
 from mockmail.server.driver import BAD_COMMAND_BUDGET, SessionConfig
 from mockmail.server.smtp_session import SmtpPolicy, SmtpSession
 from mockmail.store import MemoryStore
-from mockmail.transcripts import TranscriptLog
 from tests.wire import SmtpWire, send_mail
 
 Open = Callable[..., Awaitable[tuple[SmtpWire, SmtpSession]]]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from api.web import CSP, Knob, knobs
+from mockmail.api.web import CSP, Knob, knobs
 from mockmail.client import Client
 from mockmail.embedded import EmbeddedServer
 from mockmail.faults import FaultPlan

@@ -1,4 +1,4 @@
-"""api/service.py and api/problems.py: health, the served contract, the CA, and errors for unknown routes."""
+"""api/health.py and api/problems.py: health, the served contract, the CA, and errors for unknown routes."""
 
 from __future__ import annotations
 

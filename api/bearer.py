@@ -6,7 +6,7 @@ Checked before routing, for every path but `EXEMPT`:
   its tenant) and the fault profiles.  Any other tenant's path is 403 with one problem document, whether
   that tenant exists or not, so a token cannot probe for names.  Creating tenants is the admin's.
 `/metrics` needs the admin token unless `--metrics-public`.
-Without an admin token every request acts as the admin (`mockmail.access.OPEN`); `main` refuses to serve
+Without an admin token every request acts as the admin (`mockmail.tenancy.tokens.OPEN`); `main` refuses to serve
 such an API beyond loopback unless `--insecure` is given.
 """
 
@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from quart import g, request
 
-from mockmail.access import OPEN, Principal
 from mockmail.errors import DomainError
-from mockmail.registry import Registry
+from mockmail.tenancy.registry import Registry
+from mockmail.tenancy.tokens import OPEN, Principal
 
 __all__ = ["EXEMPT", "Forbidden", "Unauthorized", "install", "principal", "tenant_in_path"]
 

@@ -18,7 +18,7 @@
 
 The structs reuse `TenantSpec`, `MailboxSpec` and `MessageSpec`, so the file accepts exactly what the REST
 API accepts, with the same validation messages; every message then goes through the same checks and size
-limit as a REST upload (`mockmail.ingest`).  A `file` must lie inside the config file's folder (or the
+limit as a REST upload (`mockmail.message.ingest`).  A `file` must lie inside the config file's folder (or the
 `--config-root` the operator names), be a regular file, and fit the message size limit; it is read only up
 to that limit.  Every refusal is a start-up error that names the config file and the entry.
 """
@@ -34,10 +34,10 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from .compose import compose
-from .errors import DomainError
-from .ingest import Incoming, prepare
-from .specs import MessageSpec, Password, TenantSpec, UserName
+from ..errors import DomainError
+from ..message.compose import compose
+from ..message.ingest import Incoming, prepare
+from ..tenancy.specs import MessageSpec, Password, TenantSpec, UserName
 
 __all__ = [
     "ConfigError",

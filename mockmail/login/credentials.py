@@ -1,7 +1,7 @@
 """Credentials for every protocol: one place decides who a login is, against a tenant's store.
 
 POP3 (USER/PASS, APOP, AUTH) and SMTP (AUTH) turn what the client sent into `Credentials` (a user name
-and a `verify(stored_password)` check, from `mockmail.sasl` or `password_credentials` here), and
+and a `verify(stored_password)` check, from `mockmail.login.sasl` or `password_credentials` here), and
 `authenticate` looks the user up and runs the check.  What a login then grants (the POP3 maildrop lock,
 an SMTP sender) is the protocol's business, not this module's.  Passwords are compared in constant time;
 challenges (APOP timestamps, CRAM-MD5) are unique per process without a syscall per session.
@@ -13,8 +13,8 @@ import itertools
 import os
 import secrets
 
+from ..store import Mailbox, MailStore
 from .sasl import Credentials
-from .store import Mailbox, MailStore
 
 __all__ = ["authenticate", "challenge", "password_credentials"]
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 import time
 
-from .errors import RateLimited, StorageLimit
-from .settings import Settings
+from ..config.settings import Settings
+from ..errors import RateLimited, StorageLimit
+from ..store import MailStore
 from .specs import TenantLimits
-from .store import MailStore
 
 __all__ = ["Quota", "RateLimiter", "effective"]
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from .errors import InvalidInput, MessageTooLarge
+from ..errors import InvalidInput, MessageTooLarge
+from ..store import Envelope, Mailbox, Message, Via, normalize_crlf
+from ..tenancy.quotas import Quota
 from .headers import looks_like_message
-from .limits import Quota
-from .store import Envelope, Mailbox, Message, Via, normalize_crlf
 
 __all__ = ["Incoming", "check_raw", "check_size", "deliver", "prepare"]
 

@@ -1,5 +1,5 @@
 """A tenant: its listeners, store, fault state and sessions (the supervisor that hosts them is
-`mockmail.registry`).
+`mockmail.tenancy.registry`).
 
 A tenant is an isolated store of mailboxes with its own listeners, one per protocol (`ListenerPlan`: POP3
 and SMTP, plus POP3S and SMTPS when TLS is on), all served by the one protocol-neutral accept loop in
@@ -25,21 +25,21 @@ from typing import Literal
 import msgspec
 import trio
 
-from . import logs
-from .faults import FaultState
-from .limits import Quota, RateLimiter, effective
-from .metrics import Metrics
-from .server.driver import SessionConfig
-from .server.listener import PortCursor, bound_port, open_listener, serve_listener
-from .server.maildrop import MaildropLocks
-from .server.pop3_session import Pop3Session
-from .server.smtp_session import SmtpPolicy, SmtpSession
-from .server.tcp import TcpStream
-from .server.tls import TlsMaterial
-from .settings import Settings
+from ..config.settings import Settings
+from ..faults import FaultState
+from ..observe import logs
+from ..observe.metrics import Metrics
+from ..observe.transcripts import TranscriptLog
+from ..server.driver import SessionConfig
+from ..server.listener import PortCursor, bound_port, open_listener, serve_listener
+from ..server.maildrop import MaildropLocks
+from ..server.pop3_session import Pop3Session
+from ..server.smtp_session import SmtpPolicy, SmtpSession
+from ..server.tcp import TcpStream
+from ..server.tls import TlsMaterial
+from ..store import Mailbox, MailStore, MemoryStore, Message
+from .quotas import Quota, RateLimiter, effective
 from .specs import Endpoint, TenantSpec
-from .store import Mailbox, MailStore, MemoryStore, Message
-from .transcripts import TranscriptLog
 
 __all__ = ["ListenerPlan", "Tenant", "TenantState", "leaves"]
 

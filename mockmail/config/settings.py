@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from .pop3 import MAX_COMMAND_LINE
-from .specs import Count, MessageSize, Octets, Port, RequestRate, SessionCount
+from ..pop3 import MAX_COMMAND_LINE
+from ..tenancy.specs import Count, MessageSize, Octets, Port, RequestRate, SessionCount
 
 __all__ = ["Settings"]
 

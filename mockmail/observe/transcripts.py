@@ -20,19 +20,8 @@ from typing import Literal
 import msgspec
 import trio
 
-from . import smtp
-from .pop3 import (
-    Apop,
-    Auth,
-    BadCommand,
-    Command,
-    List,
-    Pass,
-    SaslResponse,
-    Top,
-    Uidl,
-    User,
-)
+from .. import smtp
+from ..pop3 import Apop, Auth, BadCommand, Command, List, Pass, SaslResponse, Top, Uidl, User
 
 __all__ = ["Recorder", "SessionDetail", "SessionSummary", "TranscriptLine", "TranscriptLog", "describe"]
 

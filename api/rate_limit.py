@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from quart import request
 
-from mockmail.registry import Registry
+from mockmail.tenancy.registry import Registry
 
-from .auth import tenant_in_path
+from .bearer import tenant_in_path
 
 __all__ = ["install"]
 

@@ -6,8 +6,8 @@ from quart import Blueprint, Response
 
 from mockmail import __version__
 from mockmail.errors import DomainError
-from mockmail.registry import Registry
-from mockmail.resources import MONITOR, descriptor_limit, open_descriptors, running_tasks
+from mockmail.observe.resources import MONITOR, descriptor_limit, open_descriptors, running_tasks
+from mockmail.tenancy.registry import Registry
 
 from .http import json_response
 from .openapi import load_document

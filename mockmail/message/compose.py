@@ -12,8 +12,8 @@ import email.utils
 import re
 from email.message import EmailMessage
 
-from .errors import InvalidInput
-from .specs import MessageSpec
+from ..errors import InvalidInput
+from ..tenancy.specs import MessageSpec
 
 __all__ = ["compose", "default_recipient", "split_mbox"]
 

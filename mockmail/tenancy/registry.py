@@ -15,16 +15,16 @@ from collections.abc import Iterator
 import msgspec
 import trio
 
-from .access import Keyring
-from .errors import PortUnavailable, ResourcesExhausted, TenantExists, TenantLimit, TenantNotFound
-from .metrics import Metrics
-from .resources import MONITOR, is_exhaustion
-from .server.listener import PortCursor
-from .server.tls import TlsMaterial
-from .settings import Settings
+from ..config.settings import Settings
+from ..errors import PortUnavailable, ResourcesExhausted, TenantExists, TenantLimit, TenantNotFound
+from ..observe.metrics import Metrics
+from ..observe.resources import MONITOR, is_exhaustion
+from ..server.listener import PortCursor
+from ..server.tls import TlsMaterial
+from ..store import Catalog, MemoryCatalog, SavedTenant
 from .specs import TenantSpec
-from .store import Catalog, MemoryCatalog, SavedTenant
-from .tenants import Tenant
+from .tenant import Tenant
+from .tokens import Keyring
 
 __all__ = ["Registry"]
 

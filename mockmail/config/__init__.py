@@ -1,0 +1,1 @@
+"""Server configuration: command-line settings and the `--config` TOML tenants file."""
