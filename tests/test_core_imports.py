@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-CORES = ["mockmail.pop3", "mockmail.smtp"]
+CORES = ["mockmail.pop3", "mockmail.smtp", "mockmail.imap"]
 IO_MODULES = {"trio", "socket", "ssl", "asyncio", "selectors"}
 LAYERS_ABOVE = {"mockmail.server", "mockmail.store", "mockmail.tenancy", "mockmail.api", "mockmail.faults"}
 
