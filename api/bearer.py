@@ -15,7 +15,7 @@ from __future__ import annotations
 from quart import g, request
 
 from mockmail.errors import DomainError
-from mockmail.tenancy.registry import Registry
+from mockmail.tenancy.service import Service
 from mockmail.tenancy.tokens import OPEN, Principal
 
 __all__ = ["EXEMPT", "Forbidden", "Unauthorized", "install", "principal", "tenant_in_path"]
@@ -89,10 +89,10 @@ def _page(path: str) -> bool:
     return path == "/" or path.startswith(WEB_PREFIX)
 
 
-def install(app: object, registry: Registry) -> None:
+def install(app: object, service: Service) -> None:
     """Check every request's token before it is routed."""
-    keys = registry.keys
-    exempt = EXEMPT | ({"/metrics"} if registry.settings.metrics_public else set())
+    keys = service.keys
+    exempt = EXEMPT | ({"/metrics"} if service.settings.metrics_public else set())
 
     async def check() -> None:
         if not keys.enforced or request.path in exempt or _page(request.path):

@@ -22,7 +22,7 @@ from mockmail.faults import (
     MailboxFaultPlan,
     UnknownProfile,
 )
-from mockmail.tenancy.registry import Registry
+from mockmail.tenancy.service import Service
 
 from .http import check_tenant_name, check_user_name, decode_json, json_response, no_content
 
@@ -58,14 +58,14 @@ async def _patched(current: FaultPlan, decoder: msgspec.json.Decoder[Any] = _PAT
     return msgspec.convert(merged, FaultPlan)
 
 
-def blueprint(registry: Registry) -> Blueprint:
+def blueprint(service: Service) -> Blueprint:
     bp = Blueprint("faults", __name__)
 
     def state(tenant: str) -> FaultState:
-        return registry.get(check_tenant_name(tenant)).faults
+        return service.faults(check_tenant_name(tenant))
 
     def mailbox_user(tenant: str, user: str) -> str:
-        registry.get(check_tenant_name(tenant)).store.get(check_user_name(user))
+        service.mailbox(check_tenant_name(tenant), check_user_name(user))
         return user
 
     @bp.get("/fault-profiles")

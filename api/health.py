@@ -7,7 +7,7 @@ from quart import Blueprint, Response
 from mockmail import __version__
 from mockmail.errors import DomainError
 from mockmail.observe.resources import MONITOR, descriptor_limit, open_descriptors, running_tasks
-from mockmail.tenancy.registry import Registry
+from mockmail.tenancy.service import Service
 
 from .http import json_response
 from .openapi import load_document
@@ -23,21 +23,21 @@ class NoCertificateAuthority(DomainError):
     slug = "no-ca-certificate"
 
 
-def blueprint(registry: Registry) -> Blueprint:
+def blueprint(service: Service) -> Blueprint:
     bp = Blueprint("service", __name__)
     document = load_document()
 
     @bp.get("/health")
     async def health() -> Response:
-        tenants = registry.list()
+        tenants, sessions = service.counts()
         problem = MONITOR.current()
         return json_response(
             Health(
                 status="ok" if problem is None else "degraded",
                 version=__version__,
-                tenants=len(tenants),
-                sessions=sum(len(t.sessions) for t in tenants),
-                tls=registry.tls is not None,
+                tenants=tenants,
+                sessions=sessions,
+                tls=service.tls is not None,
                 open_files=open_descriptors(),
                 max_open_files=descriptor_limit(),
                 tasks=running_tasks(),
@@ -47,8 +47,7 @@ def blueprint(registry: Registry) -> Blueprint:
 
     @bp.get("/ready")
     async def ready() -> Response:
-        tenants = registry.list()
-        failed = sorted(t.name for t in tenants if t.state == "failed")
+        failed = service.failed_tenants()
         if failed:
             return problem_response(
                 503,
@@ -57,7 +56,7 @@ def blueprint(registry: Registry) -> Blueprint:
                 f"{len(failed)} tenant(s) have a failed listener: {', '.join(failed)}",
                 tenants=failed,
             )
-        return json_response(Ready(status="ready", tenants=len(tenants)))
+        return json_response(Ready(status="ready", tenants=service.counts()[0]))
 
     @bp.get("/openapi.yaml")
     async def openapi() -> Response:
@@ -65,10 +64,11 @@ def blueprint(registry: Registry) -> Blueprint:
 
     @bp.get("/tls/ca.pem")
     async def ca_certificate() -> Response:
-        if registry.tls is None or registry.tls.ca_pem is None:
+        tls = service.tls
+        if tls is None or tls.ca_pem is None:
             raise NoCertificateAuthority(
                 "the server has no CA of its own: TLS is off or runs on an operator's certificate"
             )
-        return Response(registry.tls.ca_pem, status=200, content_type="application/x-pem-file")
+        return Response(tls.ca_pem, status=200, content_type="application/x-pem-file")
 
     return bp

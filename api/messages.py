@@ -20,15 +20,14 @@ import math
 from collections.abc import AsyncIterator
 
 import msgspec
-import trio
 from quart import Blueprint, Response, request
 
 from mockmail.errors import InvalidInput
 from mockmail.message.compose import compose, split_mbox
 from mockmail.message.headers import header_block, raw_fields
-from mockmail.message.ingest import Incoming, deliver
+from mockmail.message.ingest import Incoming
 from mockmail.store import Mailbox, Message, check_uid
-from mockmail.tenancy.registry import Registry
+from mockmail.tenancy.service import Service
 from mockmail.tenancy.specs import MessageSpec
 
 from .http import (
@@ -97,17 +96,15 @@ def _wait_args() -> tuple[float, int]:
     return wait, count
 
 
-def blueprint(registry: Registry) -> Blueprint:
+def blueprint(service: Service) -> Blueprint:
     bp = Blueprint("messages", __name__)
 
     def mailbox(tenant: str, user: str) -> Mailbox:
-        return registry.get(check_tenant_name(tenant)).store.get(check_user_name(user))
+        return service.mailbox(check_tenant_name(tenant), check_user_name(user))
 
     @bp.post("/tenants/<tenant>/mailboxes/<user>/messages")
     async def add_messages(tenant: str, user: str) -> Response:
-        owner = registry.get(check_tenant_name(tenant))
-        box = owner.store.get(check_user_name(user))
-        quota, limit = owner.quota, owner.max_message_size
+        mailbox(tenant, user)  # 404 before the body is read
         mimetype = request.mimetype
         query_uid = request.args.get("uid")
         if query_uid is not None:
@@ -115,7 +112,7 @@ def blueprint(registry: Registry) -> Blueprint:
         if mimetype == RAW_TYPE:
             raw = await request.get_data(cache=False, as_text=False)
             assert isinstance(raw, bytes)
-            stored = deliver(box, [Incoming(raw, query_uid, "body")], limit=limit, quota=quota)
+            stored = service.deliver(tenant, user, [Incoming(raw, query_uid, "body")])
             return json_response(_created(stored[0]), 201)
         if mimetype == MBOX_TYPE:
             data = await request.get_data(cache=False, as_text=False)
@@ -127,7 +124,7 @@ def blueprint(registry: Registry) -> Blueprint:
             if not raws:
                 raise InvalidInput("the mbox file holds no message", field="body")
             items = [Incoming(raw, None, f"body[{i}]") for i, raw in enumerate(raws)]
-            stored = deliver(box, items, limit=limit, quota=quota)
+            stored = service.deliver(tenant, user, items)
             return json_response([_created(m) for m in stored], 201)
         require_json(RAW_TYPE, MBOX_TYPE)
         specs = await decode_json(_SPECS)
@@ -139,7 +136,7 @@ def blueprint(registry: Registry) -> Blueprint:
         for index, spec in enumerate(batch):
             where = "$" if single else f"$[{index}]"
             items.append(Incoming(compose(spec, user, where), spec.uid, where, normalized=True))
-        stored = deliver(box, items, limit=limit, uid_field="$.uid", quota=quota)
+        stored = service.deliver(tenant, user, items, uid_field="$.uid")
         if single:
             return json_response(_created(stored[0]), 201)
         return json_response([_created(m) for m in stored], 201)
@@ -148,12 +145,8 @@ def blueprint(registry: Registry) -> Blueprint:
     async def list_messages(tenant: str, user: str) -> Response:
         box = mailbox(tenant, user)
         wait, count = _wait_args()
-        if wait and box.count < count:
-            owner = registry.get(tenant)
-            with trio.move_on_after(wait):
-                while box.count < count:
-                    await owner.arrived.wait()
-                    box = mailbox(tenant, user)  # 404 if the tenant or the mailbox went meanwhile
+        if wait and box.count < count:  # 404 if the tenant or the mailbox goes meanwhile
+            box = await service.wait_for_messages(tenant, user, count, wait)
         return json_response([_summary(m) for m in box.listing()])
 
     @bp.delete("/tenants/<tenant>/mailboxes/<user>/messages")

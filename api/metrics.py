@@ -14,26 +14,26 @@ from quart import Blueprint, Response, g, request
 
 from mockmail.observe import logs
 from mockmail.observe.metrics import CONTENT_TYPE
-from mockmail.tenancy.registry import Registry
+from mockmail.tenancy.service import Service
 
 __all__ = ["blueprint", "install"]
 
 
-def blueprint(registry: Registry) -> Blueprint:
+def blueprint(service: Service) -> Blueprint:
     bp = Blueprint("metrics", __name__)
 
     @bp.get("/metrics")
     async def metrics() -> Response:
-        return Response(registry.metrics.render(), status=200, content_type=CONTENT_TYPE)
+        return Response(service.metrics.render(), status=200, content_type=CONTENT_TYPE)
 
     return bp
 
 
-def install(app: object, registry: Registry) -> None:
+def install(app: object, service: Service) -> None:
     """Time, count and (with `--log-format json`) log every request; installed before the token check,
     so 401s count too."""
-    figures = registry.metrics
-    json_lines = registry.settings.log_format == "json"
+    figures = service.metrics
+    json_lines = service.settings.log_format == "json"
 
     async def start() -> None:
         g.started = time.perf_counter()

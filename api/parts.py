@@ -13,7 +13,7 @@ from quart import Blueprint, Response
 from mockmail.errors import DomainError
 from mockmail.message.mime import attachment, parts
 from mockmail.store import Message
-from mockmail.tenancy.registry import Registry
+from mockmail.tenancy.service import Service
 
 from .http import check_tenant_name, check_user_name, json_response, whole_number
 
@@ -35,11 +35,11 @@ def _disposition(filename: str | None, index: int) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def blueprint(registry: Registry) -> Blueprint:
+def blueprint(service: Service) -> Blueprint:
     bp = Blueprint("parts", __name__)
 
     def message(tenant: str, user: str, message_id: str) -> Message:
-        return registry.get(check_tenant_name(tenant)).store.get(check_user_name(user)).get(message_id)
+        return service.mailbox(check_tenant_name(tenant), check_user_name(user)).get(message_id)
 
     @bp.get("/tenants/<tenant>/mailboxes/<user>/messages/<message_id>/parts")
     async def get_parts(tenant: str, user: str, message_id: str) -> Response:

@@ -9,22 +9,20 @@ from __future__ import annotations
 
 from quart import request
 
-from mockmail.tenancy.registry import Registry
+from mockmail.tenancy.service import Service
 
 from .bearer import tenant_in_path
 
 __all__ = ["install"]
 
 
-def install(app: object, registry: Registry) -> None:
+def install(app: object, service: Service) -> None:
     """Install the rate check (after `auth.install`, so that it runs after the token check)."""
 
     async def check() -> None:
         name = tenant_in_path(request.path)
         if name is None:
             return
-        tenant = registry.find(name)
-        if tenant is not None and tenant.rate is not None:
-            tenant.rate.take(name)
+        service.take_request(name)
 
     app.before_request(check)  # type: ignore[attr-defined]

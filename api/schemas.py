@@ -8,7 +8,7 @@ import msgspec
 from msgspec import Meta
 
 from mockmail.store import Envelope, Via
-from mockmail.tenancy.specs import Endpoint, SmtpAuth, TenantLimits
+from mockmail.tenancy.views import MailboxView, TenantCreated, TenantToken, TenantView
 
 __all__ = [
     "Health",
@@ -17,6 +17,9 @@ __all__ = [
     "MessageDetail",
     "MessageSummary",
     "Problem",
+    "Ready",
+    "TenantCreated",
+    "TenantToken",
     "TenantView",
 ]
 
@@ -44,57 +47,6 @@ class Ready(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
 
     status: Literal["ready"]
     tenants: int
-
-
-class TenantView(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A tenant as it runs: where its listeners are and what it holds."""
-
-    name: str
-    state: Literal["running", "failed"]
-    """`failed`: a listener died after start; the tenant serves nothing until deleted (see `failure`)."""
-    pop3: Endpoint
-    pop3s: Endpoint | None
-    smtp: Endpoint
-    smtps: Endpoint | None
-    """The implicit-TLS SMTP listener (RFC 8314); null when the server runs without TLS."""
-    smtp_auth: SmtpAuth
-    smtp_plaintext_auth: bool
-    catch_all: str | None
-    exclusive_sessions: bool
-    max_sessions: int
-    """Concurrent sessions allowed, POP3 and SMTP together."""
-    limits: TenantLimits
-    """The limits in force: the tenant's own, else the server's defaults (null: no limit)."""
-    mailboxes: int
-    sessions: int
-    """Sessions open right now, POP3 and SMTP."""
-    failure: str | None
-    """Why a listener stopped, if one did."""
-
-
-class TenantCreated(TenantView, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A tenant just created, with its token: shown this once, kept by the server only as a hash."""
-
-    token: str
-    """Bearer token that manages this tenant only (43 URL-safe characters)."""
-
-
-class TenantToken(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A tenant's new token; the one before it stopped working when this was issued."""
-
-    tenant: str
-    token: str
-
-
-class MailboxView(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A mailbox and its contents in brief."""
-
-    user: str
-    messages: int
-    octets: int
-    sessions: int
-    locked: bool
-    """True while a POP3 session holds the RFC 1939 maildrop lock."""
 
 
 class MessageCreated(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -14,7 +14,7 @@ from quart import Blueprint, Response, request
 
 from mockmail.errors import DomainError
 from mockmail.observe.transcripts import TranscriptLog
-from mockmail.tenancy.registry import Registry
+from mockmail.tenancy.service import Service
 
 from .http import check_tenant_name, json_response, no_content, whole_number
 
@@ -37,11 +37,11 @@ def _limit() -> int | None:
     return whole_number(raw, "limit", 1, 100_000)
 
 
-def blueprint(registry: Registry) -> Blueprint:
+def blueprint(service: Service) -> Blueprint:
     bp = Blueprint("sessions", __name__)
 
     def log(tenant: str) -> TranscriptLog:
-        return registry.get(check_tenant_name(tenant)).transcripts
+        return service.transcripts(check_tenant_name(tenant))
 
     @bp.get("/tenants/<tenant>/sessions")
     async def list_sessions(tenant: str) -> Response:

@@ -5,70 +5,41 @@ from __future__ import annotations
 import msgspec
 from quart import Blueprint, Response
 
-from mockmail.tenancy.registry import Registry
+from mockmail.tenancy.service import Service
 from mockmail.tenancy.specs import TenantSpec
-from mockmail.tenancy.tenant import Tenant
 
 from .bearer import principal
 from .http import check_tenant_name, decode_json, json_response, no_content
-from .schemas import TenantCreated, TenantToken, TenantView
 
-__all__ = ["blueprint", "tenant_view"]
+__all__ = ["blueprint"]
 
 _SPEC = msgspec.json.Decoder(TenantSpec)
 
 
-def tenant_view(tenant: Tenant) -> TenantView:
-    assert tenant.pop3 is not None and tenant.smtp is not None
-    spec = tenant.spec
-    return TenantView(
-        name=tenant.name,
-        state="failed" if tenant.state == "failed" else "running",
-        pop3=tenant.pop3,
-        pop3s=tenant.pop3s,
-        smtp=tenant.smtp,
-        smtps=tenant.smtps,
-        smtp_auth=spec.smtp_auth,
-        smtp_plaintext_auth=spec.smtp_plaintext_auth,
-        catch_all=spec.catch_all,
-        exclusive_sessions=spec.exclusive_sessions,
-        max_sessions=tenant.max_sessions,
-        limits=tenant.limits,
-        mailboxes=len(tenant.store),
-        sessions=len(tenant.sessions),
-        failure=tenant.failure,
-    )
-
-
-def blueprint(registry: Registry) -> Blueprint:
+def blueprint(service: Service) -> Blueprint:
     bp = Blueprint("tenants", __name__)
 
     @bp.get("/tenants")
     async def list_tenants() -> Response:
         who = principal()
-        return json_response([tenant_view(t) for t in registry.list() if who.may_manage(t.name)])
+        return json_response([view for view in service.tenants() if who.may_manage(view.name)])
 
     @bp.post("/tenants")
     async def create_tenant() -> Response:
-        spec = await decode_json(_SPEC)
-        tenant = await registry.create(spec)
-        token = registry.issue_token(tenant.name)
-        view = tenant_view(tenant)
-        created = TenantCreated(**msgspec.structs.asdict(view), token=token)
-        return json_response(created, 201, headers={"Location": f"/api/v1/tenants/{tenant.name}"})
+        created = await service.create_tenant(await decode_json(_SPEC))
+        return json_response(created, 201, headers={"Location": f"/api/v1/tenants/{created.name}"})
 
     @bp.post("/tenants/<tenant>/token")
     async def rotate_token(tenant: str) -> Response:
-        name = registry.get(check_tenant_name(tenant)).name
-        return json_response(TenantToken(tenant=name, token=registry.issue_token(name)))
+        return json_response(service.rotate_token(check_tenant_name(tenant)))
 
     @bp.get("/tenants/<tenant>")
     async def get_tenant(tenant: str) -> Response:
-        return json_response(tenant_view(registry.get(check_tenant_name(tenant))))
+        return json_response(service.tenant(check_tenant_name(tenant)))
 
     @bp.delete("/tenants/<tenant>")
     async def delete_tenant(tenant: str) -> Response:
-        await registry.delete(check_tenant_name(tenant))
+        await service.delete_tenant(check_tenant_name(tenant))
         return no_content()
 
     return bp

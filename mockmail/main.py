@@ -30,12 +30,13 @@ from . import __version__
 from .config.settings import Settings
 from .config.tenants_file import ConfigError, ConfigFile, load_config, mailbox_messages
 from .errors import DomainError
-from .message.ingest import Incoming, deliver
+from .message.ingest import Incoming
 from .observe import logs
 from .observe.resources import quiet_accept_retries
 from .server.tls import TlsMaterial, load_certificate, self_signed
 from .store import Catalog, Database, MemoryCatalog, SqliteCatalog
 from .tenancy.registry import Registry
+from .tenancy.service import Service
 from .tenancy.specs import TenantLimits, TenantSpec
 
 __all__ = ["Running", "build_parser", "main", "parse_settings", "serve"]
@@ -248,27 +249,23 @@ def prepare_seed(config: ConfigFile, base: Path, settings: Settings) -> list[See
     return tenants
 
 
-async def seed(registry: Registry, tenants: list[SeedTenant], settings: Settings) -> None:
+async def seed(service: Service, tenants: list[SeedTenant], settings: Settings) -> None:
     """Create what `prepare_seed` checked: tenants, mailboxes, messages.
 
     A tenant the data dir brought back is left as it is: the config seeded it at an earlier start, and
     what clients did to it since (mail sent, mail fetched) is what a restart must keep.
     """
     for seeded in tenants:
-        if seeded.spec.name in registry:
-            log.info("tenant %s: kept in --data-dir, not seeded again from --config", seeded.spec.name)
+        name = seeded.spec.name
+        if name in service.tenant_names():
+            log.info("tenant %s: kept in --data-dir, not seeded again from --config", name)
             continue
-        tenant = await registry.create(seeded.spec)
+        await service.create_tenant(seeded.spec)
         for box in seeded.mailboxes:
             try:
-                tenant.quota.check_mailbox()
-            except DomainError as exc:
-                raise ConfigError(f"{box.where}: {exc.detail}") from None
-            mailbox, _ = tenant.store.put(box.user, box.password)
-            try:
-                limit = tenant.max_message_size
-                deliver(mailbox, box.messages, limit=limit, via="config", quota=tenant.quota)
-            except DomainError as exc:  # the UID rules (a UID given twice), or the tenant's limits
+                service.put_mailbox(name, box.user, box.password)
+                service.deliver(name, box.user, box.messages, via="config")
+            except DomainError as exc:  # the tenant's limits, or the UID rules (a UID given twice)
                 raise ConfigError(f"{box.where}: {exc.detail}") from None
 
 
@@ -289,6 +286,7 @@ async def serve(
     prepared = prepare_seed(*config_file, settings) if config_file is not None else None
     catalog = open_catalog(settings)
     registry = Registry(settings, make_tls(settings), catalog)
+    service = Service(registry)
     stop = trio.Event()
     hyper = hypercorn.config.Config()
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
@@ -301,8 +299,8 @@ async def serve(
             await root.start(registry.run)
             await registry.restore()
             if prepared is not None:
-                await seed(registry, prepared, settings)
-            app = create_app(registry)
+                await seed(service, prepared, settings)
+            app = create_app(service)
             binds = await root.start(partial(hypercorn.trio.serve, app, hyper, shutdown_trigger=stop.wait))
             api_url = binds[0]
             log.info("mockmail %s: REST API on %s/api/v1", __version__, api_url)  # tenants logged on creation

@@ -92,13 +92,13 @@ async def test_serve_seeds_from_config_and_stops_without_committing(
     settings = Settings(api_port=0, config=str(write_config(tmp_path)))
     running: Running = await nursery.start(serve, settings)
     tenant = running.registry.get("acme")
-    assert tenant.pop3 is not None
+    assert tenant.endpoints.get("pop3") is not None
     box = tenant.store.get("alice")
     assert next(m.uid for m in box.listing()) == "invoice-42"
     assert [m.summary.subject for m in box.listing()] == ["Invoice 42", "Welcome"]
     assert {(m.via, m.envelope) for m in box.listing()} == {("config", None)}
 
-    pop = await trio.to_thread.run_sync(poplib.POP3, tenant.pop3.host, tenant.pop3.port)
+    pop = await trio.to_thread.run_sync(poplib.POP3, tenant.endpoints.get("pop3").host, tenant.endpoints.get("pop3").port)
     await trio.to_thread.run_sync(pop.user, "alice")
     await trio.to_thread.run_sync(pop.pass_, "s3cret")
     await trio.to_thread.run_sync(pop.dele, 1)
@@ -240,13 +240,13 @@ async def test_operator_certificate(nursery: trio.Nursery, tmp_path: Path) -> No
     )
     tenant = await running.registry.create(TenantSpec(name="t"))
     tenant.store.put("bob", "pw")
-    assert tenant.pop3s is not None
+    assert tenant.endpoints.get("pop3s") is not None
     assert running.registry.tls is not None and running.registry.tls.ca_pem is None  # not ours to hand out
     context = ssl.create_default_context()
     ca.configure_trust(context)
 
     def login() -> bytes:
-        pop = poplib.POP3_SSL(tenant.pop3s.host, tenant.pop3s.port, context=context, timeout=30)  # type: ignore[union-attr]
+        pop = poplib.POP3_SSL(tenant.endpoints.get("pop3s").host, tenant.endpoints.get("pop3s").port, context=context, timeout=30)  # type: ignore[union-attr]
         pop.user("bob")
         reply = pop.pass_("pw")
         pop.quit()

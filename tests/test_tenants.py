@@ -32,16 +32,16 @@ async def test_delete_leaves_no_task_or_file_descriptor(nursery: trio.Nursery) -
     fds, tasks = open_fds(), task_count()
     tenant = await registry.create(TenantSpec(name="acme"))
     tenant.store.put("bob", "pw")
-    assert tenant.pop3 is not None
+    assert tenant.endpoints.get("pop3") is not None
     clients = []
     for _ in range(3):
-        client = WireClient(await trio.open_tcp_stream(tenant.pop3.host, tenant.pop3.port))
+        client = WireClient(await trio.open_tcp_stream(tenant.endpoints.get("pop3").host, tenant.endpoints.get("pop3").port))
         assert (await client.line()).startswith(b"+OK")
         clients.append(client)
     await client.cmd("USER bob")
     await client.cmd("PASS pw")
     await trio.testing.wait_all_tasks_blocked()
-    assert len(tenant.sessions) == 3
+    assert len(tenant.listeners.sessions) == 3
     assert task_count() > tasks and open_fds() > fds
 
     await registry.delete("acme")
@@ -49,7 +49,7 @@ async def test_delete_leaves_no_task_or_file_descriptor(nursery: trio.Nursery) -
         assert await client.at_eof()  # every session was closed by the server
         await client.stream.aclose()
     await trio.testing.wait_all_tasks_blocked()
-    assert tenant.sessions == set()
+    assert tenant.listeners.sessions == set()
     assert task_count() == tasks
     assert open_fds() == fds
     assert tenant.locks.holder(tenant.store.get("bob")) is None
@@ -62,9 +62,9 @@ async def test_names_and_ports(nursery: trio.Nursery) -> None:
     first = await registry.create(TenantSpec(name="one"))
     with pytest.raises(TenantExists):
         await registry.create(TenantSpec(name="one"))
-    assert first.pop3 is not None
+    assert first.endpoints.get("pop3") is not None
     with pytest.raises(PortUnavailable) as taken:
-        await registry.create(TenantSpec(name="two", pop3_port=first.pop3.port))
+        await registry.create(TenantSpec(name="two", pop3_port=first.endpoints.get("pop3").port))
     assert taken.value.field == "$.pop3_port"
     assert [t.name for t in registry.list()] == ["one"]
 
@@ -73,8 +73,8 @@ async def test_deleting_one_tenant_spares_the_others(nursery: trio.Nursery) -> N
     registry: Registry = await nursery.start(Registry(Settings()).run)
     keep = await registry.create(TenantSpec(name="keep"))
     await registry.create(TenantSpec(name="drop"))
-    assert keep.pop3 is not None
-    client = WireClient(await trio.open_tcp_stream(keep.pop3.host, keep.pop3.port))
+    assert keep.endpoints.get("pop3") is not None
+    client = WireClient(await trio.open_tcp_stream(keep.endpoints.get("pop3").host, keep.endpoints.get("pop3").port))
     await client.line()
     await registry.delete("drop")
     assert await client.cmd("CAPA") == b"+OK capability list follows\r\n"
@@ -84,17 +84,17 @@ async def test_deleting_one_tenant_spares_the_others(nursery: trio.Nursery) -> N
 async def test_session_limit_per_tenant(nursery: trio.Nursery) -> None:
     registry: Registry = await nursery.start(Registry(Settings()).run)
     tenant = await registry.create(TenantSpec(name="small", max_sessions=2))
-    assert tenant.pop3 is not None
-    held = [WireClient(await trio.open_tcp_stream(tenant.pop3.host, tenant.pop3.port)) for _ in range(2)]
+    assert tenant.endpoints.get("pop3") is not None
+    held = [WireClient(await trio.open_tcp_stream(tenant.endpoints.get("pop3").host, tenant.endpoints.get("pop3").port)) for _ in range(2)]
     for client in held:
         await client.line()
-    refused = WireClient(await trio.open_tcp_stream(tenant.pop3.host, tenant.pop3.port))
+    refused = WireClient(await trio.open_tcp_stream(tenant.endpoints.get("pop3").host, tenant.endpoints.get("pop3").port))
     assert await refused.line() == b"-ERR [SYS/TEMP] too many sessions on this tenant, try later\r\n"
     assert await refused.at_eof()
     await held[0].cmd("QUIT")
     await held[0].at_eof()
     await trio.testing.wait_all_tasks_blocked()
-    again = WireClient(await trio.open_tcp_stream(tenant.pop3.host, tenant.pop3.port))
+    again = WireClient(await trio.open_tcp_stream(tenant.endpoints.get("pop3").host, tenant.endpoints.get("pop3").port))
     assert (await again.line()).startswith(b"+OK mockmail POP3 server ready")
 
 
@@ -103,8 +103,8 @@ async def test_tls_tenant_has_two_listeners(nursery: trio.Nursery) -> None:
 
     registry: Registry = await nursery.start(Registry(Settings(), self_signed(["127.0.0.1"])).run)
     tenant = await registry.create(TenantSpec(name="secure"))
-    assert tenant.pop3 is not None and tenant.pop3s is not None
-    assert tenant.pop3.port != tenant.pop3s.port
+    assert tenant.endpoints.get("pop3") is not None and tenant.endpoints.get("pop3s") is not None
+    assert tenant.endpoints.get("pop3").port != tenant.endpoints.get("pop3s").port
 
 
 async def test_shutdown_cancels_every_tenant(nursery: trio.Nursery) -> None:
@@ -140,15 +140,15 @@ async def test_a_failed_listener_leaves_the_tenant_visible_and_deletable(nursery
     registry: Registry = await nursery.start(Registry(Settings()).run)
     broken = await registry.create(TenantSpec(name="broken"))
     other = await registry.create(TenantSpec(name="other"))
-    assert broken.pop3 is not None and other.pop3 is not None
-    shut_down_listener(broken.pop3.port)
+    assert broken.endpoints.get("pop3") is not None and other.endpoints.get("pop3") is not None
+    shut_down_listener(broken.endpoints.get("pop3").port)
     with trio.fail_after(5):
         await broken.done.wait()
     assert broken.state == "failed"
     assert broken.failure is not None and "Invalid argument" in broken.failure
     assert registry.get("broken") is broken  # visible, with the reason
     assert [t.name for t in registry.list()] == ["broken", "other"]
-    client = WireClient(await trio.open_tcp_stream(other.pop3.host, other.pop3.port))
+    client = WireClient(await trio.open_tcp_stream(other.endpoints.get("pop3").host, other.endpoints.get("pop3").port))
     assert (await client.line()).startswith(b"+OK")  # the other tenant is untouched
     await client.stream.aclose()
     await registry.delete("broken")
@@ -179,8 +179,8 @@ async def test_a_client_that_resets_while_a_fault_drains_is_a_normal_end(
     tenant = await registry.create(TenantSpec(name="acme"))
     tenant.store.put("bob", "pw")
     tenant.faults.set_plan(msgspec.convert(plan, FaultPlan))
-    assert tenant.pop3 is not None
-    client = WireClient(await trio.open_tcp_stream(tenant.pop3.host, tenant.pop3.port))
+    assert tenant.endpoints.get("pop3") is not None
+    client = WireClient(await trio.open_tcp_stream(tenant.endpoints.get("pop3").host, tenant.endpoints.get("pop3").port))
     await client.line()
     await client.cmd("USER bob")
     await client.cmd("PASS pw")

@@ -36,7 +36,7 @@ def test_describe_redacts_secrets(event: object, text: str) -> None:
 
 def test_ring_keeps_the_newest_and_lists_live_first() -> None:
     log = TranscriptLog("t", limit=3)
-    recorders = [log.start("peer") for _ in range(5)]
+    recorders = [log.start("peer", "pop3") for _ in range(5)]
     for recorder in recorders[:4]:
         recorder.finish("quit")
     assert [r.id for r in log.sessions()] == [
@@ -52,7 +52,7 @@ def test_ring_keeps_the_newest_and_lists_live_first() -> None:
 
 def test_filter_by_user_and_limit() -> None:
     log = TranscriptLog("t")
-    a, b = log.start(""), log.start("")
+    a, b = log.start("", "pop3"), log.start("", "pop3")
     a.user, b.user = "alice", "bob"
     assert log.sessions(user="alice") == [a]
     assert len(log.sessions(limit=1)) == 1
@@ -60,7 +60,7 @@ def test_filter_by_user_and_limit() -> None:
 
 def test_finish_once_and_detail() -> None:
     log = TranscriptLog("t")
-    recorder = log.start("127.0.0.1:1")
+    recorder = log.start("127.0.0.1:1", "pop3")
     recorder.client(User("bob"))
     recorder.server(b"+OK")
     recorder.fault("quit (drop)")
@@ -80,7 +80,7 @@ async def test_subscribers_get_lines_and_slow_ones_are_dropped() -> None:
     log = TranscriptLog("t")
     fast = log.subscribe(buffer=10)
     slow = log.subscribe(buffer=1)
-    recorder = log.start("")
+    recorder = log.start("", "pop3")
     recorder.client(User("bob"))
     recorder.server(b"+OK")
     first = fast.receive_nowait()
@@ -112,7 +112,7 @@ def test_a_transcript_keeps_its_first_lines_and_its_end() -> None:
     from mockmail.observe.transcripts import SESSION_LINES
 
     log = TranscriptLog("t")
-    recorder = log.start("127.0.0.1:1")
+    recorder = log.start("127.0.0.1:1", "pop3")
     for _ in range(SESSION_LINES // 2 + 25):
         recorder.client(User("bob"))
         recorder.server(b"+OK")

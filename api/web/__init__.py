@@ -21,6 +21,7 @@ from quart import Blueprint, Response, render_template
 
 from mockmail import __version__
 from mockmail.faults import FaultPlan
+from mockmail.protocols import LISTENERS, PROTOCOLS
 
 __all__ = ["CSP", "PREFIX", "Knob", "blueprint", "knobs"]
 
@@ -38,6 +39,10 @@ _EXAMPLES: dict[str, str] = {
     "transport": '[{"kind": "latency", "ms": 200}]',
     "smtp": '{"greylisting": {"retry_after": 60}}',
 }
+
+
+_COLUMNS = sorted(LISTENERS, key=lambda listener: listener.implicit_tls)
+"""The tenant table's listener columns: every protocol's plain listener, then the implicit-TLS ones."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,13 @@ def blueprint() -> Blueprint:
 
     @bp.get("/")
     async def page() -> Response:
-        html = await render_template("index.html", knobs=form, version=__version__)
+        html = await render_template(
+            "index.html",
+            knobs=form,
+            version=__version__,
+            listeners=[listener.name for listener in _COLUMNS],
+            options=[option.name for entry in PROTOCOLS for option in entry.fields],
+        )
         response = Response(html, status=200, content_type="text/html; charset=utf-8")
         return response
 

@@ -17,11 +17,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import msgspec
+
+from mockmail.protocols import LISTENERS, PROTOCOLS
 
 __all__ = ["EXIT_REFUSED", "EXIT_UNREACHABLE", "EXIT_USAGE", "add_commands", "run"]
 
@@ -77,9 +80,7 @@ def add_commands(commands: Any) -> None:
         _tenant_create,
         "create a tenant; prints its ports and its token (shown this once)",
         TENANT,
-        _arg("--pop3-port", type=int, default=None, help="default: one the system picks"),
-        _arg("--smtp-port", type=int, default=None, help="default: one the system picks"),
-        _arg("--smtp-auth", choices=("none", "optional", "required"), default=None),
+        *_protocol_args(),
         _arg("--catch-all", default=None, metavar="USER", help="the mailbox for unknown recipients"),
         _arg("--spec", type=_json_object, default={}, metavar="JSON", help="more TenantSpec fields"),
     )
@@ -163,9 +164,39 @@ def add_commands(commands: Any) -> None:
     )
 
 
+def _protocol_args() -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+    """`--<listener>-port` for every listener of every protocol, and each protocol's own options."""
+    found = [
+        _arg(
+            f"--{listener.name}-port",
+            type=int,
+            default=None,
+            help=f"the {listener.name.upper()} port (default: one the system picks)",
+        )
+        for listener in LISTENERS
+    ]
+    for entry in PROTOCOLS:
+        for option in entry.fields:
+            flag = "--" + option.name.replace("_", "-")
+            if option.type is bool:
+                found.append(
+                    _arg(flag, action="store_const", const=True, default=None, help=option.description)
+                )
+            else:
+                found.append(
+                    _arg(flag, choices=typing.get_args(option.type), default=None, help=option.description)
+                )
+    return found
+
+
+_PROTOCOL_FIELDS = [f"{listener.name}_port" for listener in LISTENERS] + [
+    option.name for entry in PROTOCOLS for option in entry.fields
+]
+
+
 def _tenant_create(client: Any, args: argparse.Namespace) -> Any:
     """The tenant as created (a `TenantCreated`, with its token); options given win over `--spec`."""
-    given = {"pop3_port": args.pop3_port, "smtp_port": args.smtp_port, "smtp_auth": args.smtp_auth}
+    given = {name: getattr(args, name) for name in _PROTOCOL_FIELDS}
     given["catch_all"] = args.catch_all
     fields = {**args.spec, **{name: value for name, value in given.items() if value is not None}}
     return client.create_tenant(args.tenant, **fields).view

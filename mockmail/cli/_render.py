@@ -11,6 +11,7 @@ from mockmail.api.schemas import MailboxView, MessageCreated, Problem, TenantCre
 from mockmail.client import live_line_text, transcript_text
 from mockmail.faults import Profile
 from mockmail.observe.transcripts import LiveLine, SessionDetail, SessionSummary
+from mockmail.protocols import LISTENERS, PROTOCOLS
 
 __all__ = ["Follow", "problem", "show"]
 
@@ -32,16 +33,17 @@ def _endpoint(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
+_COLUMNS = sorted(LISTENERS, key=lambda listener: listener.implicit_tls)
+"""Every listener of every protocol, the plain ones first (POP3, SMTP, ..., then POP3S, SMTPS, ...)."""
+
+
 def _tenants(views: list[TenantView]) -> str:
-    header = ["NAME", "STATE", "POP3", "SMTP", "POP3S", "SMTPS", "MAILBOXES", "SESSIONS"]
+    header = ["NAME", "STATE", *(listener.name.upper() for listener in _COLUMNS), "MAILBOXES", "SESSIONS"]
     rows = [
         [
             v.name,
             v.state,
-            _endpoint(v.pop3),
-            _endpoint(v.smtp),
-            _endpoint(v.pop3s),
-            _endpoint(v.smtps),
+            *(_endpoint(v.endpoint(listener.name)) for listener in _COLUMNS),
             str(v.mailboxes),
             str(v.sessions),
         ]
@@ -51,13 +53,19 @@ def _tenants(views: list[TenantView]) -> str:
 
 
 def _tenant(view: TenantView) -> str:
+    width = max(len(listener.name) for listener in LISTENERS) + 1
+    options = [
+        f"{option.name.replace('_', ' ')} {view.option(option.name)}"
+        for entry in PROTOCOLS
+        for option in entry.fields
+    ]
     lines = [
         f"tenant {view.name}: {view.state}" + (f" ({view.failure})" if view.failure else ""),
-        f"  pop3   {_endpoint(view.pop3)}",
-        f"  pop3s  {_endpoint(view.pop3s)}",
-        f"  smtp   {_endpoint(view.smtp)}",
-        f"  smtps  {_endpoint(view.smtps)}",
-        f"  smtp auth {view.smtp_auth}, catch-all {view.catch_all or '-'}",
+        *(
+            f"  {listener.name.ljust(width)} {_endpoint(view.endpoint(listener.name))}"
+            for listener in LISTENERS
+        ),
+        "  " + ", ".join([*options, f"catch-all {view.catch_all or '-'}"]),
         f"  {view.mailboxes} mailbox(es), {view.sessions} session(s) open",
     ]
     return "\n".join(lines)

@@ -42,21 +42,25 @@ class Tenant:
     def name(self) -> str:
         return self.view.name
 
+    def endpoint(self, listener: str) -> Endpoint | None:
+        """Where a listener accepts connections, by its name (`pop3`, `smtps`, ...); None when it is not open."""
+        return self.view.endpoint(listener)
+
     @property
     def pop3(self) -> Endpoint | None:
-        return self.view.pop3
+        return self.view.endpoint("pop3")
 
     @property
     def pop3s(self) -> Endpoint | None:
-        return self.view.pop3s
+        return self.view.endpoint("pop3s")
 
     @property
     def smtp(self) -> Endpoint | None:
-        return self.view.smtp
+        return self.view.endpoint("smtp")
 
     @property
     def smtps(self) -> Endpoint | None:
-        return self.view.smtps
+        return self.view.endpoint("smtps")
 
     def refresh(self) -> TenantView:
         self.view = self.client.get_tenant(self.name)

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
 
 from ..pop3 import MAX_COMMAND_LINE
+from ..protocols import PROTOCOLS, with_protocol_fields
 from ..tenancy.specs import Count, MessageSize, Octets, Port, RequestRate, SessionCount
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "SettingsBase"]
 
 MiB = 1024 * 1024
 
 
-class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class SettingsBase(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """How the server runs; every field has an embedded default."""
 
     host: str = "127.0.0.1"
@@ -69,8 +70,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     tenant_limit_messages: Count | None = None
     tenant_limit_bytes: Octets | None = None
     tenant_limit_message_size: MessageSize | None = None
-    tenant_limit_pop3_sessions: SessionCount | None = None
-    tenant_limit_smtp_sessions: SessionCount | None = None
     tenant_limit_api_rps: RequestRate | None = None
     auth_failure_delay: Annotated[float, Meta(ge=0, le=60)] = 0.5
     """Seconds a failed POP3 or SMTP login waits before its reply (that connection only)."""
@@ -99,3 +98,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def tls_enabled(self) -> bool:
         return self.tls == "auto" or bool(self.tls_cert)
+
+
+_SESSION_LIMITS: list[tuple[str, Any, Any]] = [
+    (f"tenant_limit_{entry.limit}", SessionCount | None, None) for entry in PROTOCOLS
+]
+
+if TYPE_CHECKING:
+    Settings = SettingsBase
+else:
+    Settings = with_protocol_fields(
+        "Settings", SettingsBase, _SESSION_LIMITS, after="tenant_limit_message_size"
+    )
+"""The settings, with a `tenant_limit_<protocol>_sessions` default for every registered protocol."""

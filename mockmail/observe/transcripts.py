@@ -1,9 +1,11 @@
-"""Session transcripts: every POP3 and SMTP session, line by line, kept per tenant in a bounded ring.
+"""Session transcripts: every session of every protocol, line by line, kept per tenant in a bounded ring.
 
 Rules kept here:
-- Secrets never enter a transcript: PASS, APOP digests, AUTH initial responses and SASL lines (POP3 and
-  SMTP) are replaced by `********` when shown (the session records the parsed event, never the raw line).
-- Message bodies are summarized (octets and lines), never copied: RETR's, and SMTP's DATA and BDAT content.
+- Secrets never enter a transcript: each protocol's `describe` (its core's `_transcript.py`, reached through
+  `mockmail.protocols`) shows passwords, digests and SASL lines as `********`; the session records the
+  parsed event, never the raw line.
+- Message bodies are summarized (octets and lines), never copied: a retrieved message's, and the content
+  of the events a protocol marks as `carries_content` (SMTP's DATA and BDAT).
 - Recording is an append of a small tuple; texts are turned into structs only when the API reads them.
 - Finished sessions go into a ring of `limit` sessions per tenant; live ones are listed too.  Subscribers
   (the Server-Sent Events stream) get each line as it is recorded, and are dropped if they fall behind.
@@ -14,20 +16,18 @@ from __future__ import annotations
 import itertools
 import time
 from collections import deque
-from collections.abc import Callable
 from typing import Literal
 
 import msgspec
 import trio
 
-from .. import smtp
-from ..pop3 import Apop, Auth, BadCommand, Command, List, Pass, SaslResponse, Top, Uidl, User
+from ..protocols import PROTOCOLS, ProtocolName, describe_event
 
 __all__ = ["Recorder", "SessionDetail", "SessionSummary", "TranscriptLine", "TranscriptLog", "describe"]
 
 SECRET = "********"
+"""What a secret (a password, a SASL line) shows as."""
 Direction = Literal["C", "S", "fault", "end"]
-Protocol = Literal["pop3", "smtp"]
 
 
 class TranscriptLine(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -40,11 +40,11 @@ class TranscriptLine(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
 
 
 class SessionSummary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A POP3 or SMTP session in brief."""
+    """A session of any protocol, in brief."""
 
     id: str
     tenant: str
-    protocol: Protocol
+    protocol: ProtocolName
     peer: str
     user: str | None
     started: float
@@ -61,69 +61,15 @@ class SessionDetail(SessionSummary, frozen=True, kw_only=True, forbid_unknown_fi
     lines: list[TranscriptLine]
 
 
-def _user(event: User) -> str:
-    return f"USER {event.name}"
-
-
-def _auth(event: Auth) -> str:
-    if event.mechanism is None:
-        return "AUTH"
-    return f"AUTH {event.mechanism}" + (f" {SECRET}" if event.initial_response is not None else "")
-
-
-def _optional_msg(event: List | Uidl) -> str:
-    return event.verb if event.msg is None else f"{event.verb} {event.msg:d}"
-
-
-_DESCRIBE: dict[type, Callable[..., str]] = {
-    User: _user,
-    Pass: lambda event: f"PASS {SECRET}",
-    Apop: lambda event: f"APOP {event.name} {SECRET}",
-    Auth: _auth,
-    SaslResponse: lambda event: "*" if event.cancelled else SECRET,
-    BadCommand: lambda event: f"(refused: {event.reason})",
-    List: _optional_msg,
-    Uidl: _optional_msg,
-    Top: lambda event: f"TOP {event.msg:d} {event.lines:d}",
-}
-
-
-def _params(params: dict[str, str | None]) -> str:
-    return "".join(f" {key}" if value is None else f" {key}={value}" for key, value in params.items())
-
-
-def _smtp_auth(event: smtp.Auth) -> str:
-    return f"AUTH {event.mechanism}" + (f" {SECRET}" if event.initial_response is not None else "")
-
-
-_DESCRIBE.update(
-    {
-        smtp.Ehlo: lambda event: f"EHLO {event.domain}",
-        smtp.Helo: lambda event: f"HELO {event.domain}",
-        smtp.Mail: lambda event: f"MAIL FROM:<{event.address}>{_params(event.params)}",
-        smtp.Rcpt: lambda event: f"RCPT TO:<{event.address}>{_params(event.params)}",
-        smtp.MessageData: lambda event: (
-            f"(message: {event.size:d} octets" + (f", refused: {event.problem})" if event.problem else ")")
-        ),
-        smtp.Bdat: lambda event: f"BDAT {event.size:d}{' LAST' if event.last else ''}",
-        smtp.Vrfy: lambda event: f"VRFY {event.argument}",
-        smtp.Auth: _smtp_auth,
-        smtp.AuthResponse: lambda event: "*" if event.cancelled else SECRET,
-        smtp.BadCommand: lambda event: f"(refused: {event.reason})",
-    }
-)
-
-
-def describe(event: object) -> str:
-    """The client's line as a transcript shows it, secrets redacted."""
-    describer = _DESCRIBE.get(type(event))
-    if describer is not None:
-        return describer(event)
-    if isinstance(event, Command):
-        msg = getattr(event, "msg", None)
-        return event.verb if msg is None else f"{event.verb} {msg:d}"
-    if isinstance(event, smtp.Command):
-        return event.verb
+def describe(event: object, protocol_name: str | None = None) -> str:
+    """The client's line as a transcript shows it, secrets redacted, by the protocol that parsed it (by
+    default, whichever registered protocol knows the event)."""
+    if protocol_name is not None:
+        return describe_event(protocol_name, event)
+    for entry in PROTOCOLS:
+        text = entry.describe(event)
+        if text is not None:
+            return text
     return repr(event)
 
 
@@ -133,14 +79,14 @@ SESSION_LINES = 10_000
 """Lines one session's transcript keeps (the first ones, and its end); a session that sends messages for
 days would otherwise grow its transcript without bound."""
 
-_CARRIES_CONTENT = frozenset({smtp.MessageData, smtp.Bdat})
+_CARRIES_CONTENT = frozenset(kind for entry in PROTOCOLS for kind in entry.carries_content)
 """Client events that hold message content: a transcript keeps their description only."""
 
 
-def _text(direction: Direction, payload: object, extra: object) -> str:
+def _text(direction: Direction, payload: object, extra: object, protocol_name: str) -> str:
     """Format a recorded line (done when read, not when recorded)."""
     if direction == "C":
-        return payload if isinstance(payload, str) else describe(payload)
+        return payload if isinstance(payload, str) else describe_event(protocol_name, payload)
     if direction == "S":
         status = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload)
         if isinstance(extra, tuple):
@@ -173,9 +119,9 @@ class Recorder:
         "user",
     )
 
-    def __init__(self, log: TranscriptLog, peer: str, protocol: Protocol = "pop3") -> None:
+    def __init__(self, log: TranscriptLog, peer: str, protocol: ProtocolName) -> None:
         self.log = log
-        self.protocol: Protocol = protocol
+        self.protocol: ProtocolName = protocol
         self.id = f"{log.tenant}-{next(_ids):d}"
         self.peer = peer
         self.user: str | None = None
@@ -193,7 +139,7 @@ class Recorder:
         if type(event) in _CARRIES_CONTENT:
             # Described now, not kept: the event holds the whole message (or chunk), which the
             # transcript would otherwise keep alive, beside the stored copy, for as long as it lives.
-            event = describe(event)
+            event = describe_event(self.protocol, event)
         self._add("C", event, None)
 
     def server(self, status: bytes | str, extra: tuple[int, int] | int | None = None) -> None:
@@ -219,7 +165,7 @@ class Recorder:
         else:
             self.dropped += 1  # a session that runs for days keeps a bounded transcript
         if self.log.subscribers:
-            self.log.publish(self, entry[0], direction, _text(direction, payload, extra))
+            self.log.publish(self, entry[0], direction, _text(direction, payload, extra, self.protocol))
 
     def summary(self) -> SessionSummary:
         return SessionSummary(
@@ -239,7 +185,7 @@ class Recorder:
         return SessionDetail(
             **msgspec.structs.asdict(self.summary()),
             lines=[
-                TranscriptLine(at=at, dir=d, text=_text(d, payload, extra))
+                TranscriptLine(at=at, dir=d, text=_text(d, payload, extra, self.protocol))
                 for at, d, payload, extra in self.lines
             ],
         )
@@ -264,7 +210,7 @@ class TranscriptLog:
         self.done: deque[Recorder] = deque(maxlen=limit)
         self.subscribers: set[trio.MemorySendChannel[LiveLine]] = set()
 
-    def start(self, peer: str, protocol: Protocol = "pop3") -> Recorder:
+    def start(self, peer: str, protocol: ProtocolName) -> Recorder:
         recorder = Recorder(self, peer, protocol)
         self.live[recorder.id] = recorder
         return recorder

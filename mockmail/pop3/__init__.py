@@ -46,6 +46,7 @@ from ._parser import MAX_COMMAND_LINE, MAX_SASL_LINE
 from ._quirks import COMPLIANT as COMPLIANT_QUIRKS
 from ._quirks import Pop3Quirks
 from ._state import ALLOWED, State
+from ._transcript import describe as describe_event
 from ._writer import MAX_REPLY_LINE, dot_stuff, unstuff
 
 __all__ = [
@@ -98,6 +99,7 @@ __all__ = [
     "UidListing",
     "Uidl",
     "User",
+    "describe_event",
     "dot_stuff",
     "unstuff",
 ]

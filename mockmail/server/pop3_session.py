@@ -66,11 +66,12 @@ from ..pop3 import (
     User,
 )
 from ..store import Mailbox, MailStore
+from .context import TenantContext
 from .driver import BAD_COMMAND_BUDGET, SessionConfig, SessionDriver
 from .maildrop import SessionMaildrop, wire_body
 from .pop3_hooks import Pop3Hooks
 
-__all__ = ["Pop3Session"]
+__all__ = ["Pop3Session", "open_session"]
 
 
 class Pop3Session(SessionDriver):
@@ -310,3 +311,8 @@ Pop3Session._HANDLERS = {  # built once: no getattr per line
     Noop: Pop3Session._on_NOOP,
     Rset: Pop3Session._on_RSET,
 }
+
+
+def open_session(stream: trio.abc.Stream, context: TenantContext, implicit_tls: bool) -> Pop3Session:
+    """The POP3 session factory of `mockmail.protocols` (POP3 on `pop3`, POP3S on `pop3s`)."""
+    return Pop3Session(stream, context.store, context.config, implicit_tls=implicit_tls)

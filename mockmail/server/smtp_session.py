@@ -60,10 +60,11 @@ from ..smtp import (
 )
 from ..store import Envelope, MailStore, normalize_crlf
 from ..tenancy.quotas import Quota
+from .context import TenantContext
 from .driver import BAD_COMMAND_BUDGET, SessionConfig, SessionDriver, peer_address
 from .smtp_hooks import SmtpHooks
 
-__all__ = ["MAX_RECIPIENTS", "SmtpPolicy", "SmtpSession"]
+__all__ = ["MAX_RECIPIENTS", "SmtpPolicy", "SmtpSession", "open_session"]
 
 MAX_RECIPIENTS = 1000
 """Recipients one transaction may name; RFC 5321 section 4.5.3.1.8 asks servers to take at least 100."""
@@ -516,3 +517,17 @@ SmtpSession._HANDLERS = {  # built once: no getattr per line
     AuthResponse: SmtpSession._on_AuthResponse,
     BadCommand: SmtpSession._on_BadCommand,
 }
+
+
+def open_session(stream: trio.abc.Stream, context: TenantContext, implicit_tls: bool) -> SmtpSession:
+    """The SMTP session factory of `mockmail.protocols` (SMTP on `smtp`, SMTPS on `smtps`): the tenant's
+    SMTP options (`smtp_auth`, `smtp_plaintext_auth`, `catch_all`) become the session's policy."""
+    options = context.options
+    policy = SmtpPolicy(
+        max_message_size=context.max_message_size,
+        quota=context.quota,
+        auth=options.smtp_auth,
+        plaintext_auth=options.smtp_plaintext_auth,
+        catch_all=options.catch_all,
+    )
+    return SmtpSession(stream, context.store, context.config, policy, implicit_tls=implicit_tls)

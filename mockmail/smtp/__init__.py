@@ -32,10 +32,13 @@ from ._events import (
 )
 from ._parser import MAX_COMMAND_LINE, MAX_SASL_LINE, MAX_TEXT_LINE, parse_command, parse_path
 from ._state import ALLOWED, State
+from ._transcript import CARRIES_CONTENT
+from ._transcript import describe as describe_event
 from ._writer import MAX_REPLY_LINE, write
 
 __all__ = [
     "ALLOWED",
+    "CARRIES_CONTENT",
     "DEFAULT_MAX_MESSAGE",
     "MAX_COMMAND_LINE",
     "MAX_REPLY_LINE",
@@ -68,6 +71,7 @@ __all__ = [
     "State",
     "TlsReady",
     "Vrfy",
+    "describe_event",
     "lines_fit",
     "parse_command",
     "parse_path",

@@ -75,7 +75,7 @@ class Registry:
 
     def _store_figures(self) -> Iterator[tuple[str, int, int]]:
         for tenant in self.list():
-            yield tenant.name, *tenant.quota.held()
+            yield tenant.name, *tenant.policies.quota.held()
 
     def shutdown(self) -> None:
         """Cancel every tenant and the supervisor itself (server shutdown)."""
@@ -137,7 +137,8 @@ class Registry:
                     f"cannot open the tenant's listeners: {reason}; delete tenants or raise the limit"
                 ) from None
             raise PortUnavailable(
-                f"cannot listen on the requested port: {exc.strerror or exc}", field=tenant.bind_failure
+                f"cannot listen on the requested port: {exc.strerror or exc}",
+                field=tenant.listeners.bind_failure,
             ) from None
 
     async def create(self, spec: TenantSpec) -> Tenant:

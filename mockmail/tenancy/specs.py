@@ -7,10 +7,12 @@ The docstrings become OpenAPI descriptions.
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
+
+from ..protocols import LISTENERS, PROTOCOLS, with_protocol_fields
 
 __all__ = [
     "HEADER_TEXT_PATTERN",
@@ -25,8 +27,10 @@ __all__ = [
     "Port",
     "SmtpAuth",
     "TenantLimits",
+    "TenantLimitsBase",
     "TenantName",
     "TenantSpec",
+    "TenantSpecBase",
     "UserName",
 ]
 
@@ -74,7 +78,7 @@ RequestRate = Annotated[float, Meta(ge=0.001, le=1_000_000)]
 """The value types of `TenantLimits`, shared with the server's `--tenant-limit-NAME` defaults."""
 
 
-class TenantLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class TenantLimitsBase(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What one tenant may hold and use; a field left null takes the server's default
     (`--tenant-limit-NAME`), and null there means no limit."""
 
@@ -88,41 +92,57 @@ class TenantLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     message_size: MessageSize | None = None
     """Largest message, in octets (REST 413; SMTP `SIZE` and 552 5.3.4); never above the server's
     `--max-message-size`."""
-    pop3_sessions: SessionCount | None = None
-    """Concurrent POP3 and POP3S sessions; one more is greeted `-ERR [SYS/TEMP]` and closed."""
-    smtp_sessions: SessionCount | None = None
-    """Concurrent SMTP and SMTPS sessions; one more is greeted `421 4.7.0` and closed."""
     api_rps: RequestRate | None = None
     """REST requests per second on this tenant's paths (bursts up to one second's worth); more are
     answered 429 with `Retry-After`."""
 
 
-class TenantSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A tenant to create: an isolated set of mailboxes served on its own POP3 and SMTP ports."""
+class TenantSpecBase(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A tenant to create: an isolated set of mailboxes served on its own ports, one per listener of every
+    protocol (`<listener>_port`, 0 or absent to let the system pick)."""
 
     name: TenantName
-    pop3_port: Port = 0
-    pop3s_port: Port = 0
-    """Port of the implicit-TLS POP3 listener; used only when the server runs with TLS."""
-    smtp_port: Port = 0
-    smtps_port: Port = 0
-    """Port of the implicit-TLS SMTP listener ("submissions", RFC 8314); used only when the server runs with TLS."""
-    smtp_auth: SmtpAuth = "none"
-    """`none`: AUTH is offered and accepts any credentials, and no one needs it; `optional`: AUTH checks the
-    mailbox passwords, and mail without it is accepted; `required`: MAIL before a successful AUTH gets
-    `530 5.7.0`."""
-    smtp_plaintext_auth: bool = False
-    """Allow AUTH outside TLS in `optional` and `required` mode.  Otherwise, when the server runs with TLS,
-    AUTH is neither offered nor accepted (`538 5.7.11`) until STARTTLS or on the SMTPS port; a server
-    without TLS has nothing to ask for and takes AUTH in plaintext."""
     catch_all: UserName | None = None
     """The mailbox that takes SMTP mail for recipients no mailbox matches; null refuses them (`550 5.1.1`)."""
     exclusive_sessions: bool = True
     """RFC 1939 maildrop lock: a second concurrent login gets `-ERR [IN-USE]`.  False lets sessions share."""
     max_sessions: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
-    """Concurrent sessions (POP3 and SMTP together) allowed on this tenant; null takes the server's default."""
-    limits: TenantLimits = TenantLimits()
+    """Concurrent sessions (every protocol together) allowed on this tenant; null takes the server's default."""
+    limits: TenantLimitsBase = TenantLimitsBase()
     """Storage, size, session and request-rate limits (see `TenantLimits`)."""
+
+
+def _described(kind: Any, text: str) -> Any:
+    return Annotated[kind, Meta(description=text)]
+
+
+if TYPE_CHECKING:
+    TenantLimits = TenantLimitsBase
+    TenantSpec = TenantSpecBase
+else:
+    TenantLimits = with_protocol_fields(
+        "TenantLimits",
+        TenantLimitsBase,
+        [
+            (entry.limit, _described(SessionCount | None, entry.limit_description), None)
+            for entry in PROTOCOLS
+        ],
+        after="message_size",
+    )
+    TenantSpec = with_protocol_fields(
+        "TenantSpec",
+        TenantSpecBase,
+        [(f"{listener.name}_port", _described(Port, listener.description), 0) for listener in LISTENERS]
+        + [
+            (option.name, _described(option.type, option.description), option.default)
+            for entry in PROTOCOLS
+            for option in entry.fields
+        ]
+        + [("limits", TenantLimits, TenantLimits())],
+        after="name",
+    )
+"""`TenantLimits` and `TenantSpec` are their bases plus the fields of every registered protocol
+(`mockmail.protocols`): `pop3_sessions`, `pop3_port`, `smtp_auth`, ..."""
 
 
 class MailboxSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -1,4 +1,4 @@
-"""The app from `create_app(registry)`, driven through Quart's test client; every response is checked
+"""The app from `create_app(Service(registry))`, driven through Quart's test client; every response is checked
 against openapi.yaml."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import trio
 from mockmail.api import create_app
 from mockmail.config.settings import Settings
 from mockmail.tenancy.registry import Registry
+from mockmail.tenancy.service import Service
 
 from .contract import check_response
 
@@ -84,7 +85,7 @@ async def _registry(nursery: trio.Nursery, settings: Settings) -> AsyncIterator[
 
 @pytest.fixture(name="api")
 def _api(registry: Registry) -> Api:
-    return Api(create_app(registry).test_client())
+    return Api(create_app(Service(registry)).test_client())
 
 
 def problem(response: ApiResponse, status: int, field: str | None = None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from mockmail.api import create_app
 from mockmail.config.settings import Settings
 from mockmail.tenancy.registry import Registry
+from mockmail.tenancy.service import Service
 from tests.wire import SmtpWire, WireClient, send_mail
 
 from .conftest import Api, problem
@@ -139,7 +140,7 @@ async def _registry_factory(nursery: trio.Nursery) -> Any:
     async def make(settings: Settings) -> Api:
         registry: Registry = await nursery.start(Registry(settings).run)
         registries.append(registry)
-        return Api(create_app(registry).test_client())
+        return Api(create_app(Service(registry)).test_client())
 
     yield make
     for registry in registries:

@@ -13,6 +13,7 @@ from mockmail.api import create_app
 from mockmail.api.openapi import SCHEMAS_MARKER, components, document_path, render_schemas
 from mockmail.config.settings import Settings
 from mockmail.tenancy.registry import Registry
+from mockmail.tenancy.service import Service
 
 from .contract import DOCUMENT, document
 
@@ -64,7 +65,7 @@ def test_schema_section_is_what_the_generator_writes() -> None:
 
 
 def _app_routes() -> set[tuple[str, str]]:
-    app = create_app(Registry(Settings()))
+    app = create_app(Service(Registry(Settings())))
     routes = set()
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static" or rule.endpoint.startswith("web."):  # the page, not the REST API

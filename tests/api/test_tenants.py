@@ -7,7 +7,9 @@ import socket
 
 import pytest
 import trio
+import trio.testing
 
+from mockmail.server import smtp_session
 from mockmail.tenancy.registry import Registry
 
 from .conftest import Api, problem
@@ -44,7 +46,9 @@ async def test_smtp_options_show_in_the_view(api: Api, registry: Registry) -> No
     body = {"name": "mail", "smtp_auth": "required", "smtp_plaintext_auth": True, "catch_all": "inbox"}
     view = (await api.post("/api/v1/tenants", body)).json()
     assert (view["smtp_auth"], view["smtp_plaintext_auth"], view["catch_all"]) == ("required", True, "inbox")
-    policy = registry.get("mail").smtp_policy
+    stream, _ = trio.testing.memory_stream_pair()
+    session = smtp_session.open_session(stream, registry.get("mail").context, False)
+    policy = session.policy  # what every SMTP session of the tenant decides by
     assert (policy.auth, policy.plaintext_auth, policy.catch_all) == ("required", True, "inbox")
 
 

@@ -91,6 +91,10 @@ $("#forget-token").addEventListener("click", () => {
 
 // -- tenants ---------------------------------------------------------------------------------------
 
+// Every protocol's listeners and options, as the server's protocol registry lists them (see the template).
+const LISTENERS = ($("#tenants").dataset.listeners || "").split(" ").filter(Boolean);
+const OPTIONS = ($("#tenants").dataset.options || "").split(" ").filter(Boolean);
+
 async function showTenants() {
   $("#tenant-view").hidden = true;
   const tenants = await api("GET", "/tenants");
@@ -99,10 +103,10 @@ async function showTenants() {
   body.replaceChildren(...tenants.map((t) => el("tr", { "data-tenant": t.name },
     el("td", {}, el("a", { href: `#tenant=${enc(t.name)}` }, t.name)),
     el("td", { class: `state-${t.state}` }, t.state + (t.failure ? ` (${t.failure})` : "")),
-    el("td", {}, endpoint(t.pop3)), el("td", {}, endpoint(t.smtp)),
-    el("td", {}, endpoint(t.pop3s)), el("td", {}, endpoint(t.smtps)),
+    ...LISTENERS.map((name) => el("td", {}, endpoint(t[name]))),
     el("td", {}, t.mailboxes), el("td", {}, t.sessions))));
-  if (!tenants.length) body.append(el("tr", {}, el("td", { colspan: 8, class: "muted" }, "No tenants yet.")));
+  const columns = 4 + LISTENERS.length;
+  if (!tenants.length) body.append(el("tr", {}, el("td", { colspan: columns, class: "muted" }, "No tenants yet.")));
 }
 
 $("#create-tenant").addEventListener("submit", async (event) => {
@@ -126,9 +130,11 @@ async function showTenant(name) {
   const view = await api("GET", `/tenants/${enc(name)}`);
   $("#tenant-view").hidden = false;
   $("#tenant-title").textContent = `Tenant ${view.name}`;
-  $("#tenant-ports").textContent =
-    `POP3 ${endpoint(view.pop3)} · SMTP ${endpoint(view.smtp)} · POP3S ${endpoint(view.pop3s)} · ` +
-    `SMTPS ${endpoint(view.smtps)} · SMTP auth ${view.smtp_auth} · ${view.state}`;
+  $("#tenant-ports").textContent = [
+    ...LISTENERS.map((name) => `${name.toUpperCase()} ${endpoint(view[name])}`),
+    ...OPTIONS.map((name) => `${name.replaceAll("_", " ")} ${view[name]}`),
+    view.state,
+  ].join(" · ");
   $("#crumbs").replaceChildren(el("a", { href: "#" }, "tenants"), " / ", view.name);
   $("#live").replaceChildren();
   $("#messages tbody").replaceChildren();
