@@ -43,7 +43,11 @@ def test_fields_keep_their_folded_lines() -> None:
     content = b"Subject: one\r\n two\r\nX-Empty:\r\nTo : x@y\r\n\r\n"
     fields = scan_fields(content, 0, _end(content))
     assert [f.name for f in fields] == [b"subject", b"x-empty", b"to"]
-    assert [content[f.start : f.end] for f in fields] == [b"Subject: one\r\n two\r\n", b"X-Empty:\r\n", b"To : x@y\r\n"]
+    assert [content[f.start : f.end] for f in fields] == [
+        b"Subject: one\r\n two\r\n",
+        b"X-Empty:\r\n",
+        b"To : x@y\r\n",
+    ]
     assert [unfold(content[f.value_start : f.end]) for f in fields] == [b"one two", b"", b"x@y"]
 
 
@@ -76,7 +80,11 @@ def test_rfc2231_continuations_are_joined() -> None:
 
 def test_rfc2231_encoded_parameter_keeps_its_star() -> None:
     value = b"attachment; filename*0*=utf-8''%E2%82%AC; filename*1=.txt"
-    assert parse_parameterized(value, False) == (b"attachment", b"", ((b"filename*", b"utf-8''%E2%82%AC.txt"),))
+    assert parse_parameterized(value, False) == (
+        b"attachment",
+        b"",
+        ((b"filename*", b"utf-8''%E2%82%AC.txt"),),
+    )
 
 
 def test_garbage_between_parameters_is_skipped() -> None:
