@@ -19,7 +19,11 @@ from ._addresses import Address, parse_addresses
 from ._headers import Field, unfold
 from ._nstring import nstring
 
-__all__ = ["Envelope", "build_envelope", "write_addresses", "write_envelope"]
+__all__ = ["MAX_ADDRESS_OCTETS", "Envelope", "build_envelope", "write_addresses", "write_envelope"]
+
+MAX_ADDRESS_OCTETS = 64 * 1024
+"""Octets of address fields read per header, all fields together (a thousand recipients fit in 40 KiB);
+the address parser is pure Python, so a hostile 10 MB To field must not cost seconds per message."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,7 @@ def build_envelope(content: bytes, fields: Sequence[Field]) -> Envelope:
     """The envelope of the message whose header fields are `fields` (offsets into `content`)."""
     strings: dict[str, bytes] = {}
     lists: dict[str, list[Address]] = {name: [] for name in _LISTS.values()}
+    budget = MAX_ADDRESS_OCTETS
     for field in fields:
         key = _STRINGS.get(field.name)
         if key is not None:
@@ -65,8 +70,10 @@ def build_envelope(content: bytes, fields: Sequence[Field]) -> Envelope:
                 strings[key] = unfold(content[field.value_start : field.end])
             continue
         key = _LISTS.get(field.name)
-        if key is not None:
-            lists[key].extend(parse_addresses(unfold(content[field.value_start : field.end])))
+        if key is not None and budget > 0:
+            value = unfold(content[field.value_start : min(field.end, field.value_start + budget)])
+            budget -= field.end - field.value_start
+            lists[key].extend(parse_addresses(value))
     from_ = tuple(lists["from_"])
     return Envelope(
         date=strings.get("date"),

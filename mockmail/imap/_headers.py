@@ -19,7 +19,11 @@ from dataclasses import dataclass
 
 from ._nstring import without_nul
 
-__all__ = ["Field", "header_end", "mime_token", "parse_parameterized", "scan_fields", "unfold"]
+__all__ = ["MAX_FIELDS", "Field", "header_end", "mime_token", "parse_parameterized", "scan_fields", "unfold"]
+
+MAX_FIELDS = 10_000
+"""Fields read from one header; the rest of a hostile header (2 MB of `X: y` lines) is not indexed, so
+ENVELOPE, BODYSTRUCTURE and HEADER.FIELDS ignore it, while BODY[HEADER] still returns every octet."""
 
 _FIELD_START = re.compile(rb"[ \t]|[\x21-\x39\x3b-\x7e]+[ \t]*:")
 # A CRLF followed by a line that continues no field and starts none: the blank line, or the body.
@@ -69,6 +73,8 @@ def scan_fields(content: bytes, start: int, end: int) -> tuple[Field, ...]:
         if current is not None:
             fields.append(Field(name=current[0], start=current[1], end=pos, value_start=current[2]))
             current = None
+            if len(fields) >= MAX_FIELDS:
+                return tuple(fields)
         colon = content.find(b":", pos, line_end)
         if colon > pos:
             current = (content[pos:colon].rstrip(b" \t").lower(), pos, colon + 1)

@@ -30,10 +30,12 @@ from dataclasses import dataclass
 from ._envelope import Envelope, build_envelope
 from ._headers import Field, header_end, mime_token, parse_parameterized, scan_fields, unfold
 
-__all__ = ["MAX_DEPTH", "MAX_PARTS", "MessageView", "MimePart", "Params", "parse_message"]
+__all__ = ["MAX_DEPTH", "MAX_PARTS", "MAX_VALUE", "MessageView", "MimePart", "Params", "parse_message"]
 
 MAX_DEPTH = 32
 """Containers (multipart or message) nested deeper than this are opaque leaves."""
+MAX_VALUE = 16 * 1024
+"""Octets of a Content-* field value read (its parameters included): the rest of a longer one is ignored."""
 MAX_PARTS = 10_000
 """At most this many parts in one message; Dovecot's `mail_max_mime_parts` default is the same figure."""
 
@@ -176,7 +178,7 @@ def _split(content: bytes, start: int, end: int, boundary: bytes) -> list[tuple[
 def _first(content: bytes, fields: tuple[Field, ...], name: bytes) -> bytes | None:
     for field in fields:
         if field.name == name:
-            return unfold(content[field.value_start : field.end])
+            return unfold(content[field.value_start : min(field.end, field.value_start + MAX_VALUE)])
     return None
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mockmail.imap._envelope import write_envelope
+from mockmail.imap._envelope import MAX_ADDRESS_OCTETS, write_envelope
 from mockmail.imap._mime_tree import parse_message
 
 from . import messages
@@ -64,3 +64,12 @@ def test_quotes_and_backslashes_in_a_subject_are_escaped() -> None:
 
 def test_nul_in_a_header_cannot_break_the_response() -> None:
     assert _envelope(b"Subject: a\x00b\r\n\r\n") == b'(NIL "a b" NIL NIL NIL NIL NIL NIL NIL NIL)'
+
+
+def test_address_fields_are_read_up_to_a_budget() -> None:
+    content = b"From: a@b.test\r\nTo: " + b"x@y.test, " * 20_000 + b"\r\nCc: late@y.test\r\n\r\n"
+    envelope = parse_message(content).envelope
+    assert envelope is not None
+    assert 0 < len(envelope.to) < 20_000
+    assert len(envelope.to) * len(b"x@y.test, ") <= MAX_ADDRESS_OCTETS
+    assert envelope.from_ and not envelope.cc  # the budget is spent in order

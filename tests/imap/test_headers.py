@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from mockmail.imap._headers import header_end, mime_token, parse_parameterized, scan_fields, unfold
+from mockmail.imap._headers import (
+    MAX_FIELDS,
+    header_end,
+    mime_token,
+    parse_parameterized,
+    scan_fields,
+    unfold,
+)
 
 
 def _end(content: bytes) -> int:
@@ -98,3 +105,10 @@ def test_garbage_between_parameters_is_skipped() -> None:
 def test_mime_token() -> None:
     assert mime_token(b" (c) Base64 (comment)") == b"Base64"
     assert mime_token(b"  ") is None
+
+
+def test_fields_of_a_hostile_header_are_capped() -> None:
+    content = b"X-H: v\r\n" * (MAX_FIELDS + 10) + b"Subject: late\r\n\r\n"
+    fields = scan_fields(content, 0, header_end(content, 0, len(content)))
+    assert len(fields) == MAX_FIELDS
+    assert all(f.name == b"x-h" for f in fields)
