@@ -10,6 +10,7 @@ from . import bearer as auth
 from . import faults, hypercorn_errors, mailboxes, messages, metrics, parts, problems, sessions, tenants
 from . import health as service
 from . import rate_limit as limits
+from . import search as finding
 from .keepalive import KeepAliveGuard
 from .web import blueprint as web_blueprint
 
@@ -23,7 +24,7 @@ def create_app(registry: Registry) -> QuartTrio:
     app = QuartTrio("mockmail.api")
     app.config["MAX_CONTENT_LENGTH"] = registry.settings.max_request_size
     app.config["JSON_SORT_KEYS"] = False
-    for module in (service, tenants, mailboxes, messages, parts, faults, sessions):
+    for module in (service, tenants, mailboxes, messages, finding, parts, faults, sessions):
         app.register_blueprint(module.blueprint(registry), url_prefix=API_PREFIX)
     app.register_blueprint(metrics.blueprint(registry))  # /metrics, outside /api/v1 as scrapers expect
     app.register_blueprint(web_blueprint())  # the page at /, which uses the API like any client
