@@ -159,13 +159,14 @@ def blueprint(registry: Registry) -> Blueprint:
         check_params(*LIST_PARAMS)
         wait, count = _wait_args()
         wanted = message_filter()
-        if wait and wanted.count(box) < count:
+        judged: dict[str, bool] = {}  # each message looked at once, however often the poll wakes
+        if wait and wanted.count(box, judged) < count:
             owner = registry.get(tenant)
             with trio.move_on_after(wait):
-                while wanted.count(box) < count:
+                while wanted.count(box, judged) < count:
                     await owner.arrived.wait()
                     box = mailbox(tenant, user)  # 404 if the tenant or the mailbox went meanwhile
-        return json_response([_summary(m) for m in wanted.select(box.listing())])
+        return json_response([_summary(m) for m in wanted.select(box.listing(), judged)])
 
     @bp.delete("/tenants/<tenant>/mailboxes/<user>/messages")
     async def purge_messages(tenant: str, user: str) -> Response:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 from mockmail.message.search import MessageFilter
-from mockmail.store import Envelope, Message
-from mockmail.store.memory import MemoryMailbox
+from mockmail.store import Database, Envelope, Mailbox, MemoryStore, Message, SqliteStore
 
 VERIFY = (
     b"From: =?utf-8?q?App_S=C3=BCpport?= <noreply@app.test>\r\nTo: Alice <alice@example.test>\r\n"
@@ -19,9 +21,19 @@ VERIFY = (
 OTHER = b"From: bob@example.test\r\nTo: carol@example.test\r\nSubject: Welcome, Alice!\r\n\r\nhi\r\n"
 
 
+@pytest.fixture(name="box", params=["memory", "sqlite"])
+def _box(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Mailbox]:
+    """An empty mailbox of each backend (a persistent store's messages read their content on use)."""
+    if request.param == "memory":
+        yield MemoryStore().put("alice", "pw")[0]
+        return
+    db = Database(tmp_path)
+    yield SqliteStore(db, "acme").put("alice", "pw")[0]
+    db.close()
+
+
 @pytest.fixture(name="messages")
-def _messages() -> list[Message]:
-    box = MemoryMailbox("alice", "pw")
+def _messages(box: Mailbox) -> list[Message]:
     smtp = Envelope(
         mail_from="bounces@mailer.test",
         rcpt_to=["hidden@example.test"],
@@ -30,7 +42,9 @@ def _messages() -> list[Message]:
         tls=False,
         auth=None,
     )
-    return [box.add(VERIFY), *box.add_many([(OTHER, None)], via="smtp", envelope=smtp)]
+    box.add(VERIFY)
+    box.add_many([(OTHER, None)], via="smtp", envelope=smtp)
+    return box.listing()  # as the API reads them: from the store
 
 
 def subjects(found: list[Message]) -> list[str]:
@@ -68,15 +82,22 @@ def test_filters(messages: list[Message], filters: dict[str, str], expected: lis
     assert subjects(wanted.select(messages)) == expected
 
 
-def test_count_without_a_filter_is_the_mailbox_count() -> None:
-    box = MemoryMailbox("alice", "pw")
+def test_count_without_a_filter_is_the_mailbox_count(box: Mailbox) -> None:
     box.add(OTHER)
     box.add(VERIFY)
     assert not MessageFilter.of() and MessageFilter.of().count(box) == 2
     assert MessageFilter.of(subject="verify").count(box) == 1
 
 
-def test_a_malformed_recipient_field_is_read_raw() -> None:
-    box = MemoryMailbox("alice", "pw")
+def test_a_malformed_recipient_field_is_read_raw(box: Mailbox) -> None:
     message = box.add(b"To: =?utf-8?q?broken <dave@example.test>\r\nSubject: x\r\n\r\nbody\r\n")
     assert MessageFilter.of(to="dave@example").matches(message)
+
+
+def test_a_verdict_is_reached_once_per_message_id(messages: list[Message]) -> None:
+    wanted = MessageFilter.of(text="hi")
+    judged: dict[str, bool] = {}
+    assert subjects(wanted.select(messages, judged)) == ["Welcome, Alice!"]
+    assert judged == {messages[0].id: False, messages[1].id: True}
+    judged[messages[1].id] = False  # a verdict kept is not reached again
+    assert wanted.select(messages, judged) == []

@@ -145,10 +145,26 @@ class MessageFilter:
             return True
         return _in(term, _recipients(message)) or _in(term, _texts(message))
 
-    def select(self, messages: Iterable[Message]) -> list[Message]:
-        """The messages that match, in their order."""
-        return [message for message in messages if self.matches(message)] if self else list(messages)
+    def select(self, messages: Iterable[Message], judged: dict[str, bool] | None = None) -> list[Message]:
+        """The messages that match, in their order.
 
-    def count(self, mailbox: Mailbox) -> int:
+        `judged` keeps each verdict by message id, so a long-poll that looks at one mailbox again on every
+        arrival decodes each message once, even from a persistent store, whose message objects are new
+        on each listing (a mailbox never reuses an id).
+        """
+        if not self:
+            return list(messages)
+        if judged is None:
+            return [message for message in messages if self.matches(message)]
+        found = []
+        for message in messages:
+            verdict = judged.get(message.id)
+            if verdict is None:
+                verdict = judged[message.id] = self.matches(message)
+            if verdict:
+                found.append(message)
+        return found
+
+    def count(self, mailbox: Mailbox, judged: dict[str, bool] | None = None) -> int:
         """How many of the mailbox's messages match (without a filter, its count: no listing)."""
-        return len(self.select(mailbox.listing())) if self else mailbox.count
+        return len(self.select(mailbox.listing(), judged)) if self else mailbox.count
