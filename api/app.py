@@ -17,6 +17,7 @@ from . import (
     parts,
     problems,
     rate_limit,
+    search,
     sessions,
     tenants,
 )
@@ -33,7 +34,7 @@ def create_app(service: Service) -> QuartTrio:
     app = QuartTrio("mockmail.api")
     app.config["MAX_CONTENT_LENGTH"] = service.settings.max_request_size
     app.config["JSON_SORT_KEYS"] = False
-    for module in (health, tenants, mailboxes, messages, parts, faults, sessions):
+    for module in (health, tenants, mailboxes, messages, search, parts, faults, sessions):
         app.register_blueprint(module.blueprint(service), url_prefix=API_PREFIX)
     app.register_blueprint(metrics.blueprint(service))  # /metrics, outside /api/v1 as scrapers expect
     app.register_blueprint(web_blueprint())  # the page at /, which uses the API like any client

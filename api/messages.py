@@ -10,6 +10,8 @@ A bulk POST is all or nothing: every message is checked before the first one is 
 A GET with `?wait=SECONDS` is a long-poll: it answers as soon as the mailbox holds at least `count`
 messages (1 by default), or when the time is up with whatever is there, so a test can wait for the mail
 its application sent over SMTP without sleeping.  It wakes on every arrival in the tenant, not on a timer.
+The filters (`?subject=`, `?sender=`, `?to=`, `?text=`, `?q=`: see `filters.py`) narrow both the listing
+and what the long-poll counts, so waiting for one mail among many fetches nothing else.
 """
 
 from __future__ import annotations
@@ -26,10 +28,13 @@ from mockmail.errors import InvalidInput
 from mockmail.message.compose import compose, split_mbox
 from mockmail.message.headers import header_block, raw_fields
 from mockmail.message.ingest import Incoming
+from mockmail.message.links import links
+from mockmail.message.mime import bodies
 from mockmail.store import Mailbox, Message, check_uid
 from mockmail.tenancy.service import Service
 from mockmail.tenancy.specs import MessageSpec
 
+from .filters import FILTER_NAMES, check_params, message_filter
 from .http import (
     check_tenant_name,
     check_user_name,
@@ -50,6 +55,7 @@ MAX_WAIT = 300.0
 MAX_COUNT = 100_000
 RAW_TYPE = "message/rfc822"
 MBOX_TYPE = "application/mbox"
+LIST_PARAMS = ("wait", "count", *FILTER_NAMES)
 
 
 def _created(message: Message) -> MessageCreated:
@@ -72,13 +78,16 @@ def _summary(message: Message) -> MessageSummary:
 
 
 def _detail(message: Message) -> MessageDetail:
-    block = header_block(message.content)
+    content = message.content  # read once: a persistent store reads it from disk on each use
+    block = header_block(content)
     try:
         parsed = _HEADERS.parsebytes(block)
         headers = [[name, str(value)] for name, value in parsed.items()]
     except Exception:  # the email package fails on some malformed fields (see compose._set): show them raw
         headers = [[name, value] for name, value in raw_fields(block)]
-    return MessageDetail(**msgspec.structs.asdict(_summary(message)), headers=headers)
+    return MessageDetail(
+        **msgspec.structs.asdict(_summary(message)), headers=headers, links=links(*bodies(content))
+    )
 
 
 def _wait_args() -> tuple[float, int]:
@@ -144,10 +153,13 @@ def blueprint(service: Service) -> Blueprint:
     @bp.get("/tenants/<tenant>/mailboxes/<user>/messages")
     async def list_messages(tenant: str, user: str) -> Response:
         box = mailbox(tenant, user)
+        check_params(*LIST_PARAMS)
         wait, count = _wait_args()
-        if wait and box.count < count:  # 404 if the tenant or the mailbox goes meanwhile
-            box = await service.wait_for_messages(tenant, user, count, wait)
-        return json_response([_summary(m) for m in box.listing()])
+        wanted = message_filter()
+        judged: dict[str, bool] = {}  # each message looked at once, however often the poll wakes
+        if wait and wanted.count(box, judged) < count:  # 404 if the tenant or the mailbox goes meanwhile
+            box = await service.wait_until(tenant, user, lambda box: wanted.count(box, judged) >= count, wait)
+        return json_response([_summary(m) for m in wanted.select(box.listing(), judged)])
 
     @bp.delete("/tenants/<tenant>/mailboxes/<user>/messages")
     async def purge_messages(tenant: str, user: str) -> Response:

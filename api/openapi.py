@@ -21,6 +21,7 @@ from mockmail.observe.transcripts import SessionDetail, SessionSummary
 from mockmail.tenancy.specs import Endpoint, MailboxSpec, MessageSpec, TenantSpec
 
 from .schemas import (
+    FoundMessage,
     Health,
     MailboxView,
     MessageCreated,
@@ -51,6 +52,7 @@ MODELS: tuple[Any, ...] = (
     MessageCreated,
     MessageSummary,
     MessageDetail,
+    FoundMessage,
     MessageParts,
     AttachmentInfo,
     Problem,

@@ -11,6 +11,7 @@ from mockmail.store import Envelope, Via
 from mockmail.tenancy.views import MailboxView, TenantCreated, TenantToken, TenantView
 
 __all__ = [
+    "FoundMessage",
     "Health",
     "MailboxView",
     "MessageCreated",
@@ -81,6 +82,15 @@ class MessageDetail(MessageSummary, frozen=True, kw_only=True, forbid_unknown_fi
     headers: list[Annotated[list[str], Meta(min_length=2, max_length=2)]]
     """Each header field as `[name, value]`, in message order.  (A list rather than a tuple: the tuple's
     `prefixItems` schema trips schemathesis's stateful phase, and the JSON is the same.)"""
+    links: list[str]
+    """The http, https and mailto links of its HTML body (each `href`), then of its text body, decoded,
+    each once, in order: the verification or reset link a test follows is `links[0]` or close to it."""
+
+
+class FoundMessage(MessageSummary, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A message that a tenant-wide search found, and the mailbox it is in."""
+
+    mailbox: str
 
 
 class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

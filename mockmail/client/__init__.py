@@ -16,6 +16,7 @@ error answer raises `ApiError`, which carries the server's RFC 9457 problem docu
 from __future__ import annotations
 
 from mockmail.api.schemas import (
+    FoundMessage,
     MailboxView,
     MessageCreated,
     MessageDetail,
@@ -46,6 +47,7 @@ __all__ = [
     "Endpoint",
     "FaultChange",
     "Faults",
+    "FoundMessage",
     "LiveLine",
     "MailTimeout",
     "Mailbox",

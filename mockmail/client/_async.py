@@ -16,6 +16,7 @@ import httpx
 import msgspec
 
 from mockmail.api.schemas import (
+    FoundMessage,
     Health,
     MailboxView,
     MessageCreated,
@@ -39,6 +40,7 @@ from ._calls import (
     Call,
     SseParser,
     decode,
+    filter_params,
     json_call,
     problem_of,
     segment,
@@ -160,12 +162,40 @@ class AsyncClient:
         await self.send(Call("DELETE", _mailbox(tenant, user), None))
 
     async def list_messages(
-        self, tenant: str, user: str, *, wait: float = 0.0, count: int = 1
+        self,
+        tenant: str,
+        user: str,
+        *,
+        wait: float = 0.0,
+        count: int = 1,
+        subject: str | None = None,
+        sender: str | None = None,
+        to: str | None = None,
+        text: str | None = None,
+        q: str | None = None,
     ) -> list[MessageSummary]:
-        """The mailbox's messages; with `wait`, once it holds `count` of them or after `wait` seconds."""
+        """The mailbox's messages that pass the filters (case-insensitive substrings of the subject, the
+        sender, a recipient, the text; `q`: search terms found in any of them); with `wait`, once it holds
+        `count` of them or after `wait` seconds."""
         params = {"wait": f"{wait:.3f}", "count": str(count)} if wait > 0 else {}
+        params.update(filter_params(subject=subject, sender=sender, to=to, text=text, q=q))
         path = f"{_mailbox(tenant, user)}/messages"
         return await self.send(Call("GET", path, list[MessageSummary], params=params, timeout=wait))
+
+    async def search_messages(
+        self,
+        tenant: str,
+        *,
+        q: str | None = None,
+        subject: str | None = None,
+        sender: str | None = None,
+        to: str | None = None,
+        text: str | None = None,
+    ) -> list[FoundMessage]:
+        """The messages of every mailbox of the tenant that pass the filters (as `list_messages`), oldest
+        first, each with its `mailbox`."""
+        params = filter_params(q=q, subject=subject, sender=sender, to=to, text=text)
+        return await self.send(Call("GET", f"{_tenant(tenant)}/messages", list[FoundMessage], params=params))
 
     async def add_messages(
         self, tenant: str, user: str, body: bytes, content_type: str, *, uid: str | None = None

@@ -6,17 +6,25 @@ This file is the source of `_sync_objects.py` (see `_unasync.py`); edit this one
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from mockmail.api.schemas import MailboxView, MessageCreated, MessageDetail, MessageSummary, TenantView
+from mockmail.api.schemas import (
+    FoundMessage,
+    MailboxView,
+    MessageCreated,
+    MessageDetail,
+    MessageSummary,
+    TenantView,
+)
 from mockmail.faults import FaultPlan, MailboxFaultPlan
 from mockmail.message.mime import MessageParts
 from mockmail.observe.transcripts import SessionDetail
 from mockmail.tenancy.specs import Endpoint
 
-from ._calls import Call, MailTimeout, json_call, seed_body
+from ._calls import Call, MailTimeout, filter_params, json_call, seed_body, timeout_message
 from ._calls import mailbox_path as _mailbox
 from ._calls import tenant_path as _tenant
 
@@ -86,6 +94,20 @@ class AsyncTenant:
             for view in await self.client.list_mailboxes(self.name)
         ]
 
+    async def search(
+        self,
+        q: str | None = None,
+        *,
+        subject: str | None = None,
+        sender: str | None = None,
+        to: str | None = None,
+        text: str | None = None,
+    ) -> list[FoundMessage]:
+        """Messages of every mailbox that pass the filters, oldest first, each naming its `mailbox`."""
+        return await self.client.search_messages(
+            self.name, q=q, subject=subject, sender=sender, to=to, text=text
+        )
+
     async def sessions(self, user: str | None = None, limit: int | None = None) -> list[SessionDetail]:
         """Sessions newest first, each with its lines."""
         found = await self.client.list_sessions(self.name, user=user, limit=limit)
@@ -128,7 +150,23 @@ class AsyncMailbox:
     async def messages(self) -> list[MessageSummary]:
         return await self.client.list_messages(self.tenant, self.user)
 
+    async def search(
+        self,
+        q: str | None = None,
+        *,
+        subject: str | None = None,
+        sender: str | None = None,
+        to: str | None = None,
+        text: str | None = None,
+    ) -> list[MessageSummary]:
+        """The messages that pass the filters: `q` terms found in the subject, sender, recipients or
+        text; the others each a case-insensitive substring of that one thing."""
+        return await self.client.list_messages(
+            self.tenant, self.user, q=q, subject=subject, sender=sender, to=to, text=text
+        )
+
     async def message(self, message_id: str) -> MessageDetail:
+        """The message with its header fields and its `links` (the verification link a test follows)."""
         return await self.client.get_message(self.tenant, self.user, message_id)
 
     async def raw(self, message_id: str) -> bytes:
@@ -148,25 +186,42 @@ class AsyncMailbox:
         await self.client.purge_messages(self.tenant, self.user)
 
     async def wait_for(
-        self, count: int = 1, timeout: float = 10.0, subject: str | None = None
+        self,
+        count: int = 1,
+        timeout: float = 10.0,
+        subject: str | None = None,
+        *,
+        sender: str | None = None,
+        to: str | None = None,
+        text: str | None = None,
+        match: Callable[[MessageSummary], bool] | None = None,
     ) -> list[MessageSummary]:
-        """Block until the mailbox holds `count` messages (with `subject`, if given) and return those;
-        the server's long-poll answers the moment they arrive.  Raises `MailTimeout` after `timeout`."""
+        """Block until the mailbox holds `count` messages that pass the filters and return those; the
+        server's long-poll answers the moment they arrive.  Raises `MailTimeout` after `timeout`.
+
+        `subject`, `sender`, `to` and `text` are case-insensitive substrings of the Subject, the From
+        field (or MAIL FROM), a To or Cc field (or RCPT TO) and the decoded text (the text/plain body or
+        what the HTML one shows); the server applies them, so other mail is never fetched.  `match` is
+        a predicate on each message's summary, applied here after them.
+        """
+        filters = filter_params(subject=subject, sender=sender, to=to, text=text)
         deadline = time.monotonic() + timeout
         want = count
         while True:
             remaining = min(max(deadline - time.monotonic(), 0.0), LONG_POLL_MAX)
-            found = await self.client.list_messages(self.tenant, self.user, wait=remaining, count=want)
-            matching = [m for m in found if subject is None or m.subject == subject]
+            found = await self.client.list_messages(
+                self.tenant, self.user, wait=remaining, count=want, **filters
+            )
+            matching = [m for m in found if match is None or match(m)]
             if len(matching) >= count:
                 return matching
             if time.monotonic() >= deadline:
-                what = f"{count} message(s)" + (f" with subject {subject!r}" if subject is not None else "")
-                raise MailTimeout(
-                    f"{self.user} of {self.tenant}: no {what} after {timeout:g} s ({len(matching)} there)",
-                    matching,
-                )
-            want = max(len(found) + 1, count) if subject is not None else count
+                held = await self.client.list_messages(self.tenant, self.user)
+                where = f"{self.user} of {self.tenant}"
+                report = timeout_message(where, count, timeout, filters, match, len(matching), held)
+                raise MailTimeout(report, matching, held)
+            # The server counts what passes its filters; `match` may refuse some, so wait for one more.
+            want = max(len(found) + 1, count) if match is not None else count
 
 
 class AsyncFaults:

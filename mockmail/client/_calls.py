@@ -24,7 +24,9 @@ __all__ = [
     "SseParser",
     "decode",
     "file_body",
+    "filter_params",
     "seed_body",
+    "timeout_message",
 ]
 
 T = TypeVar("T")
@@ -47,11 +49,40 @@ class ApiError(Exception):
 
 
 class MailTimeout(TimeoutError):
-    """`wait_for` ran out of time; `messages` is what the mailbox held then."""
+    """`wait_for` ran out of time: `messages` are those that passed its filters then (fewer than it
+    wanted), `held` everything the mailbox held; the text names both and the filters."""
 
-    def __init__(self, message: str, messages: list[Any]) -> None:
+    def __init__(self, message: str, messages: list[Any], held: list[Any] | None = None) -> None:
         super().__init__(message)
         self.messages = messages
+        self.held: list[Any] = held if held is not None else []
+
+
+def filter_params(**filters: str | None) -> dict[str, str]:
+    """The query parameters of the filters given (`subject=`, `sender=`, `to=`, `text=`, `q=`)."""
+    return {name: value for name, value in filters.items() if value is not None}
+
+
+HELD_SHOWN = 10
+"""Messages a `MailTimeout` describes one by one; the rest are counted."""
+
+
+def timeout_message(
+    where: str, count: int, timeout: float, filters: dict[str, str], match: Any, passed: int, held: list[Any]
+) -> str:
+    """What `MailTimeout` says: what was waited for, what passed, and what the mailbox held instead."""
+    asked = [f"{name} containing {value!r}" for name, value in filters.items()]
+    if match is not None:
+        asked.append(f"match={getattr(match, '__name__', repr(match))}")
+    what = f"{count:d} message(s)" + (" with " + ", ".join(asked) if asked else "")
+    shown = [f"{m.subject!r} from {m.sender!r}" for m in held[:HELD_SHOWN]]
+    if len(held) > HELD_SHOWN:
+        shown.append(f"and {len(held) - HELD_SHOWN:d} more")
+    contents = ": " + "; ".join(shown) if shown else ""
+    return (
+        f"{where}: no {what} after {timeout:g} s ({passed:d} passed); "
+        f"the mailbox held {len(held):d} message(s){contents}"
+    )
 
 
 API = "/api/v1"

@@ -13,7 +13,7 @@ from email.message import EmailMessage, Message
 
 import msgspec
 
-__all__ = ["AttachmentInfo", "MessageParts", "attachment", "parts"]
+__all__ = ["AttachmentInfo", "MessageParts", "attachment", "bodies", "parts"]
 
 
 class AttachmentInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -78,6 +78,12 @@ def parts(content: bytes) -> MessageParts:
             for index, part in enumerate(found)
         ],
     )
+
+
+def bodies(content: bytes) -> tuple[str | None, str | None]:
+    """The text/plain and text/html bodies of `content`, decoded as `parts` gives them (attachments left alone)."""
+    message = _parse(content)
+    return _text(message.get_body(("plain",))), _text(message.get_body(("html",)))
 
 
 def attachment(content: bytes, index: int) -> tuple[bytes, str, str | None] | None:

@@ -11,7 +11,7 @@ is not there, so handlers need no checks of their own.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import msgspec
 import trio
@@ -154,6 +154,10 @@ class Service:
         """The mailbox itself, for the calls that read or change its messages."""
         return self._registry.get(tenant).store.get(user)
 
+    def every_mailbox(self, tenant: str) -> list[Mailbox]:
+        """The tenant's mailboxes, as they are now."""
+        return list(self._registry.get(tenant).store)
+
     def deliver(
         self, tenant: str, user: str, items: Sequence[Incoming], *, uid_field: str = "uid", via: Via = "api"
     ) -> list[Message]:
@@ -168,15 +172,18 @@ class Service:
             quota=found.policies.quota,
         )
 
-    async def wait_for_messages(self, tenant: str, user: str, count: int, seconds: float) -> Mailbox:
-        """The mailbox once it holds `count` messages, or when `seconds` have passed (a long-poll).
+    async def wait_until(
+        self, tenant: str, user: str, ready: Callable[[Mailbox], bool], seconds: float
+    ) -> Mailbox:
+        """The mailbox once `ready(mailbox)` holds, checked at every arrival in the tenant, or when
+        `seconds` have passed (a long-poll).
 
         Raises:
             TenantNotFound, MailboxNotFound: also when either goes while waiting.
         """
         box = self.mailbox(tenant, user)
         with trio.move_on_after(seconds):
-            while box.count < count:
+            while not ready(box):
                 await self._registry.get(tenant).arrived.wait()
                 box = self.mailbox(tenant, user)
         return box
