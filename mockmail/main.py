@@ -47,24 +47,34 @@ SHUTDOWN_GRACE = 10.0
 
 # (setting, help); each is `--name-with-dashes` on the command line and MOCKMAIL_NAME in the environment.
 OPTIONS: tuple[tuple[str, str], ...] = (
-    ("host", "address the API and every POP3 listener bind to (default 127.0.0.1)"),
+    ("host", "address the API and every protocol listener bind to (default 127.0.0.1)"),
     ("api_port", "REST API port (default 8025; 0 picks a free one)"),
     ("public_host", "host name to report in tenant addresses (default: --host)"),
     ("config", "TOML file declaring tenants, mailboxes and messages to create at start"),
     ("config_root", "folder that message files named in --config may lie in (default: the config file's)"),
-    ("tls", "'auto' makes a self-signed certificate for STLS and POP3S; 'off' (default) disables TLS"),
-    ("tls_cert", "PEM certificate (chain) for STLS and POP3S; enables TLS"),
+    (
+        "tls",
+        "'auto' makes a self-signed certificate for every protocol's TLS: its implicit-TLS port and its "
+        "upgrade command (POP3S and STLS, SMTPS and STARTTLS, ...); 'off' (default) disables TLS",
+    ),
+    ("tls_cert", "PEM certificate (chain) for every protocol's TLS listener and upgrade; enables TLS"),
     ("tls_key", "PEM private key for --tls-cert (if not inside the certificate file)"),
-    ("idle_timeout", "POP3 autologout in seconds, from the last command (default 600, RFC 1939)"),
+    (
+        "idle_timeout",
+        "seconds a session of any protocol may stay idle after its last command (default 600, RFC 1939)",
+    ),
     (
         "line_timeout",
         "seconds a client may take to finish a line it began (default 60, at most the idle timeout)",
     ),
     ("handshake_timeout", "TLS handshake limit in seconds (default 10)"),
-    ("max_command_line", "longest POP3 command line in octets, CRLF included (default 255, RFC 2449)"),
-    ("max_sessions", "concurrent POP3 sessions per tenant (default 10000)"),
+    (
+        "max_command_line",
+        "longest POP3 command line in octets, CRLF included (default 255, RFC 2449); SMTP's is 512",
+    ),
+    ("max_sessions", "concurrent sessions per tenant, every protocol together (default 10000)"),
     ("transcript_limit", "finished session transcripts kept per tenant (default 1000)"),
-    ("max_message_size", "largest message the API stores, in octets (default 32 MiB)"),
+    ("max_message_size", "largest message the API or any protocol stores, in octets (default 32 MiB)"),
     ("max_request_size", "largest REST request body, in octets (default 64 MiB)"),
     ("log_level", "debug, info (default), warning or error"),
     ("max_tenants", "tenants the server holds at most (default: as many as file descriptors allow)"),
@@ -80,7 +90,7 @@ OPTIONS: tuple[tuple[str, str], ...] = (
     ),
     (
         "auth_failure_delay",
-        "seconds a failed POP3/SMTP login waits before its reply, that connection only (default 0.5)",
+        "seconds a failed login of any protocol waits before its reply, that connection only (default 0.5)",
     ),
 )
 OPTIONS += tuple(
@@ -114,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mockmail {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve_cmd = commands.add_parser("serve", help="run the REST API and the POP3 and SMTP tenants")
+    serve_cmd = commands.add_parser("serve", help="run the REST API and the tenants' mail listeners")
     for name, text in OPTIONS:
         serve_cmd.add_argument(
             "--" + name.replace("_", "-"), dest=name, help=f"{text} [MOCKMAIL_{name.upper()}]"

@@ -8,7 +8,8 @@
   its fault plan before the test starts.
 - `mockmail_trio_server` and `trio_mail_tenant`: the same for pytest-trio tests, the server running in
   the test's own nursery and the tenant an `AsyncTenant`.
-- A failed test that used a tenant gets a report section with the tenant's POP3 and SMTP transcripts.
+- A failed test that used a tenant gets a report section with the tenant's POP3 and SMTP transcripts
+  and, when its server outlives the test, the link to the tenant on the web page.
 
 Imports of the server and the client wait for the first fixture that needs them, so the plugin costs
 nothing in test runs that do not use it.
@@ -28,7 +29,7 @@ import pytest
 if TYPE_CHECKING:
     from mockmail.client import AsyncClient, AsyncTenant, Client, Tenant
 
-__all__ = ["MockmailServer", "MockmailTrioServer", "TenantRef", "tenant_name"]
+__all__ = ["MockmailServer", "MockmailTrioServer", "TenantRef", "tenant_name", "tenant_page"]
 
 TENANT = pytest.StashKey["TenantRef"]()
 TRANSCRIPTS = pytest.StashKey[str]()
@@ -188,9 +189,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     ref = item.stash.get(TENANT, None)
     if ref is not None and report.when == "call" and report.failed:
-        text = item.stash.get(TRANSCRIPTS, None) or _fetch_transcripts(ref)
+        kept = item.stash.get(TRANSCRIPTS, None)  # a pytest-trio tenant's: its server is gone, and its page
+        text = kept or f"web page: {tenant_page(ref)}\n{_fetch_transcripts(ref)}"
         report.sections.append((f"mockmail transcripts: tenant {ref.name}", text))
     return report
+
+
+def tenant_page(ref: TenantRef) -> str:
+    """The web page's address for the tenant: its mailboxes, mail, fault plan and live transcript."""
+    from urllib.parse import quote
+
+    return f"{ref.url.rstrip('/')}/#/t/{quote(ref.name, safe='')}"
 
 
 def _fetch_transcripts(ref: TenantRef) -> str:

@@ -145,6 +145,36 @@ def test_faults_set_show_clear(env: dict[str, str], tenant: str) -> None:
     assert usage.returncode == 2 and "must be a JSON object" in usage.stderr
 
 
+def test_faults_print_text_unless_json(env: dict[str, str], tenant: str) -> None:
+    """Like every command, `faults set` and `faults show` print text by default and JSON with --json."""
+    plan = json.dumps(
+        {
+            "seed": 3,
+            "replies": [{"command": "RETR", "line": "-ERR [SYS/TEMP] try later", "times": 2}],
+            "transport": [{"kind": "latency", "ms": 200, "probability": 0.5}],
+            "smtp": {"greylisting": {"retry_after": 60}},
+        }
+    )
+    applied = mockmail(env, "faults", "set", tenant, "--profile", "mailpit-legacy", "--plan", plan)
+    assert applied.returncode == 0, applied.stderr
+    shown = mockmail(env, "faults", "show", tenant)
+    assert shown.stdout == applied.stdout
+    rows = {line.split()[0]: line.split(None, 1)[1] for line in shown.stdout.splitlines()}
+    assert rows["profile"] == "mailpit-legacy" and rows["seed"] == "3"
+    assert rows["quit"] == "reply=drop commit=true"  # from the preset
+    assert rows["case_sensitive"] == "on"  # a knob with nothing to set
+    assert rows["replies[0]"] == 'command=RETR line="-ERR [SYS/TEMP] try later" times=2'
+    assert rows["transport[0]"] == "latency ms=200 jitter_ms=0 probability=0.5"
+    assert rows["smtp.greylisting"] == "retry_after=60"
+    assert not shown.stdout.lstrip().startswith("{")
+    as_json = json.loads(mockmail(env, "faults", "show", tenant, "--json").stdout)
+    assert as_json["replies"][0]["times"] == 2 and as_json["smtp"]["greylisting"]["retry_after"] == 60
+    mockmail(env, "mailbox", "add", tenant, "alice", "--password", "pw")
+    own = mockmail(env, "faults", "set", tenant, "--user", "alice", "--plan", '{"quit": {"reply": "hang"}}')
+    assert own.stdout == "quit  reply=hang commit=true\n"
+    assert mockmail(env, "faults", "show", tenant, "--user", "alice").stdout == own.stdout
+
+
 def pop3_session(server: EmbeddedServer, tenant: str) -> None:
     with Client(server.url, ADMIN) as client:
         endpoint = client.tenant(tenant).pop3

@@ -6,7 +6,10 @@ import re
 import subprocess
 import sys
 import zipfile
+from email.parser import HeaderParser
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,7 +77,10 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert readme_commands()[1] in ci
 
 
-def test_wheel_carries_the_contract(tmp_path: Path) -> None:
+@pytest.fixture(name="wheel", scope="module")
+def _wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel `pip install mockmail` would install, built once for the tests below."""
+    folder = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [
             sys.executable,
@@ -85,13 +91,17 @@ def test_wheel_carries_the_contract(tmp_path: Path) -> None:
             "--no-build-isolation",
             "-q",
             "-w",
-            str(tmp_path),
+            str(folder),
             str(ROOT),
         ],
         check=True,
         capture_output=True,
     )
-    (wheel,) = tmp_path.glob("mockmail-*.whl")
+    (wheel,) = folder.glob("mockmail-*.whl")
+    return wheel
+
+
+def test_wheel_carries_the_contract(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "mockmail/api/openapi.yaml" in names
     assert not [n for n in names if n.startswith("api/")]  # no top-level `api` package to collide with
@@ -102,3 +112,32 @@ def test_wheel_carries_the_contract(tmp_path: Path) -> None:
     entries = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "[pytest11]\nmockmail = mockmail.pytest_plugin" in entries  # pip install gives pytest the plugin
     assert zipfile.ZipFile(wheel).read("mockmail/api/openapi.yaml") == (ROOT / "openapi.yaml").read_bytes()
+
+
+def wheel_metadata(wheel: Path) -> tuple[list[str], list[str]]:
+    """The METADATA of the wheel: its file names, and its `Requires-Dist` lines."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+        headers = HeaderParser().parsestr(archive.read(metadata).decode())
+    return headers.get_all("Provides-Extra") or [], headers.get_all("Requires-Dist") or []
+
+
+def test_the_pytest_extra_brings_what_the_plugin_needs(wheel: Path) -> None:
+    """`pip install 'mockmail[pytest]'`: the plugin imports pytest, and its trio fixtures need pytest-trio."""
+    from packaging.requirements import Requirement
+
+    extras, requires = wheel_metadata(wheel)
+    assert "pytest" in extras
+    parsed = [Requirement(r) for r in requires]
+    with_extra = {r.name for r in parsed if r.marker and r.marker.evaluate({"extra": "pytest"})}
+    plain = {r.name for r in parsed if not r.marker}
+    assert {"pytest", "pytest-trio"} <= with_extra, requires
+    assert with_extra - plain == {"pytest", "pytest-trio"}  # a server install stays without pytest
+
+
+def test_the_wheel_carries_the_license(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        (license_file,) = [n for n in archive.namelist() if n.endswith(".dist-info/licenses/LICENSE")]
+        text = archive.read(license_file).decode()
+    assert text.startswith("MIT License") and "Copyright (c) 2026 the mockmail authors" in text

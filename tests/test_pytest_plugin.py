@@ -3,6 +3,7 @@ and under xdist (`-n 2`), against the in-process server or one given with --mock
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,6 +85,10 @@ def check_outcome(result: pytest.RunResult, runs: int = 1) -> None:
     assert "mockmail transcripts: tenant " in text and "-test-a-failure-reports-the-transcripts-" in text
     assert "C: USER alice" in text and "C: QUIT" in text and "C: PASS ********" in text
     assert "this test fails on purpose" in text
+    page = (
+        r"web page: http://127\.0\.0\.1:\d+/#/t/[a-z0-9-]+-test-a-failure-reports-the-transcripts-[0-9a-f]+\n"
+    )
+    assert re.search(page, text), text  # the link that opens the tenant on the web page
 
 
 def servers_seen(suite: pytest.Pytester) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""An example suite for a mail client, run with `pytest` once mockmail is installed (`pip install mockmail`).
+"""An example suite for a mail client, run with `pytest` once mockmail is installed with its pytest extra
+(`pip install 'mockmail[pytest]'`, or `pip install -e '/path/to/mockmail[pytest]'` from a checkout).
 
 Each test gets `mail_tenant`: a fresh tenant with its own POP3 and SMTP ports, deleted afterwards.
 tests/test_pytest_plugin.py runs this file, so the example stays true.

@@ -9,7 +9,7 @@ import msgspec
 
 from mockmail.api.schemas import MailboxView, MessageCreated, Problem, TenantCreated, TenantView
 from mockmail.client import live_line_text, transcript_text
-from mockmail.faults import Profile
+from mockmail.faults import FaultPlan, Knob, MailboxFaultPlan, Profile
 from mockmail.observe.transcripts import LiveLine, SessionDetail, SessionSummary
 from mockmail.protocols import LISTENERS, PROTOCOLS
 
@@ -83,6 +83,61 @@ def _sessions(found: list[SessionSummary]) -> str:
     return _table(rows, ["ID", "PROTOCOL", "USER", "PEER", "END", "FAULTS"])
 
 
+def _value(value: Any) -> str:
+    """One field of a knob as `name=` shows it: a float without a needless `.0`, a string with spaces
+    quoted, a list in brackets."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, str):
+        return msgspec.json.encode(value).decode() if not value or " " in value else value
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(item) for item in value) + "]"
+    return str(value)
+
+
+def _knob(knob: Knob) -> str:
+    """A knob on one line: its kind (a wire fault's tag), then every field that says something (not
+    null, not empty, and `probability` only below 1)."""
+    tag = knob.__struct_config__.tag
+    words = [str(tag)] if isinstance(tag, str) else []
+    common = Knob.__struct_fields__  # times and probability: after what the knob does
+    for name in [*(n for n in knob.__struct_fields__ if n not in common), *common]:
+        value = getattr(knob, name)
+        if value is None or value == [] or (name == "probability" and value == 1.0):
+            continue
+        words.append(f"{name}={_value(value)}")
+    return " ".join(words) or "on"
+
+
+def _plan_lines(plan: msgspec.Struct, prefix: str = "") -> list[tuple[str, str]]:
+    """(name, text) for every field of a fault plan that is set; a nested plan (`smtp`) by its fields."""
+    rows: list[tuple[str, str]] = []
+    for name in plan.__struct_fields__:
+        value = getattr(plan, name)
+        label = prefix + name
+        if value is None or value == []:
+            continue
+        if isinstance(value, Knob):
+            rows.append((label, _knob(value)))
+        elif isinstance(value, msgspec.Struct):
+            rows.extend(_plan_lines(value, label + "."))
+        elif isinstance(value, list):
+            rows.extend((f"{label}[{i}]", _knob(item)) for i, item in enumerate(value))
+        else:
+            rows.append((label, _value(value)))
+    return rows
+
+
+def _plan(plan: msgspec.Struct) -> str:
+    rows = _plan_lines(plan)
+    if not rows:
+        return "compliant (no faults)"
+    width = max(len(label) for label, _ in rows)
+    return "\n".join(f"{label.ljust(width)}  {text}" for label, text in rows)
+
+
 LISTS: tuple[tuple[type, Any], ...] = (
     (TenantView, _tenants),
     (MailboxView, _mailboxes),
@@ -102,6 +157,8 @@ def _human(value: Any) -> str | None:
         return _tenant(value)
     if isinstance(value, MailboxView):
         return _mailboxes([value])
+    if isinstance(value, FaultPlan | MailboxFaultPlan):
+        return _plan(value)
     if isinstance(value, list):
         if not value:
             return "(none)"

@@ -101,7 +101,8 @@ def test_the_whole_page_flow(server: EmbeddedServer, browser: WebDriver, shots: 
     browser.find_element(By.ID, "new-user").send_keys("alice")
     browser.find_element(By.ID, "new-password").send_keys("pw")
     browser.find_element(By.ID, "add-mailbox-submit").click()
-    visible(browser, '#mailboxes button[data-user="alice"].picked')
+    visible(browser, '#mailboxes a[data-user="alice"].picked')
+    assert browser.execute_script("return location.hash") == "#/t/helpdesk/m/alice"  # a link to the mailbox
     wait(browser, ready.text_to_be_present_in_element((By.CSS_SELECTOR, "#messages tbody"), "No messages."))
     with smtplib.SMTP(tenant.smtp.host, tenant.smtp.port) as smtp:
         smtp.sendmail("bob@example.test", ["alice@example.test"], html_mail())
@@ -171,7 +172,7 @@ def test_the_whole_page_flow(server: EmbeddedServer, browser: WebDriver, shots: 
 def test_an_api_error_shows_the_problem(server: EmbeddedServer, browser: WebDriver) -> None:
     browser.get(server.url + "/")
     browser.execute_script(f"sessionStorage.setItem('mockmail-token', '{ADMIN}')")
-    browser.get(server.url + "/#tenant=nope")
+    browser.get(server.url + "/#/t/nope")
     error = visible(browser, "#error")
     assert getattr(error, "text", "") == "404 Tenant not found: no tenant named 'nope' (field tenant)"
     browser.get(server.url + "/")
@@ -203,5 +204,122 @@ def test_a_tenant_token_sees_its_own_tenant_only(server: EmbeddedServer, browser
     visible(browser, "#tenant-view")
     wait(browser, ready.presence_of_element_located((By.CSS_SELECTOR, '#profile option[value="greenmail"]')))
     assert browser.find_element(By.ID, "stream-state").text in ("connecting…", "live")
-    browser.get(server.url + "/#tenant=theirs")
+    browser.get(server.url + "/#tenant=theirs")  # the page's first form of link still works
     wait(browser, ready.text_to_be_present_in_element((By.ID, "error"), "403 Forbidden"))
+
+
+def test_the_first_paint_says_it_is_loading(server: EmbeddedServer, browser: WebDriver) -> None:
+    """Before the script has fetched anything (here: before it has even loaded) the page says so."""
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/ui/app.js"]})
+    browser.get(server.url + "/")
+    loading = browser.find_element(By.ID, "loading")
+    assert loading.is_displayed() and loading.text == "Loading tenants…"
+    browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    browser.get(server.url + "/")
+    visible(browser, "#token-view")  # the script ran: it asks for the token instead
+    assert not browser.find_element(By.ID, "loading").is_displayed()
+    browser.execute_script(f"sessionStorage.setItem('mockmail-token', '{ADMIN}')")
+    browser.get(server.url + "/")
+    visible(browser, "#tenants-view")
+    assert not browser.find_element(By.ID, "loading").is_displayed()
+
+
+LINKED = """<p>Reset your password: <a href="https://example.test/reset?token=abc">reset</a>,
+or write to <a href="mailto:help@example.test">us</a>.</p>"""
+PATCHED_LINKS = ["https://example.test/reset?token=abc", "mailto:help@example.test", "javascript:alert(1)"]
+ADD_LINKS = """
+const [id, links] = arguments;
+const real = window.fetch;
+window.fetch = async (...args) => {
+  const response = await real(...args);
+  if (!String(args[0]).endsWith(`/messages/${id}`) || (args[1] || {}).headers?.Accept !== "application/json") {
+    return response;
+  }
+  const detail = await response.clone().json();
+  if ("links" in detail) return response;  // the server sends them itself
+  return new Response(JSON.stringify({...detail, links}), {status: 200, headers: response.headers});
+};
+"""
+
+
+def test_a_link_opens_one_message_after_the_token(server: EmbeddedServer, browser: WebDriver) -> None:
+    with Client(server.url, ADMIN) as client:
+        tenant = client.create_tenant("linked")
+        inbox = tenant.mailbox("alice", password="pw")
+        plain = inbox.seed(subject="Plain", text="No links here.")
+        linked = inbox.seed(subject="Reset", text="Reset: https://example.test/reset?token=abc", html=LINKED)
+        tenant.mailbox("bob", password="pw")
+        detail = client.get_message("linked", "alice", getattr(linked, "id", ""))
+    assert not isinstance(plain, list) and not isinstance(linked, list)
+    expected = list(getattr(detail, "links", None) or PATCHED_LINKS)
+    address = f"{server.url}/#/t/linked/m/alice/msg/{linked.id}"
+    browser.get(address)
+    visible(browser, "#token-view")
+    # Until the message JSON carries `links` itself, the test adds them on the way in.
+    browser.execute_script(ADD_LINKS, linked.id, PATCHED_LINKS)
+    browser.find_element(By.ID, "token-input").send_keys(ADMIN)
+    browser.find_element(By.ID, "token-submit").click()
+    subject = visible(browser, "#message-subject")
+    assert getattr(subject, "text", "") == "Reset"
+    assert browser.current_url == address  # the link survives the token prompt
+    assert (
+        browser.find_element(By.CSS_SELECTOR, '#mailboxes a[data-user="alice"]').get_attribute("aria-current")
+        == "page"
+    )
+    assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#crumbs a")] == ["tenants", "linked"]
+
+    # The message's links: http(s) and mailto open in a new tab without a referrer; others are text.
+    visible(browser, "#message-links")
+    shown = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#message-links li")]
+    assert shown == expected
+    for anchor in browser.find_elements(By.CSS_SELECTOR, "#message-links a"):
+        assert anchor.get_attribute("href") == anchor.text
+        assert anchor.get_attribute("target") == "_blank"
+        assert set((anchor.get_attribute("rel") or "").split()) == {"noopener", "noreferrer"}
+    anchors = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#message-links a")]
+    assert anchors == [url for url in expected if url.split(":", 1)[0] in ("http", "https", "mailto")]
+
+    # The other message, from the list: its own address, and no links block.
+    browser.find_element(By.XPATH, '//*[@id="messages"]//a[text()="Plain"]').click()
+    wait(browser, ready.text_to_be_present_in_element((By.ID, "message-subject"), "Plain"))
+    assert browser.current_url == f"{server.url}/#/t/linked/m/alice/msg/{plain.id}"
+    assert not browser.find_element(By.ID, "message-links").is_displayed()
+
+    # Back and forward walk the addresses; the tenant's own address drops the mailbox.
+    browser.back()
+    wait(browser, ready.text_to_be_present_in_element((By.ID, "message-subject"), "Reset"))
+    browser.get(f"{server.url}/#/t/linked/m/bob")
+    visible(browser, '#mailboxes a[data-user="bob"].picked')
+    assert not browser.find_element(By.ID, "message-view").is_displayed()
+    browser.get(f"{server.url}/#/t/linked")
+    wait(browser, ready.text_to_be_present_in_element((By.ID, "no-messages"), "Pick a mailbox."))
+    assert browser.find_elements(By.CSS_SELECTOR, "#mailboxes a.picked") == []
+
+
+def test_mailboxes_are_a_list_not_inputs(server: EmbeddedServer, browser: WebDriver) -> None:
+    """The mailbox entries must not look like the text fields under them: no box of their own, a count
+    badge, and the picked one marked by a bar and a tint."""
+    with Client(server.url, ADMIN) as client:
+        tenant = client.create_tenant("boxes")
+        tenant.mailbox("alice", password="pw").seed(subject="one")
+        tenant.mailbox("bob", password="pw")
+    browser.get(server.url + "/")
+    browser.execute_script(f"sessionStorage.setItem('mockmail-token', '{ADMIN}')")
+    browser.get(server.url + "/#/t/boxes/m/alice")
+    visible(browser, '#mailboxes a[data-user="alice"].picked')
+    style = """const s = getComputedStyle(arguments[0]);
+      return [s.borderTopWidth, s.borderLeftWidth, s.borderLeftColor, s.backgroundColor, s.cursor];"""
+    field = browser.execute_script(style, browser.find_element(By.ID, "new-user"))
+    picked = browser.execute_script(
+        style, browser.find_element(By.CSS_SELECTOR, '#mailboxes a[data-user="alice"]')
+    )
+    other = browser.execute_script(
+        style, browser.find_element(By.CSS_SELECTOR, '#mailboxes a[data-user="bob"]')
+    )
+    assert field[0] == "1px" and other[0] == "0px" and picked[0] == "0px"  # no input-like box
+    assert other[3] != field[3] or other[3] == "rgba(0, 0, 0, 0)"  # not the input's white field
+    assert picked[1] == "3px" and picked[2] != other[2] and picked[3] != other[3]  # the pick stands out
+    assert other[4] == "pointer"
+    counts = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "#mailboxes .count")]
+    assert counts == ["1", "0"]

@@ -62,3 +62,25 @@ def test_each_knob_example_is_a_plan_the_api_takes(server: EmbeddedServer, knob:
             assert getattr(plan, name) not in (None, [])
         finally:
             tenant.delete()
+
+
+def test_the_first_paint_needs_no_script(server: EmbeddedServer) -> None:
+    """The HTML itself says the page is loading (every data section waits for the script, hidden)."""
+    from html.parser import HTMLParser
+
+    class Sections(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.shown: dict[str, bool] = {}
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            named = dict(attrs)
+            if named.get("id"):
+                self.shown[str(named["id"])] = "hidden" not in named
+
+    page = Sections()
+    page.feed(httpx.get(server.url + "/").text)
+    assert page.shown["loading"]
+    assert not any(
+        page.shown[name] for name in ("tenants-view", "tenant-view", "token-view", "message-links")
+    )

@@ -68,6 +68,7 @@ function endpoint(e) { return e ? `${e.host}:${e.port}` : "-"; }
 // -- token -----------------------------------------------------------------------------------------
 
 function askToken(detail) {
+  $("#loading").hidden = true;
   $("#token-view").hidden = false;
   $("#tenants-view").hidden = true;
   $("#tenant-view").hidden = true;
@@ -85,7 +86,7 @@ $("#token-form").addEventListener("submit", (event) => {
 
 $("#forget-token").addEventListener("click", () => {
   sessionStorage.removeItem(TOKEN_KEY);
-  location.hash = "";
+  location.hash = "#/";
   location.reload();
 });
 
@@ -101,7 +102,7 @@ async function showTenants() {
   $("#tenants-view").hidden = false;
   const body = $("#tenants tbody");
   body.replaceChildren(...tenants.map((t) => el("tr", { "data-tenant": t.name },
-    el("td", {}, el("a", { href: `#tenant=${enc(t.name)}` }, t.name)),
+    el("td", {}, el("a", { href: link({ tenant: t.name }) }, t.name)),
     el("td", { class: `state-${t.state}` }, t.state + (t.failure ? ` (${t.failure})` : "")),
     ...LISTENERS.map((name) => el("td", {}, endpoint(t[name]))),
     el("td", {}, t.mailboxes), el("td", {}, t.sessions))));
@@ -115,7 +116,7 @@ $("#create-tenant").addEventListener("submit", async (event) => {
   try {
     const created = await api("POST", "/tenants", { body: { name: $("#new-tenant").value.trim() } });
     $("#new-tenant").value = "";
-    location.hash = `#tenant=${enc(created.name)}`;
+    location.hash = link({ tenant: created.name });
   } catch (error) { showError(error); }
 });
 
@@ -125,6 +126,7 @@ async function showTenant(name) {
   stopWatching();
   state.tenant = name;
   state.user = null;
+  state.message = null;
   $("#tenants-view").hidden = true;
   $("#message-view").hidden = true;
   const view = await api("GET", `/tenants/${enc(name)}`);
@@ -135,7 +137,7 @@ async function showTenant(name) {
     ...OPTIONS.map((name) => `${name.replaceAll("_", " ")} ${view[name]}`),
     view.state,
   ].join(" · ");
-  $("#crumbs").replaceChildren(el("a", { href: "#" }, "tenants"), " / ", view.name);
+  crumbs();
   $("#live").replaceChildren();
   $("#messages tbody").replaceChildren();
   $("#mailbox-name").textContent = "";
@@ -144,11 +146,21 @@ async function showTenant(name) {
   follow(name);
 }
 
+function crumbs() {
+  const trail = [el("a", { href: "#/" }, "tenants")];
+  if (state.tenant) trail.push(" / ", state.user ? el("a", { href: link({ tenant: state.tenant }) }, state.tenant) : state.tenant);
+  if (state.user) trail.push(" / ", state.user);
+  $("#crumbs").replaceChildren(...trail);
+}
+
 async function showMailboxes() {
   const boxes = await api("GET", `/tenants/${enc(state.tenant)}/mailboxes`);
   $("#mailboxes").replaceChildren(...boxes.map((box) => el("li", {},
-    el("button", { type: "button", class: box.user === state.user ? "picked" : "", "data-user": box.user,
-      onclick: () => pickMailbox(box.user) }, `${box.user} (${box.messages})`))));
+    el("a", { href: link({ tenant: state.tenant, user: box.user }), "data-user": box.user,
+      class: box.user === state.user ? "picked" : "", title: `${box.messages} message(s), ${box.octets} octets` },
+      el("span", { class: "user" }, box.user), el("span", { class: "count" }, box.messages)))));
+  const picked = $("#mailboxes a.picked");
+  if (picked) picked.setAttribute("aria-current", "page");
   if (!boxes.length) $("#mailboxes").append(el("li", { class: "muted" }, "No mailboxes yet."));
 }
 
@@ -161,7 +173,8 @@ $("#add-mailbox").addEventListener("submit", async (event) => {
       { body: { password: $("#new-password").value } });
     $("#new-user").value = "";
     $("#new-password").value = "";
-    await pickMailbox(user);
+    if (user === state.user) await showMailboxes();
+    else location.hash = link({ tenant: state.tenant, user });
   } catch (error) { showError(error); }
 });
 
@@ -179,6 +192,7 @@ function stopWatching() {
 async function pickMailbox(user) {
   if (watcher) watcher.abort();
   state.user = user;
+  crumbs();
   $("#mailbox-name").textContent = `of ${user}`;
   $("#no-messages").hidden = true;
   await showMailboxes();
@@ -208,9 +222,10 @@ async function watchMessages(tenant, user, signal) {
 }
 
 function renderMessages(messages) {
+  const here = { tenant: state.tenant, user: state.user };
   $("#messages tbody").replaceChildren(...messages.map((m, i) => el("tr", { "data-message": m.id },
     el("td", {}, i + 1),
-    el("td", {}, el("a", { href: "#", onclick: (e) => { e.preventDefault(); showMessage(m.id); } }, m.subject || "(no subject)")),
+    el("td", {}, el("a", { href: link({ ...here, message: m.id }) }, m.subject || "(no subject)")),
     el("td", {}, m.from), el("td", {}, m.date), el("td", {}, m.size), el("td", {}, m.via))));
   if (!messages.length) $("#messages tbody").append(el("tr", {}, el("td", { colspan: 6, class: "muted" }, "No messages.")));
 }
@@ -227,12 +242,17 @@ async function showMessage(id) {
     state.message = id;
     $("#message-view").hidden = false;
     $("#message-subject").textContent = detail.subject || "(no subject)";
+    renderLinks(detail.links);
     $("#message-headers tbody").replaceChildren(...detail.headers.map(([name, value]) =>
       el("tr", {}, el("th", {}, name), el("td", {}, value))));
     $("#message-text").textContent = parts.text ?? "(no text part)";
     // The HTML as the sender wrote it, in a sandbox with no scripts, no forms, no network.
     const policy = `<meta http-equiv="Content-Security-Policy" content="${FRAME_POLICY}">`;
-    $("#message-html").srcdoc = policy + (parts.html ?? "<p><i>(no HTML part)</i></p>");
+    // A new frame each time: loading another srcdoc into the old one would add a history entry, and
+    // Back would then stay on this message instead of going to the previous address.
+    const frame = $("#message-html").cloneNode(false);
+    frame.srcdoc = policy + (parts.html ?? "<p><i>(no HTML part)</i></p>");
+    $("#message-html").replaceWith(frame);
     $("#message-source").textContent = source;
     $("#message-attachments").replaceChildren(...parts.attachments.map((a) => el("li", {},
       el("a", { href: "#", onclick: (e) => { e.preventDefault(); download(`${base}/attachments/${a.index}`, a.filename); } },
@@ -240,6 +260,19 @@ async function showMessage(id) {
     if (!parts.attachments.length) $("#message-attachments").append(el("li", { class: "muted" }, "No attachments."));
     pickTab(parts.html ? "html" : "text");
   } catch (error) { showError(error); }
+}
+
+// The links the server found in the message (`links` in its JSON, when the server sends it): http, https
+// and mailto ones can be opened, in a new tab without a referrer; any other scheme is shown as text.
+function renderLinks(links) {
+  const found = Array.isArray(links) ? links : [];
+  $("#message-links").hidden = !found.length;
+  $("#message-links ul").replaceChildren(...found.map((url) => el("li", {}, openable(url)
+    ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, url) : el("code", {}, url))));
+}
+
+function openable(url) {
+  try { return ["http:", "https:", "mailto:"].includes(new URL(url).protocol); } catch (e) { return false; }
 }
 
 async function download(path, filename) {
@@ -377,21 +410,53 @@ function addLine(line) {
   if (line.dir === "end" && state.user) showMailboxes().catch(showError);
 }
 
-// -- routing ---------------------------------------------------------------------------------------
+// -- routing: the address names what the page shows, #/t/TENANT/m/USER/msg/ID, so a link (a failed
+// test's report, a bug) can point at a tenant, a mailbox or one message.  #tenant=NAME still works.
+
+function parseHash(hash) {
+  const legacy = new URLSearchParams(hash.slice(1)).get("tenant");
+  if (legacy) return { tenant: legacy, user: null, message: null };
+  let parts;
+  try { parts = hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent); } catch (e) { parts = []; }
+  const tenant = parts[0] === "t" && parts[1] ? parts[1] : null;
+  const user = tenant && parts[2] === "m" && parts[3] ? parts[3] : null;
+  const message = user && parts[4] === "msg" && parts[5] ? parts[5] : null;
+  return { tenant, user, message };
+}
+
+function link({ tenant, user, message }) {
+  let hash = "#/";
+  if (tenant) hash += `t/${enc(tenant)}`;
+  if (tenant && user) hash += `/m/${enc(user)}`;
+  if (tenant && user && message) hash += `/msg/${enc(message)}`;
+  return hash;
+}
 
 async function route() {
   clearError();
   $("#forget-token").hidden = !token();
-  const tenant = new URLSearchParams(location.hash.slice(1)).get("tenant");
+  const want = parseHash(location.hash);
   try {
-    if (tenant) await showTenant(tenant);
-    else {
+    if (!want.tenant) {
       stopWatching();
-      $("#crumbs").replaceChildren("tenants");
+      state.tenant = state.user = state.message = null;
+      crumbs();
       await showTenants();
+      return;
+    }
+    const again = want.tenant !== state.tenant || $("#tenant-view").hidden || (state.user && !want.user);
+    if (again) await showTenant(want.tenant);
+    if (want.user && want.user !== state.user) await pickMailbox(want.user);
+    if (!want.message) {
+      state.message = null;
+      $("#message-view").hidden = true;
+    } else if (want.message !== state.message || $("#message-view").hidden) {
+      await showMessage(want.message);
     }
   } catch (error) {
     if (!(error instanceof ApiError && error.problem.status === 401)) showError(error);
+  } finally {
+    $("#loading").hidden = true;
   }
 }
 
