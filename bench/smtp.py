@@ -266,10 +266,16 @@ def main() -> int:
 
     table = render(results, stat)
     print("\n" + table)
-    print(f"load average (1, 5, 15 min): {load_start} at the start, {os.getloadavg()} at the end")
+    print(
+        f"load average (1, 5, 15 min): {_load(load_start)} at the start, {_load(os.getloadavg())} at the end"
+    )
     if not args.no_markdown and root == ROOT:
         write_markdown(table, args.seconds)
     return 0
+
+
+def _load(averages: tuple[float, float, float]) -> str:
+    return ", ".join(f"{x:.2f}" for x in averages)
 
 
 TARGETS = [
