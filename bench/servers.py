@@ -1,4 +1,5 @@
-"""Starting, seeding, measuring and stopping the servers under test: mockmail and a private Dovecot."""
+"""Starting, seeding, measuring and stopping the servers under test: mockmail, a private Dovecot, and the
+canned-reply trio server (canned.py) that is the ceiling of one process."""
 
 from __future__ import annotations
 
@@ -141,16 +142,41 @@ def mbox(messages: list[bytes]) -> bytes:
     return b"".join(b"From bench@example.com Thu Jan  1 00:00:00 2026\n" + m + b"\n" for m in messages)
 
 
+def interpreter(root: Path) -> str:
+    """The Python to run the checkout at `root` with: its own `.venv` if it has one, else this one."""
+    own = root / ".venv" / "bin" / "python"
+    return str(own) if root.resolve() != ROOT and own.exists() else sys.executable
+
+
+def describe(root: Path, python: str) -> dict[str, str]:
+    """Which code a server runs: the commit of `root`, the mockmail package imported there, trio's version."""
+    commit = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    found = subprocess.run(
+        [python, "-c", "import mockmail, trio; print(mockmail.__file__); print(trio.__version__)"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return {"root": str(root), "commit": commit, "python": python, "package": found[0], "trio": found[1]}
+
+
 class Mockmail:
     name = "mockmail"
 
-    def __init__(self, *extra: str, seed: bool = True) -> None:
-        """`mockmail serve` with the benchmark's options and `extra`; `seed` creates the bench tenant."""
+    def __init__(self, *extra: str, seed: bool = True, root: Path = ROOT, python: str | None = None) -> None:
+        """`mockmail serve` with the benchmark's options and `extra`; `seed` creates the bench tenant.
+
+        `root` is the checkout to run (its directory comes first on the path, so its `mockmail` package is
+        the one imported) with `python` (default: `interpreter(root)`).
+        """
         self.api_port = free_port()
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             [
-                sys.executable,
+                python or interpreter(root),
                 "-m",
                 "mockmail.main",
                 "serve",
@@ -162,7 +188,7 @@ class Mockmail:
                 "30000",
                 *extra,
             ],
-            cwd=ROOT,
+            cwd=root,
         )
         wait_for_port(self.api_port)
         self.api = Api(self.api_port)
@@ -178,6 +204,33 @@ class Mockmail:
                 raw=mbox(messages),
                 content_type="application/mbox",
             )
+
+    def memory(self) -> int:
+        return rss_bytes(self.proc.pid)
+
+    def cpu(self) -> float:
+        return cpu_seconds([self.proc.pid])
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+class Canned:
+    """The ceiling of one trio process: bench/canned.py, a bare `trio.serve_tcp` with canned replies of the
+    same sizes as mockmail's, run with `python` (mockmail's interpreter, so the same trio)."""
+
+    name = "canned"
+
+    def __init__(self, python: str = sys.executable) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [python, str(Path(__file__).resolve().parent / "canned.py"), "--port", str(self.port)]
+        )
+        wait_for_port(self.port)
 
     def memory(self) -> int:
         return rss_bytes(self.proc.pid)

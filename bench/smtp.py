@@ -3,6 +3,7 @@ same run on the same machine, and the delay from an SMTP 250 to the message in a
 
     python bench/smtp.py                 # about a minute; prints the table
     python bench/smtp.py --seconds 5
+    python bench/smtp.py --root /tmp/before --no-markdown   # another checkout's mockmail (its .venv)
 
 Phases (each `--seconds` long, per server):
 - new connection per message (connect, EHLO, MAIL, RCPT, DATA, QUIT), 1 KiB, at 1 and 16 connections;
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import socket
 import statistics
 import subprocess
@@ -33,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from loadgen import cpu_seconds, new_loop  # noqa: E402
-from servers import Api, Mockmail, free_port, wait_for_port  # noqa: E402
+from servers import Api, Mockmail, describe, free_port, interpreter, wait_for_port  # noqa: E402
 
 AIOSMTPD = r"""
 import asyncio, sys
@@ -220,10 +222,20 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--samples", type=int, default=200, help="250-to-STAT samples")
     parser.add_argument("--no-markdown", action="store_true", help="do not rewrite bench/SMTP_RESULTS.md")
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="the checkout whose mockmail to run (with its own .venv)"
+    )
+    parser.add_argument("--python", default=None, help="the interpreter for --root's mockmail")
     args = parser.parse_args()
     results: dict[str, dict[str, dict[str, float]]] = {"mockmail": {}, "aiosmtpd": {}}
+    root = args.root.resolve()
+    python = args.python or interpreter(root)
+    code = describe(root, python)
+    load_start = os.getloadavg()
+    print(f"mockmail from {code['package']} at {code['commit']} ({python})", flush=True)
 
-    mock = Mockmail()  # the POP3 benchmark's server and tenant, with a mailbox for these recipients
+    # The POP3 benchmark's server and tenant, with a mailbox for these recipients.
+    mock = Mockmail(root=root, python=python)
     api = mock.api
     api.call("PUT", "/tenants/bench/mailboxes/u", {"password": "p"})
     view = api.call("GET", "/tenants/bench")
@@ -254,9 +266,16 @@ def main() -> int:
 
     table = render(results, stat)
     print("\n" + table)
-    if not args.no_markdown:
+    print(
+        f"load average (1, 5, 15 min): {_load(load_start)} at the start, {_load(os.getloadavg())} at the end"
+    )
+    if not args.no_markdown and root == ROOT:
         write_markdown(table, args.seconds)
     return 0
+
+
+def _load(averages: tuple[float, float, float]) -> str:
+    return ", ".join(f"{x:.2f}" for x in averages)
 
 
 TARGETS = [

@@ -14,9 +14,10 @@ from tests.rest import Rest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
+import canned
 import loadgen
 import run as bench_run
-from servers import mbox, message
+from servers import PASSWORD, SESSION_MESSAGES, USER, Canned, mbox, message
 
 
 async def seed_bench(rest: Rest, tenant: Seeded) -> list[int]:
@@ -90,6 +91,60 @@ def test_report_renders_and_judges_targets() -> None:
     verdicts = bench_run.verdicts({"mockmail": mock, "dovecot": dove})
     assert "| full sessions/s at c=16 >= 2.0x Dovecot | yes |" in verdicts
     assert "| RETR MB/s >= 1.5x Dovecot (1 MiB and 10 MiB) | NO |" in verdicts  # 900/700 is 1.29x
+
+
+async def test_the_ceilings_canned_replies_are_the_sizes_mockmail_sends(rest: Rest) -> None:
+    tenant = await make_tenant(rest, "ceiling", user=USER, password=PASSWORD, exclusive_sessions=False)
+    seeded = await rest.post(
+        f"/tenants/ceiling/mailboxes/{USER}/messages",
+        raw=mbox(SESSION_MESSAGES),
+        content_type="application/mbox",
+    )
+    assert seeded.status == 201
+    mine = await trio.to_thread.run_sync(canned.record, tenant.port, tenant.host)
+    theirs = canned.canned_sizes()
+    assert set(mine) == set(theirs)
+    # Every reply but the greeting, whose APOP challenge grows by a digit now and then, to the octet.
+    assert {k: n for k, n in mine.items() if k != "greeting"} == {
+        k: n for k, n in theirs.items() if k != "greeting"
+    }
+    assert abs(mine["greeting"] - theirs["greeting"]) <= 8
+
+
+def test_the_canned_server_answers_full_sessions_with_its_table() -> None:
+    server = Canned()
+    try:
+        assert canned.record(server.port) == canned.canned_sizes()
+        result = loadgen.sessions_worker("127.0.0.1", server.port, USER, PASSWORD, 3, 0.3)
+        assert result.errors == 0 and len(result.latencies) >= 3
+        wrong = loadgen.sessions_worker("127.0.0.1", server.port, USER, "nope", 1, 0.1)
+        assert wrong.errors >= 1 and wrong.latencies == []  # a line not in the table is an -ERR
+    finally:
+        server.stop()
+
+
+def test_the_ceiling_table_renders_ratios_per_round() -> None:
+    def run(per_s: float, per_cpu: float) -> dict[str, float]:
+        return {"sessions_per_s": per_s, "sessions_per_cpu_s": per_cpu}
+
+    results = {
+        "mockmail": {
+            "sessions_c16": run(900.0, 1800.0),
+            "sessions_c16_rounds": [run(900.0, 1800.0), run(800.0, 1700.0)],
+        },
+        "canned": {
+            "sessions_c16": run(1000.0, 2000.0),
+            "sessions_c16_rounds": [run(1000.0, 2000.0), run(1000.0, 2125.0)],
+        },
+        "reply_octets": {"mockmail": {"a": 10, "b": 5}, "canned": {"a": 10, "b": 6}},
+    }
+    table = bench_run.ceiling(results)
+    assert "| full sessions/s, c=16 | 900 /s | 1,000 /s | 0.90x |" in table
+    assert "| full sessions per server CPU-second, c=16 | 1,800 /s | 2,000 /s | 0.90x |" in table
+    assert "| sessions/s, c=16, each round | 900 / 800 | 1,000 / 1,000 | 0.90x / 0.80x |" in table
+    assert "| octets sent per session | 15 | 16 | |" in table
+    assert "c=64" not in table  # a concurrency not measured has no row
+    assert bench_run.median_run([run(3.0, 0), run(1.0, 0), run(2.0, 0)])["sessions_per_s"] == 2.0
 
 
 async def test_the_smtp_load_generator_delivers_in_every_mode(rest: Rest) -> None:
