@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 import pytest
@@ -26,8 +27,14 @@ class TestMaxTenants:
 
 
 def _free_block(size: int) -> range:
-    """`size` consecutive ports that are free right now (probed by binding each)."""
-    for start in range(41000, 60000, size + 1):
+    """`size` consecutive ports that are free right now (probed by binding each).
+
+    They lie below Linux's ephemeral range (32768 and up), where no port-0 bind of another test lands, and
+    each xdist worker searches its own stretch, so parallel workers never share a block.
+    """
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    first = 20000 + 1000 * (worker % 12)
+    for start in range(first, first + 1000 - size, size + 1):
         block = range(start, start + size)
         socks = []
         try:
