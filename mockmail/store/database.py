@@ -126,7 +126,11 @@ class Database:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
         self.conn.execute("PRAGMA foreign_keys=ON")
-        self._upgrade(target)
+        try:
+            self._upgrade(target)
+        except BaseException:
+            self.conn.close()
+            raise
         (last,) = self.conn.execute("SELECT value FROM counters WHERE name = 'uidvalidity'").fetchone()
         self._uidvalidities = UidValidities(last)
         self._depth = 0

@@ -288,6 +288,8 @@ class MemoryMailbox(Mailbox):
 
     def _rename_inbox(self, new: str) -> FolderInfo:
         inbox = self._inbox
+        if new == INBOX:
+            raise InvalidInput("cannot rename INBOX to itself", field="new")
         if new in self._folders:
             raise FolderExists(f"folder {new!r} exists in mailbox {self.user!r}", field="new")
         made = self._folders[new] = _Folder(new, _UIDVALIDITIES.next(), uidnext=inbox.uidnext)

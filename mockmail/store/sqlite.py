@@ -480,6 +480,8 @@ class SqliteMailbox(Mailbox):
 
     def _rename_inbox(self, new: str) -> FolderInfo:
         inbox = self._inbox
+        if new == INBOX:
+            raise InvalidInput("cannot rename INBOX to itself", field="new")
         if new in self._folders:
             raise FolderExists(f"folder {new!r} exists in mailbox {self.user!r}", field="new")
         db = self._db
