@@ -1,4 +1,5 @@
-"""`/api/v1/tenants/{tenant}/mailboxes`: create or re-key, list, show and delete mailboxes."""
+"""`/api/v1/tenants/{tenant}/mailboxes`: create or re-key, list, show and delete mailboxes, and list a
+mailbox's folders (IMAP's view of it) with their figures."""
 
 from __future__ import annotations
 
@@ -51,6 +52,11 @@ def blueprint(registry: Registry) -> Blueprint:
     async def get_mailbox(tenant: str, user: str) -> Response:
         found = registry.get(check_tenant_name(tenant))
         return json_response(mailbox_view(found, found.store.get(check_user_name(user))))
+
+    @bp.get("/tenants/<tenant>/mailboxes/<user>/folders")
+    async def list_folders(tenant: str, user: str) -> Response:
+        found = registry.get(check_tenant_name(tenant))
+        return json_response(found.store.get(check_user_name(user)).folders())
 
     @bp.delete("/tenants/<tenant>/mailboxes/<user>")
     async def delete_mailbox(tenant: str, user: str) -> Response:

@@ -10,10 +10,14 @@ A bulk POST is all or nothing: every message is checked before the first one is 
 A GET with `?wait=SECONDS` is a long-poll: it answers as soon as the mailbox holds at least `count`
 messages (1 by default), or when the time is up with whatever is there, so a test can wait for the mail
 its application sent over SMTP without sleeping.  It wakes on every arrival in the tenant, not on a timer.
+
+Messages live in folders (IMAP's view); `?folder=` lists, waits on or seeds one (INBOX, what POP3 sees, by
+default).  A message's id finds it in any folder; `PUT .../{id}/flags` sets its IMAP flags.
 """
 
 from __future__ import annotations
 
+import datetime
 import email.parser
 import email.policy
 import math
@@ -27,9 +31,9 @@ from mockmail.errors import InvalidInput
 from mockmail.message.compose import compose, split_mbox
 from mockmail.message.headers import header_block, raw_fields
 from mockmail.message.ingest import Incoming, deliver
-from mockmail.store import Mailbox, Message, check_uid
+from mockmail.store import INBOX, Mailbox, Message, check_flags, check_folder_name, check_uid
 from mockmail.tenancy.registry import Registry
-from mockmail.tenancy.specs import MessageSpec
+from mockmail.tenancy.specs import FlagsSpec, MessageSpec
 
 from .http import (
     check_tenant_name,
@@ -45,6 +49,7 @@ from .schemas import MessageCreated, MessageDetail, MessageSummary
 __all__ = ["blueprint"]
 
 _SPECS = msgspec.json.Decoder(MessageSpec | list[MessageSpec])
+_FLAGS = msgspec.json.Decoder(FlagsSpec)
 _HEADERS = email.parser.BytesHeaderParser(policy=email.policy.default)
 MAX_WAIT = 300.0
 """Longest long-poll, in seconds."""
@@ -69,6 +74,10 @@ def _summary(message: Message) -> MessageSummary:
         message_id=s.message_id,
         via=message.via,
         envelope=message.envelope,
+        folder=message.folder,
+        flags=sorted(message.flags),
+        imap_uid=message.imap_uid,
+        internaldate=datetime.datetime.fromtimestamp(message.internaldate, datetime.UTC),
     )
 
 
@@ -97,6 +106,19 @@ def _wait_args() -> tuple[float, int]:
     return wait, count
 
 
+def _folder_arg(box: Mailbox) -> str:
+    """The folder `?folder=` names (INBOX when absent), once it is known to exist.
+
+    Raises:
+        InvalidInput: the name cannot name a folder.
+        FolderNotFound: the mailbox has no such folder (404 naming `folder`).
+    """
+    raw = request.args.get("folder")
+    if raw is None:
+        return INBOX
+    return box.folder(check_folder_name(raw)).name
+
+
 def blueprint(registry: Registry) -> Blueprint:
     bp = Blueprint("messages", __name__)
 
@@ -112,10 +134,14 @@ def blueprint(registry: Registry) -> Blueprint:
         query_uid = request.args.get("uid")
         if query_uid is not None:
             check_uid(query_uid, "uid")
+        folder = _folder_arg(box)
+        flags = check_flags(request.args.get("flags", "").split(), "flags")
         if mimetype == RAW_TYPE:
             raw = await request.get_data(cache=False, as_text=False)
             assert isinstance(raw, bytes)
-            stored = deliver(box, [Incoming(raw, query_uid, "body")], limit=limit, quota=quota)
+            stored = deliver(
+                box, [Incoming(raw, query_uid, "body")], limit=limit, quota=quota, folder=folder, flags=flags
+            )
             return json_response(_created(stored[0]), 201)
         if mimetype == MBOX_TYPE:
             data = await request.get_data(cache=False, as_text=False)
@@ -127,7 +153,7 @@ def blueprint(registry: Registry) -> Blueprint:
             if not raws:
                 raise InvalidInput("the mbox file holds no message", field="body")
             items = [Incoming(raw, None, f"body[{i}]") for i, raw in enumerate(raws)]
-            stored = deliver(box, items, limit=limit, quota=quota)
+            stored = deliver(box, items, limit=limit, quota=quota, folder=folder, flags=flags)
             return json_response([_created(m) for m in stored], 201)
         require_json(RAW_TYPE, MBOX_TYPE)
         specs = await decode_json(_SPECS)
@@ -139,7 +165,7 @@ def blueprint(registry: Registry) -> Blueprint:
         for index, spec in enumerate(batch):
             where = "$" if single else f"$[{index}]"
             items.append(Incoming(compose(spec, user, where), spec.uid, where, normalized=True))
-        stored = deliver(box, items, limit=limit, uid_field="$.uid", quota=quota)
+        stored = deliver(box, items, limit=limit, uid_field="$.uid", quota=quota, folder=folder, flags=flags)
         if single:
             return json_response(_created(stored[0]), 201)
         return json_response([_created(m) for m in stored], 201)
@@ -147,14 +173,15 @@ def blueprint(registry: Registry) -> Blueprint:
     @bp.get("/tenants/<tenant>/mailboxes/<user>/messages")
     async def list_messages(tenant: str, user: str) -> Response:
         box = mailbox(tenant, user)
+        folder = _folder_arg(box)
         wait, count = _wait_args()
-        if wait and box.count < count:
+        if wait and box.folder(folder).messages < count:
             owner = registry.get(tenant)
             with trio.move_on_after(wait):
-                while box.count < count:
+                while box.folder(folder).messages < count:
                     await owner.arrived.wait()
-                    box = mailbox(tenant, user)  # 404 if the tenant or the mailbox went meanwhile
-        return json_response([_summary(m) for m in box.listing()])
+                    box = mailbox(tenant, user)  # 404 if the tenant, mailbox or folder went meanwhile
+        return json_response([_summary(m) for m in box.listing(folder)])
 
     @bp.delete("/tenants/<tenant>/mailboxes/<user>/messages")
     async def purge_messages(tenant: str, user: str) -> Response:
@@ -183,7 +210,16 @@ def blueprint(registry: Registry) -> Blueprint:
     @bp.delete("/tenants/<tenant>/mailboxes/<user>/messages/<message_id>")
     async def delete_message(tenant: str, user: str, message_id: str) -> Response:
         box = mailbox(tenant, user)
-        box.remove([box.get(message_id).id])
+        message = box.get(message_id)
+        box.expunge(message.folder, [message.imap_uid])
         return no_content()
+
+    @bp.put("/tenants/<tenant>/mailboxes/<user>/messages/<message_id>/flags")
+    async def set_message_flags(tenant: str, user: str, message_id: str) -> Response:
+        box = mailbox(tenant, user)
+        message = box.get(message_id)
+        spec = await decode_json(_FLAGS)
+        box.set_flags(message.folder, [message.imap_uid], check_flags(spec.flags, "$.flags"))
+        return json_response(_detail(box.get(message_id)))
 
     return bp

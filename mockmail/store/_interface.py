@@ -116,8 +116,12 @@ class Mailbox(abc.ABC):
         """
 
     @abc.abstractmethod
-    def listing(self) -> list[Message]:
-        """The messages of INBOX in order, as a new list."""
+    def listing(self, folder: str = INBOX) -> list[Message]:
+        """The messages of INBOX (or `folder`) in order, with their summaries, as a new list.
+
+        Raises:
+            FolderNotFound: there is no such folder.
+        """
 
     @abc.abstractmethod
     def snapshot(self) -> tuple[Message, ...]:

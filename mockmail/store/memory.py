@@ -210,8 +210,8 @@ class MemoryMailbox(Mailbox):
                 return found
         raise MessageNotFound(f"no message {message_id!r} in mailbox {self.user!r}")
 
-    def listing(self) -> list[Message]:
-        return list(self._inbox.messages.values())
+    def listing(self, folder: str = INBOX) -> list[Message]:
+        return list((self._inbox if folder == INBOX else self._find(folder)).messages.values())
 
     def snapshot(self) -> tuple[Message, ...]:
         inbox = self._inbox

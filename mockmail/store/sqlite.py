@@ -341,9 +341,10 @@ class SqliteMailbox(Mailbox):
             raise MessageNotFound(f"no message {message_id!r} in mailbox {self.user!r}")
         return self._listed(row)
 
-    def listing(self) -> list[Message]:
+    def listing(self, folder: str = INBOX) -> list[Message]:
+        found = self._inbox if folder == INBOX else self._find(folder)
         rows = self._db.conn.execute(
-            f"SELECT {_LISTED} FROM messages WHERE folder = ? ORDER BY imap_uid", (self._inbox.key,)
+            f"SELECT {_LISTED} FROM messages WHERE folder = ? ORDER BY imap_uid", (found.key,)
         )
         return [self._listed(row) for row in rows]
 

@@ -19,6 +19,7 @@ __all__ = [
     "USER_NAME_PATTERN",
     "Attachment",
     "Endpoint",
+    "FlagsSpec",
     "MailboxSpec",
     "MessageSpec",
     "Password",
@@ -129,6 +130,14 @@ class MailboxSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     """A mailbox's credentials."""
 
     password: Password
+
+
+class FlagsSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A message's IMAP flags, replacing those it has."""
+
+    flags: Annotated[list[str], Meta(max_length=100)]
+    """System flags (`\\Seen`, `\\Answered`, `\\Flagged`, `\\Deleted`, `\\Draft`) and keywords (RFC 9051
+    atoms such as `$Label`)."""
 
 
 class Attachment(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
