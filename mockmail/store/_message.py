@@ -93,6 +93,9 @@ class MessageSource(Protocol):
     def read_details(self, message: Message) -> tuple[HeaderSummary, Envelope | None]:
         """The message's header summary and envelope."""
 
+    def read_place(self, message: Message) -> tuple[str, int, str, float]:
+        """The message's folder, IMAP UID, flags (`flags_text`) and INTERNALDATE, as they are now."""
+
 
 _UNREAD: Any = object()
 _keys = itertools.count(1)
@@ -112,13 +115,13 @@ class Message:
         "_content",
         "_envelope",
         "_flags",
+        "_folder",
+        "_imap_uid",
+        "_internaldate",
         "_source",
         "_summary",
         "created",
-        "folder",
         "id",
-        "imap_uid",
-        "internaldate",
         "key",
         "size",
         "uid",
@@ -151,11 +154,10 @@ class Message:
         self.via: Via = via
         self._envelope: Envelope | None = envelope
         self._source: MessageSource | None = None
-        self.folder = folder
-        self.imap_uid = imap_uid
-        """The IMAP UID: rises strictly within `folder`, never reused there."""
+        self._folder = folder
+        self._imap_uid = imap_uid
         self._flags: frozenset[str] | str = flags
-        self.internaldate = created if internaldate is None else internaldate
+        self._internaldate = created if internaldate is None else internaldate
         """IMAP's INTERNALDATE (RFC 9051 section 2.3.3): the arrival, unless set by an APPEND."""
         self.key: int = next(_keys)
         """Which stored message this is: kept by its `replaced` versions (the persistent store's row key)."""
@@ -181,7 +183,7 @@ class Message:
         `flags` is the store's text (`flags_text`), made a set on first use."""
         message = cls.__new__(cls)
         message.id, message.uid, message.size, message.created, message.via = id, uid, size, created, via
-        message.folder, message.imap_uid, message._flags, message.internaldate = (
+        message._folder, message._imap_uid, message._flags, message._internaldate = (
             folder,
             imap_uid,
             flags,
@@ -193,18 +195,68 @@ class Message:
         message._source, message.key = source, key
         return message
 
+    @classmethod
+    def brief(
+        cls, source: MessageSource, key: int, id: str, uid: str, size: int, created: float, via: Via
+    ) -> Message:
+        """A message as POP3's snapshot lists it: what POP3 uses, and the rest read on use (its folder,
+        IMAP UID, flags and INTERNALDATE as they are then, its summary and envelope)."""
+        message = cls.__new__(cls)
+        message.id, message.uid, message.size, message.created, message.via = id, uid, size, created, via
+        message._content = None
+        message._summary = message._envelope = _UNREAD
+        message._source, message.key = source, key
+        return message
+
     def replaced(self, *, folder: str, imap_uid: int, flags: frozenset[str]) -> Message:
         """This stored message after a change of flags or folder: a new object, the same `key`."""
+        internaldate = self.internaldate
         message = Message.__new__(Message)
         for name in _COPIED:
             setattr(message, name, getattr(self, name))
-        message.folder, message.imap_uid, message._flags = folder, imap_uid, flags
+        message._folder, message._imap_uid, message._flags = folder, imap_uid, flags
+        message._internaldate = internaldate
         return message
+
+    def _place(self) -> None:
+        assert self._source is not None
+        self._folder, self._imap_uid, self._flags, self._internaldate = self._source.read_place(self)
+
+    @property
+    def folder(self) -> str:
+        """The folder it is in."""
+        try:
+            return self._folder
+        except AttributeError:  # listed by POP3's snapshot
+            self._place()
+            return self._folder
+
+    @property
+    def imap_uid(self) -> int:
+        """The IMAP UID: rises strictly within `folder`, never reused there."""
+        try:
+            return self._imap_uid
+        except AttributeError:
+            self._place()
+            return self._imap_uid
+
+    @property
+    def internaldate(self) -> float:
+        """IMAP's INTERNALDATE (RFC 9051 section 2.3.3): the arrival, unless set by an APPEND."""
+        try:
+            return self._internaldate
+        except AttributeError:
+            self._place()
+            return self._internaldate
 
     @property
     def flags(self) -> frozenset[str]:
         """System flags (`\\Seen`, ...) and keywords; `\\Recent` is a session's, not stored."""
-        flags = self._flags
+        try:
+            flags = self._flags
+        except AttributeError:
+            self._place()
+            flags = self._flags
         if isinstance(flags, str):
             flags = self._flags = parse_flags(flags)
         return flags
@@ -247,5 +299,7 @@ class Message:
 
 
 _COPIED = tuple(
-    name for name in Message.__slots__ if name not in ("__weakref__", "folder", "imap_uid", "_flags")
+    name
+    for name in Message.__slots__
+    if name not in ("__weakref__", "_folder", "_imap_uid", "_flags", "_internaldate")
 )

@@ -76,6 +76,7 @@ class _Folder:
     """What memory holds of one folder row."""
 
     __slots__ = (
+        "brief",
         "count",
         "key",
         "name",
@@ -107,6 +108,13 @@ class _Folder:
         self.subscribed, self.special_use = subscribed, special_use
         self.count, self.octets = count, octets
         self.snapshot: tuple[Message, ...] | None = None
+        """`folder_snapshot`: every message with its IMAP fields."""
+        self.brief: tuple[Message, ...] | None = None
+        """`snapshot` (INBOX, for POP3): the columns POP3 uses."""
+
+    def changed(self) -> None:
+        """Forget the snapshots: the folder's messages changed."""
+        self.snapshot = self.brief = None
 
     def info(self) -> FolderInfo:
         return FolderInfo(
@@ -207,7 +215,7 @@ class SqliteMailbox(Mailbox):
         """`gone` ((UID, size) pairs) left `folder` in the current block."""
         folder.count -= len(gone)
         folder.octets -= sum(size for _, size in gone)
-        folder.snapshot = None
+        folder.changed()
         self._tell(Expunged(mailbox=self, folder=folder.name, uids=tuple(sorted(uid for uid, _ in gone))))
 
     def used(self, uid: str) -> bool:
@@ -303,7 +311,7 @@ class SqliteMailbox(Mailbox):
                 target.count += 1
                 target.octets += size
             target.uidnext = uidnext
-            target.snapshot = None
+            target.changed()
             db.after_commit(lambda: self._hub.arrived(self, name, stored, delivered=True))
         return stored
 
@@ -358,7 +366,16 @@ class SqliteMailbox(Mailbox):
         return folder.snapshot
 
     def snapshot(self) -> tuple[Message, ...]:
-        return self._snapshot(self._inbox)
+        # POP3's view: the columns POP3 uses only (the rest is read if ever used), as fast as before folders.
+        inbox = self._inbox
+        if inbox.brief is None:
+            rows = self._db.conn.execute(
+                "SELECT seq, id, uid, size, created, via FROM messages WHERE folder = ? ORDER BY imap_uid",
+                (inbox.key,),
+            )
+            brief = Message.brief
+            inbox.brief = tuple(brief(self, *row) for row in rows)
+        return inbox.brief
 
     def remove(self, ids: Iterable[str]) -> int:
         wanted = list(ids)
@@ -397,14 +414,10 @@ class SqliteMailbox(Mailbox):
         return count
 
     def __contains__(self, message: object) -> bool:
-        return (
-            isinstance(message, Message)
-            and message._source is self
-            and self._db.conn.execute(
-                "SELECT 1 FROM messages WHERE seq = ? AND folder = ?", (message.key, self._inbox.key)
-            ).fetchone()
-            is not None
-        )
+        if not isinstance(message, Message) or message._source is not self:
+            return False
+        row = self._db.conn.execute("SELECT folder FROM messages WHERE seq = ?", (message.key,)).fetchone()
+        return row is not None and row[0] == self._inbox.key
 
     # --- Folders --------------------------------------------------------------------------------------
 
@@ -473,7 +486,8 @@ class SqliteMailbox(Mailbox):
                 conn.execute("UPDATE folders SET name = ? WHERE id = ?", (f"\x00{state.key:d}", state.key))
             for state, (_, to) in zip(states, moves, strict=True):
                 conn.execute("UPDATE folders SET name = ? WHERE id = ?", (to, state.key))
-                state.name, state.snapshot = to, None
+                state.name = to
+                state.changed()
                 self._folders[to] = state
                 self._names[state.key] = to
             self._tell(FolderRenamed(mailbox=self, renames=tuple(moves)))
@@ -558,7 +572,7 @@ class SqliteMailbox(Mailbox):
                     "UPDATE messages SET flags = ? WHERE seq = ?",
                     [(flags_text(m.flags), m.key) for m in changed],
                 )
-                found.snapshot = None
+                found.changed()
                 self._tell(FlagsChanged(mailbox=self, folder=found.name, messages=tuple(changed)))
         return now
 
@@ -588,7 +602,7 @@ class SqliteMailbox(Mailbox):
                 dest.uidnext += 1
                 dest.count += 1
                 dest.octets += message.size
-            dest.snapshot = None
+            dest.changed()
             self._arrived_again(dest, [new for _, new in pairs])
         return pairs
 
@@ -619,7 +633,7 @@ class SqliteMailbox(Mailbox):
                 dest.count += 1
                 dest.octets += message.size
             self._expunged(source, [(m.imap_uid, m.size) for m in picked])
-            dest.snapshot = None
+            dest.changed()
             self._arrived_again(dest, [new for _, new in pairs])
         return pairs
 
@@ -651,6 +665,15 @@ class SqliteMailbox(Mailbox):
         except MessageNotFound:  # deleted since it was listed: nothing to say of it
             return HeaderSummary(subject="", sender="", date="", message_id=""), None
         return found.summary, found.envelope
+
+    def read_place(self, message: Message) -> tuple[str, int, str, float]:
+        row = self._db.conn.execute(
+            "SELECT folder, imap_uid, flags, internaldate FROM messages WHERE seq = ?", (message.key,)
+        ).fetchone()
+        if row is None:  # deleted since it was listed: in no folder
+            return "", 0, "", message.created
+        folder, imap_uid, flags, internaldate = row
+        return self._names.get(folder, ""), imap_uid, flags, internaldate
 
     def stream(self, message: Message, chunk: int = CHUNK) -> Iterator[bytes]:
         """The content in pieces of at most `chunk` octets, read from the store one piece at a time.
