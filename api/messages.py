@@ -135,7 +135,7 @@ def blueprint(registry: Registry) -> Blueprint:
         if query_uid is not None:
             check_uid(query_uid, "uid")
         folder = _folder_arg(box)
-        flags = check_flags(request.args.get("flags", "").split(), "flags")
+        flags = check_flags([f for f in request.args.get("flags", "").split(" ") if f], "flags")
         if mimetype == RAW_TYPE:
             raw = await request.get_data(cache=False, as_text=False)
             assert isinstance(raw, bytes)

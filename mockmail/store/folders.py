@@ -23,6 +23,9 @@ import msgspec
 from ..errors import InvalidInput
 
 __all__ = [
+    "FLAGS_PATTERN",
+    "FLAG_PATTERN",
+    "FOLDER_NAME_PATTERN",
     "INBOX",
     "NO_FLAGS",
     "SYSTEM_FLAGS",
@@ -53,10 +56,16 @@ SYSTEM_FLAGS = ("\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft")
 _SYSTEM = {flag.lower(): flag for flag in SYSTEM_FLAGS}
 NO_FLAGS: frozenset[str] = frozenset()
 
-_FLAG_RE = re.compile(
-    r"""^(\\(?i:seen|answered|flagged|deleted|draft)|[^\x00-\x20\x7f-\U0010ffff(){%*"\\\]]+)\Z"""
-)
-"""A system flag, or a keyword: an RFC 9051 atom (ASCII, no space, control or `( ) { % * " \\ ]`)."""
+_SYSTEM_FLAG = r"\\(?:[Ss][Ee][Ee][Nn]|[Aa][Nn][Ss][Ww][Ee][Rr][Ee][Dd]|[Ff][Ll][Aa][Gg][Gg][Ee][Dd]|[Dd][Ee][Ll][Ee][Tt][Ee][Dd]|[Dd][Rr][Aa][Ff][Tt])"
+_KEYWORD = r"[!#$&'+-9:-Z\[^-z|}~]+"
+"""An RFC 9051 atom: ASCII 0x21 to 0x7E but `( ) { % * " \\ ]`."""
+FLAG_PATTERN = rf"^(?:{_SYSTEM_FLAG}|{_KEYWORD})(?!\n)$"
+"""A system flag (any case) or a keyword; `\\Recent` is not one (it is not stored)."""
+FLAGS_PATTERN = rf"^ *(?:(?:{_SYSTEM_FLAG}|{_KEYWORD})(?: +(?:{_SYSTEM_FLAG}|{_KEYWORD}))*)? *(?!\n)$"
+"""Flags separated by spaces (the `?flags=` query parameter)."""
+_FLAG_RE = re.compile(FLAG_PATTERN)
+FOLDER_NAME_PATTERN = r"^(?!/)(?!.*//)(?!.*/$)[^\x00-\x1f\x7f*%]{1,255}(?!\n)$"
+"""What `check_folder_name` accepts: 1 to 255 characters, no control character or wildcard, no empty level."""
 _BAD_NAME = re.compile(r"[\x00-\x1f\x7f*%]")
 
 

@@ -241,6 +241,11 @@ class MemoryMailbox(Mailbox):
                 self._expunged(folder, uids)
         return count
 
+    def _drop(self) -> None:
+        """Forget every message (the mailbox is deleted: `MailboxDeleted` tells of it, not `Expunged`)."""
+        for folder in self._folders.values():
+            folder.messages, folder.uids, folder.octets, folder.snapshot = {}, {}, 0, None
+
     def __contains__(self, message: object) -> bool:
         if not isinstance(message, Message):
             return False
@@ -442,8 +447,8 @@ class MemoryStore(MailStore):
         return self._mailboxes.get(user)
 
     def delete(self, user: str) -> Mailbox:
-        mailbox = self.get(user)
-        del self._mailboxes[user]
-        mailbox.purge()
+        self.get(user)  # MailboxNotFound
+        mailbox = self._mailboxes.pop(user)
+        mailbox._drop()
         self._hub.tell(MailboxDeleted(mailbox=mailbox))
         return mailbox

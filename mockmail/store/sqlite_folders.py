@@ -324,6 +324,7 @@ class SqliteFolders(Mailbox):
         folder = self._find(name)
         if folder.subscribed != subscribed:
             with self._db.write() as conn:
+                self._db.on_rollback(self._reload)
                 conn.execute("UPDATE folders SET subscribed = ? WHERE id = ?", (subscribed, folder.key))
             folder.subscribed = subscribed
         return folder.info()

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from ..store.folders import FLAG_PATTERN
+
 __all__ = [
     "HEADER_TEXT_PATTERN",
     "PASSWORD_PATTERN",
@@ -135,7 +137,7 @@ class MailboxSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 class FlagsSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A message's IMAP flags, replacing those it has."""
 
-    flags: Annotated[list[str], Meta(max_length=100)]
+    flags: Annotated[list[Annotated[str, Meta(pattern=FLAG_PATTERN)]], Meta(max_length=100)]
     """System flags (`\\Seen`, `\\Answered`, `\\Flagged`, `\\Deleted`, `\\Draft`) and keywords (RFC 9051
     atoms such as `$Label`)."""
 

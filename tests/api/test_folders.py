@@ -126,3 +126,15 @@ async def test_long_poll_on_a_folder(api: Api, registry: Registry) -> None:
     box.add(b"Subject: s\r\n\r\n", folder="Spam")
     listed = (await api.get(f"{BASE}?folder=Spam&wait=5&count=1")).json()  # there already: no wait
     assert [m["subject"] for m in listed] == ["s"]
+
+
+async def test_every_folder_counts_against_the_storage_limits(api: Api, registry: Registry) -> None:
+    created = await api.post("/api/v1/tenants", {"name": "small", "limits": {"messages": 2}})
+    assert created.status == 201, created.body
+    assert (await api.put("/api/v1/tenants/small/mailboxes/bob", {"password": "p"})).status == 201
+    registry.get("small").store.get("bob").create_folder("Archive")
+    base = "/api/v1/tenants/small/mailboxes/bob/messages"
+    assert (await api.post(base, {"subject": "in"})).status == 201
+    assert (await api.post(f"{base}?folder=Archive", {"subject": "archived"})).status == 201
+    full = problem(await api.post(base, {"subject": "over"}), 507)
+    assert full["limit"] == "messages"

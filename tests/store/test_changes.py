@@ -127,3 +127,16 @@ def test_watchers_hear_nothing_of_a_refused_change(new_store: NewStore) -> None:
     with pytest.raises(FolderNotFound):
         box.move(INBOX, [1], "Nowhere")
     assert heard == []
+
+
+def test_a_deleted_mailbox_is_one_change(new_store: NewStore) -> None:
+    store = new_store()
+    box, _ = store.put("bob", "pw")
+    box.create_folder("F")
+    box.add(mail(1))
+    box.add(mail(2), folder="F")
+    heard: list[Change] = []
+    store.watch_changes(heard.append)
+    store.delete("bob")
+    assert [brief(change) for change in heard] == [("mailbox deleted",)]
+    assert box.snapshot() == () and box.totals == (0, 0)
