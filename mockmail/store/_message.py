@@ -291,10 +291,10 @@ class Message:
             self._details()
         return self._envelope
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # reads nothing from the store
         return (
             f"Message(id={self.id!r}, uid={self.uid!r}, size={self.size:d}, via={self.via!r},"
-            f" folder={self.folder!r}, imap_uid={self.imap_uid:d})"
+            f" folder={getattr(self, '_folder', '?')!r}, imap_uid={getattr(self, '_imap_uid', '?')!r})"
         )
 
 
