@@ -1,4 +1,5 @@
-"""`/api/v1/tenants/{tenant}/mailboxes`: create or re-key, list, show and delete mailboxes."""
+"""`/api/v1/tenants/{tenant}/mailboxes`: create or re-key, list, show and delete mailboxes, and list a
+mailbox's folders (IMAP's view of it) with their figures."""
 
 from __future__ import annotations
 
@@ -34,6 +35,10 @@ def blueprint(service: Service) -> Blueprint:
     @bp.get("/tenants/<tenant>/mailboxes/<user>")
     async def get_mailbox(tenant: str, user: str) -> Response:
         return json_response(service.mailbox_view(check_tenant_name(tenant), check_user_name(user)))
+
+    @bp.get("/tenants/<tenant>/mailboxes/<user>/folders")
+    async def list_folders(tenant: str, user: str) -> Response:
+        return json_response(service.mailbox(check_tenant_name(tenant), check_user_name(user)).folders())
 
     @bp.delete("/tenants/<tenant>/mailboxes/<user>")
     async def delete_mailbox(tenant: str, user: str) -> Response:

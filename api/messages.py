@@ -12,10 +12,14 @@ messages (1 by default), or when the time is up with whatever is there, so a tes
 its application sent over SMTP without sleeping.  It wakes on every arrival in the tenant, not on a timer.
 The filters (`?subject=`, `?sender=`, `?to=`, `?text=`, `?q=`: see `filters.py`) narrow both the listing
 and what the long-poll counts, so waiting for one mail among many fetches nothing else.
+
+Messages live in folders (IMAP's view); `?folder=` lists, waits on or seeds one (INBOX, what POP3 sees, by
+default).  A message's id finds it in any folder; `PUT .../{id}/flags` sets its IMAP flags.
 """
 
 from __future__ import annotations
 
+import datetime
 import email.parser
 import email.policy
 import math
@@ -30,9 +34,9 @@ from mockmail.message.headers import header_block, raw_fields
 from mockmail.message.ingest import Incoming
 from mockmail.message.links import links
 from mockmail.message.mime import bodies
-from mockmail.store import Mailbox, Message, check_uid
+from mockmail.store import INBOX, Mailbox, Message, check_flags, check_folder_name, check_uid
 from mockmail.tenancy.service import Service
-from mockmail.tenancy.specs import MessageSpec
+from mockmail.tenancy.specs import FlagsSpec, MessageSpec
 
 from .filters import FILTER_NAMES, check_params, message_filter
 from .http import (
@@ -49,13 +53,14 @@ from .schemas import MessageCreated, MessageDetail, MessageSummary
 __all__ = ["blueprint"]
 
 _SPECS = msgspec.json.Decoder(MessageSpec | list[MessageSpec])
+_FLAGS = msgspec.json.Decoder(FlagsSpec)
 _HEADERS = email.parser.BytesHeaderParser(policy=email.policy.default)
 MAX_WAIT = 300.0
 """Longest long-poll, in seconds."""
 MAX_COUNT = 100_000
 RAW_TYPE = "message/rfc822"
 MBOX_TYPE = "application/mbox"
-LIST_PARAMS = ("wait", "count", *FILTER_NAMES)
+LIST_PARAMS = ("wait", "count", "folder", *FILTER_NAMES)
 
 
 def _created(message: Message) -> MessageCreated:
@@ -74,6 +79,10 @@ def _summary(message: Message) -> MessageSummary:
         message_id=s.message_id,
         via=message.via,
         envelope=message.envelope,
+        folder=message.folder,
+        flags=sorted(message.flags),
+        imap_uid=message.imap_uid,
+        internaldate=datetime.datetime.fromtimestamp(message.internaldate, datetime.UTC),
     )
 
 
@@ -105,6 +114,19 @@ def _wait_args() -> tuple[float, int]:
     return wait, count
 
 
+def _folder_arg(box: Mailbox) -> str:
+    """The folder `?folder=` names (INBOX when absent), once it is known to exist.
+
+    Raises:
+        InvalidInput: the name cannot name a folder.
+        FolderNotFound: the mailbox has no such folder (404 naming `folder`).
+    """
+    raw = request.args.get("folder")
+    if raw is None:
+        return INBOX
+    return box.folder(check_folder_name(raw)).name
+
+
 def blueprint(service: Service) -> Blueprint:
     bp = Blueprint("messages", __name__)
 
@@ -113,15 +135,19 @@ def blueprint(service: Service) -> Blueprint:
 
     @bp.post("/tenants/<tenant>/mailboxes/<user>/messages")
     async def add_messages(tenant: str, user: str) -> Response:
-        mailbox(tenant, user)  # 404 before the body is read
+        box = mailbox(tenant, user)  # 404 before the body is read
         mimetype = request.mimetype
         query_uid = request.args.get("uid")
         if query_uid is not None:
             check_uid(query_uid, "uid")
+        folder = _folder_arg(box)
+        flags = check_flags([f for f in request.args.get("flags", "").split(" ") if f], "flags")
         if mimetype == RAW_TYPE:
             raw = await request.get_data(cache=False, as_text=False)
             assert isinstance(raw, bytes)
-            stored = service.deliver(tenant, user, [Incoming(raw, query_uid, "body")])
+            stored = service.deliver(
+                tenant, user, [Incoming(raw, query_uid, "body")], folder=folder, flags=flags
+            )
             return json_response(_created(stored[0]), 201)
         if mimetype == MBOX_TYPE:
             data = await request.get_data(cache=False, as_text=False)
@@ -133,7 +159,7 @@ def blueprint(service: Service) -> Blueprint:
             if not raws:
                 raise InvalidInput("the mbox file holds no message", field="body")
             items = [Incoming(raw, None, f"body[{i}]") for i, raw in enumerate(raws)]
-            stored = service.deliver(tenant, user, items)
+            stored = service.deliver(tenant, user, items, folder=folder, flags=flags)
             return json_response([_created(m) for m in stored], 201)
         require_json(RAW_TYPE, MBOX_TYPE)
         specs = await decode_json(_SPECS)
@@ -145,7 +171,7 @@ def blueprint(service: Service) -> Blueprint:
         for index, spec in enumerate(batch):
             where = "$" if single else f"$[{index}]"
             items.append(Incoming(compose(spec, user, where), spec.uid, where, normalized=True))
-        stored = service.deliver(tenant, user, items, uid_field="$.uid")
+        stored = service.deliver(tenant, user, items, uid_field="$.uid", folder=folder, flags=flags)
         if single:
             return json_response(_created(stored[0]), 201)
         return json_response([_created(m) for m in stored], 201)
@@ -154,12 +180,17 @@ def blueprint(service: Service) -> Blueprint:
     async def list_messages(tenant: str, user: str) -> Response:
         box = mailbox(tenant, user)
         check_params(*LIST_PARAMS)
+        folder = _folder_arg(box)
         wait, count = _wait_args()
         wanted = message_filter()
         judged: dict[str, bool] = {}  # each message looked at once, however often the poll wakes
-        if wait and wanted.count(box, judged) < count:  # 404 if the tenant or the mailbox goes meanwhile
-            box = await service.wait_until(tenant, user, lambda box: wanted.count(box, judged) >= count, wait)
-        return json_response([_summary(m) for m in wanted.select(box.listing(), judged)])
+
+        def ready(box: Mailbox) -> bool:
+            return wanted.count(box, folder, judged) >= count
+
+        if wait and not ready(box):  # 404 if the tenant, the mailbox or the folder goes meanwhile
+            box = await service.wait_until(tenant, user, ready, wait)
+        return json_response([_summary(m) for m in wanted.select(box.listing(folder), judged)])
 
     @bp.delete("/tenants/<tenant>/mailboxes/<user>/messages")
     async def purge_messages(tenant: str, user: str) -> Response:
@@ -188,7 +219,16 @@ def blueprint(service: Service) -> Blueprint:
     @bp.delete("/tenants/<tenant>/mailboxes/<user>/messages/<message_id>")
     async def delete_message(tenant: str, user: str, message_id: str) -> Response:
         box = mailbox(tenant, user)
-        box.remove([box.get(message_id).id])
+        message = box.get(message_id)
+        box.expunge(message.folder, [message.imap_uid])
         return no_content()
+
+    @bp.put("/tenants/<tenant>/mailboxes/<user>/messages/<message_id>/flags")
+    async def set_message_flags(tenant: str, user: str, message_id: str) -> Response:
+        box = mailbox(tenant, user)
+        message = box.get(message_id)
+        spec = await decode_json(_FLAGS)
+        box.set_flags(message.folder, [message.imap_uid], check_flags(spec.flags, "$.flags"))
+        return json_response(_detail(box.get(message_id)))
 
     return bp

@@ -18,7 +18,8 @@ import msgspec
 from mockmail.faults import FaultPatch, FaultPlan, MailboxFaultPatch, MailboxFaultPlan, Profile
 from mockmail.message.mime import AttachmentInfo, MessageParts
 from mockmail.observe.transcripts import SessionDetail, SessionSummary
-from mockmail.tenancy.specs import Endpoint, MailboxSpec, MessageSpec, TenantSpec
+from mockmail.store import FolderInfo
+from mockmail.tenancy.specs import Endpoint, FlagsSpec, MailboxSpec, MessageSpec, TenantSpec
 
 from .schemas import (
     FoundMessage,
@@ -53,6 +54,8 @@ MODELS: tuple[Any, ...] = (
     MessageSummary,
     MessageDetail,
     FoundMessage,
+    FlagsSpec,
+    FolderInfo,
     MessageParts,
     AttachmentInfo,
     Problem,

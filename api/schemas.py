@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -71,9 +72,17 @@ class MessageSummary(
     date: str
     message_id: str
     via: Via
-    """How it arrived: `api` (seeded over REST), `config` (the TOML file) or `smtp`."""
+    """How it arrived: `api` (seeded over REST), `config` (the TOML file), `smtp` or `imap` (APPEND)."""
     envelope: Envelope | None
     """The SMTP envelope; null for mail seeded over REST or from the config."""
+    folder: str
+    """The folder it is in; `INBOX` is what POP3 sees."""
+    flags: list[str]
+    """Its IMAP flags, sorted: system flags (`\\Seen`, ...) and keywords."""
+    imap_uid: int
+    """Its IMAP UID in `folder` (RFC 9051 section 2.3.1.1); `uid` is the POP3 UIDL unique-id."""
+    internaldate: datetime.datetime
+    """IMAP's INTERNALDATE: when it arrived, unless an IMAP APPEND set it (RFC 3339, UTC)."""
 
 
 class MessageDetail(MessageSummary, frozen=True, kw_only=True, forbid_unknown_fields=True):

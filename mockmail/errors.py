@@ -9,6 +9,8 @@ from typing import ClassVar
 
 __all__ = [
     "DomainError",
+    "FolderExists",
+    "FolderNotFound",
     "InvalidInput",
     "MailboxNotFound",
     "MessageNotFound",
@@ -90,6 +92,18 @@ class MessageNotFound(DomainError):
     status = 404
     title = "Message not found"
     slug = "message-not-found"
+
+
+class FolderNotFound(DomainError):
+    status = 404
+    title = "Folder not found"
+    slug = "folder-not-found"
+
+
+class FolderExists(DomainError):
+    status = 409
+    title = "Folder already exists"
+    slug = "folder-exists"
 
 
 class UidTaken(DomainError):

@@ -30,7 +30,8 @@ from mockmail.api.schemas import (
 from mockmail.faults import FaultPlan, MailboxFaultPlan, Profile
 from mockmail.message.mime import MessageParts
 from mockmail.observe.transcripts import LiveLine, SessionDetail, SessionSummary
-from mockmail.tenancy.specs import MailboxSpec, TenantSpec
+from mockmail.store import FolderInfo
+from mockmail.tenancy.specs import FlagsSpec, MailboxSpec, TenantSpec
 
 from . import _async_objects as objects
 from ._calls import (
@@ -161,6 +162,9 @@ class AsyncClient:
     async def delete_mailbox(self, tenant: str, user: str) -> None:
         await self.send(Call("DELETE", _mailbox(tenant, user), None))
 
+    async def list_folders(self, tenant: str, user: str) -> list[FolderInfo]:
+        return await self.send(Call("GET", f"{_mailbox(tenant, user)}/folders", list[FolderInfo]))
+
     async def list_messages(
         self,
         tenant: str,
@@ -220,6 +224,12 @@ class AsyncClient:
 
     async def delete_message(self, tenant: str, user: str, message_id: str) -> None:
         await self.send(Call("DELETE", _message(tenant, user, message_id), None))
+
+    async def set_message_flags(
+        self, tenant: str, user: str, message_id: str, flags: list[str]
+    ) -> MessageDetail:
+        path = f"{_message(tenant, user, message_id)}/flags"
+        return await self.send(json_call("PUT", path, MessageDetail, FlagsSpec(flags=flags)))
 
     async def get_message_parts(self, tenant: str, user: str, message_id: str) -> MessageParts:
         return await self.send(Call("GET", f"{_message(tenant, user, message_id)}/parts", MessageParts))

@@ -25,7 +25,8 @@ from mockmail.api.schemas import (
 from mockmail.faults import FaultPlan, MailboxFaultPlan, Profile
 from mockmail.message.mime import MessageParts
 from mockmail.observe.transcripts import LiveLine, SessionDetail, SessionSummary
-from mockmail.tenancy.specs import MailboxSpec, TenantSpec
+from mockmail.store import FolderInfo
+from mockmail.tenancy.specs import FlagsSpec, MailboxSpec, TenantSpec
 
 from . import _sync_objects as objects
 from ._calls import (
@@ -156,6 +157,9 @@ class Client:
     def delete_mailbox(self, tenant: str, user: str) -> None:
         self.send(Call("DELETE", _mailbox(tenant, user), None))
 
+    def list_folders(self, tenant: str, user: str) -> list[FolderInfo]:
+        return self.send(Call("GET", f"{_mailbox(tenant, user)}/folders", list[FolderInfo]))
+
     def list_messages(
         self,
         tenant: str,
@@ -215,6 +219,12 @@ class Client:
 
     def delete_message(self, tenant: str, user: str, message_id: str) -> None:
         self.send(Call("DELETE", _message(tenant, user, message_id), None))
+
+    def set_message_flags(
+        self, tenant: str, user: str, message_id: str, flags: list[str]
+    ) -> MessageDetail:
+        path = f"{_message(tenant, user, message_id)}/flags"
+        return self.send(json_call("PUT", path, MessageDetail, FlagsSpec(flags=flags)))
 
     def get_message_parts(self, tenant: str, user: str, message_id: str) -> MessageParts:
         return self.send(Call("GET", f"{_message(tenant, user, message_id)}/parts", MessageParts))

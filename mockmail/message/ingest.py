@@ -13,11 +13,11 @@ documents and the config loader turns them into start-up errors naming the entry
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from ..errors import InvalidInput, MessageTooLarge
-from ..store import Envelope, Mailbox, Message, Via, normalize_crlf
+from ..store import INBOX, Envelope, Mailbox, Message, Via, normalize_crlf
 from ..tenancy.quotas import Quota
 from .headers import looks_like_message
 
@@ -86,6 +86,9 @@ def deliver(
     via: Via = "api",
     envelope: Envelope | None = None,
     quota: Quota | None = None,
+    folder: str = INBOX,
+    flags: Iterable[str] = (),
+    internaldate: float | None = None,
 ) -> list[Message]:
     """Store every message of `batch` in `mailbox`, or none of them; return what was stored.
 
@@ -98,13 +101,24 @@ def deliver(
         via: how the batch arrived, kept with each message.
         envelope: the SMTP envelope it came with, if it came over SMTP.
         quota: the tenant's storage limits, checked for the whole batch.
+        folder, flags, internaldate: where every message of the batch goes, with which IMAP flags and
+            INTERNALDATE (the arrival when None).
 
     Raises:
-        InvalidInput, MessageTooLarge: from `prepare`; UidTaken, InvalidInput: from the UID rules;
+        InvalidInput, MessageTooLarge: from `prepare`; UidTaken, InvalidInput: from the UID and flag rules;
+        FolderNotFound: there is no such folder;
         StorageLimit: the batch would cross the tenant's `messages` or `bytes`.
     """
     prepared = [prepare(item, limit) for item in batch]
     if quota is not None:
         quota.check(len(prepared), sum(len(item.data) for item in prepared))
     items = [(item.data, item.uid) for item in prepared]
-    return mailbox.add_many(items, field=uid_field, via=via, envelope=envelope)
+    return mailbox.add_many(
+        items,
+        field=uid_field,
+        via=via,
+        envelope=envelope,
+        folder=folder,
+        flags=flags,
+        internaldate=internaldate,
+    )

@@ -21,7 +21,7 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..store import Mailbox, Message
+from ..store import INBOX, Mailbox, Message
 from .headers import header_block, raw_fields
 from .links import html_text
 from .mime import bodies
@@ -165,6 +165,10 @@ class MessageFilter:
                 found.append(message)
         return found
 
-    def count(self, mailbox: Mailbox, judged: dict[str, bool] | None = None) -> int:
-        """How many of the mailbox's messages match (without a filter, its count: no listing)."""
-        return len(self.select(mailbox.listing(), judged)) if self else mailbox.count
+    def count(self, mailbox: Mailbox, folder: str = INBOX, judged: dict[str, bool] | None = None) -> int:
+        """How many of the folder's messages match (without a filter, its count: no listing).
+
+        Raises:
+            FolderNotFound: the mailbox has no such folder.
+        """
+        return len(self.select(mailbox.listing(folder), judged)) if self else mailbox.folder(folder).messages

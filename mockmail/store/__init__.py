@@ -1,33 +1,68 @@
 """Where messages live: the `MailStore` interface, its backends (memory; SQLite under `--data-dir`), and
 the message model.
 
-The store knows no protocol: it holds CRLF content, UIDs, envelopes and how each message arrived.
+The store knows no protocol: it holds CRLF content, UIDs, envelopes and how each message arrived, and the
+folders, IMAP UIDs and flags IMAP works with (`folders`); watchers hear of every change (`changes`).
 """
 
 from ._interface import Mailbox, MailStore, check_new_uids
 from ._message import UID_PATTERN, Envelope, Message, MessageSource, Via, check_uid, normalize_crlf
 from .catalog import Catalog, MemoryCatalog, SavedTenant, SqliteCatalog
+from .changes import (
+    Arrived,
+    Change,
+    Expunged,
+    FlagsChanged,
+    FolderCreated,
+    FolderDeleted,
+    FolderRenamed,
+    MailboxDeleted,
+)
 from .database import Database
+from .folders import (
+    INBOX,
+    SYSTEM_FLAGS,
+    FlagMode,
+    FolderInfo,
+    SpecialUse,
+    check_flags,
+    check_folder_name,
+)
 from .memory import MemoryMailbox, MemoryStore
 from .sqlite import SqliteMailbox, SqliteStore
 
 __all__ = [
+    "INBOX",
+    "SYSTEM_FLAGS",
     "UID_PATTERN",
+    "Arrived",
     "Catalog",
+    "Change",
     "Database",
     "Envelope",
+    "Expunged",
+    "FlagMode",
+    "FlagsChanged",
+    "FolderCreated",
+    "FolderDeleted",
+    "FolderInfo",
+    "FolderRenamed",
     "MailStore",
     "Mailbox",
+    "MailboxDeleted",
     "MemoryCatalog",
     "MemoryMailbox",
     "MemoryStore",
     "Message",
     "MessageSource",
     "SavedTenant",
+    "SpecialUse",
     "SqliteCatalog",
     "SqliteMailbox",
     "SqliteStore",
     "Via",
+    "check_flags",
+    "check_folder_name",
     "check_new_uids",
     "check_uid",
     "normalize_crlf",

@@ -3,13 +3,20 @@
 Rules every backend keeps:
 - UIDs are unique within a mailbox, stable for the message's life, and never reused after deletion
   (RFC 1939 section 7, UIDL): the mailbox remembers every UID it ever handed out.
+- A mailbox has folders (`mockmail.store.folders`): `INBOX` always, and any created.  The mailbox-level
+  calls (`count`, `octets`, `snapshot`, `listing`, `remove`, `in`) are about INBOX, which is what POP3
+  sees; `get` finds a message in any folder; the folder calls name their folder.  A message's IMAP UID
+  rises strictly within its folder and is never reused there; a message copied or moved gets a new one in
+  its new folder (RFC 4315 COPYUID, RFC 6851 MOVEUID: those calls return the (old, new) pairs).
 - `add_many` stores all or nothing: every UID is checked before the first message is stored.
 - Every change is one synchronous call with no `await` inside, so a session cancelled mid-command (client
   gone, tenant deleted, server stopping) can never leave a mailbox half-changed, and no lock is needed.
-  A persistent backend has committed the change when the call returns: what the caller acknowledges next
+  A persistent store has committed the change when the call returns: what the caller acknowledges next
   (a 2xx, a 250, a QUIT +OK) survives a crash of the process.
-- Watchers hear of every arrival, synchronously, after the messages are stored (`watch`).
-- `snapshot()` is an immutable tuple of messages in order, shared by every reader until the next change.
+- Watchers hear of every arrival (`watch`) and of every change (`watch_changes`, `mockmail.store.changes`),
+  synchronously, after the change is stored.
+- `snapshot()` and `folder_snapshot()` are immutable tuples of messages in UID order, shared by every
+  reader until the folder next changes.
 - Callers go through these methods only; no one outside a backend reaches into its containers.
 Protocol state (POP3's maildrop locks, its dot-stuffed wire cache) lives with the protocol, not here.
 """
@@ -22,6 +29,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from ..errors import MailboxNotFound, UidTaken
 from ._message import Envelope, Message, Via, check_uid, normalize_crlf
+from .changes import ChangeCallback
+from .folders import INBOX, FlagMode, FolderInfo, SpecialUse
 
 __all__ = ["MailStore", "Mailbox", "check_new_uids"]
 
@@ -54,21 +63,28 @@ class Mailbox(abc.ABC):
     @property
     @abc.abstractmethod
     def count(self) -> int:
-        """Messages stored."""
+        """Messages in INBOX."""
 
     @property
     @abc.abstractmethod
     def octets(self) -> int:
-        """Octets of all messages stored."""
+        """Octets of the messages in INBOX."""
+
+    @property
+    @abc.abstractmethod
+    def totals(self) -> tuple[int, int]:
+        """Messages and octets in every folder (what counts against a tenant's storage limits)."""
 
     @abc.abstractmethod
     def used(self, uid: str) -> bool:
         """Whether `uid` names, or ever named, a message (or message id) of this mailbox."""
 
-    def add(self, raw: bytes, *, uid: str | None = None) -> Message:
+    def add(
+        self, raw: bytes, *, uid: str | None = None, folder: str = INBOX, flags: Iterable[str] = ()
+    ) -> Message:
         """Store `raw` (any line endings) as a new last message and return it (tests, benchmarks;
         the ways in for clients go through `mockmail.message.ingest.deliver`)."""
-        return self.add_many([(normalize_crlf(raw), uid)])[0]
+        return self.add_many([(normalize_crlf(raw), uid)], folder=folder, flags=flags)[0]
 
     @abc.abstractmethod
     def add_many(
@@ -78,37 +94,151 @@ class Mailbox(abc.ABC):
         field: str = "uid",
         via: Via = "api",
         envelope: Envelope | None = None,
+        folder: str = INBOX,
+        flags: Iterable[str] = (),
+        internaldate: float | None = None,
     ) -> list[Message]:
-        """Store (CRLF-normalized content, UID or None) pairs as new last messages, all or none.
+        """Store (CRLF-normalized content, UID or None) pairs as new last messages of `folder`, all or
+        none, each with `flags` and `internaldate` (the arrival time when None).
 
         Raises:
-            InvalidInput: a UID is malformed; nothing was stored.
+            InvalidInput: a UID or a flag is malformed; nothing was stored.
             UidTaken: a UID was used before, or is given twice; nothing was stored.
+            FolderNotFound: there is no such folder; nothing was stored.
         """
 
     @abc.abstractmethod
     def get(self, message_id: str) -> Message:
-        """The message with this id.
+        """The message with this id, in whichever folder it is.
 
         Raises:
             MessageNotFound: there is none.
         """
 
     @abc.abstractmethod
-    def listing(self) -> list[Message]:
-        """The messages in order, as a new list."""
+    def listing(self, folder: str = INBOX) -> list[Message]:
+        """The messages of INBOX (or `folder`) in order, with their summaries, as a new list.
+
+        Raises:
+            FolderNotFound: there is no such folder.
+        """
 
     @abc.abstractmethod
     def snapshot(self) -> tuple[Message, ...]:
-        """The messages in order, as one immutable tuple shared until the mailbox changes."""
+        """The messages of INBOX in order, as one immutable tuple shared until INBOX changes."""
 
     @abc.abstractmethod
     def remove(self, ids: Iterable[str]) -> int:
-        """Delete the messages with these ids that are still here; return how many went."""
+        """Delete the messages with these ids that are still in INBOX; return how many went."""
 
     @abc.abstractmethod
     def purge(self) -> int:
-        """Delete every message; return how many went."""
+        """Delete every message of every folder (the folders stay); return how many went."""
+
+    # --- Folders --------------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def folders(self) -> list[FolderInfo]:
+        """Every folder: INBOX first, then the others by name."""
+
+    @abc.abstractmethod
+    def folder(self, name: str) -> FolderInfo:
+        """The folder called `name` (`INBOX` in any case).
+
+        Raises:
+            FolderNotFound: there is none.
+        """
+
+    @abc.abstractmethod
+    def create_folder(
+        self, name: str, *, special_use: SpecialUse | None = None, subscribed: bool = False
+    ) -> FolderInfo:
+        """Make an empty folder with a fresh UIDVALIDITY.
+
+        Raises:
+            InvalidInput: `name` cannot name a folder (`check_folder_name`).
+            FolderExists: it exists (INBOX always does).
+        """
+
+    @abc.abstractmethod
+    def rename_folder(self, old: str, new: str) -> FolderInfo:
+        """Rename `old` and its children (`old/...` becomes `new/...`), keeping their UIDVALIDITY and
+        messages; return the folder now called `new`.
+
+        Renaming INBOX follows RFC 9051 section 6.3.6: a new folder `new` (fresh UIDVALIDITY) takes every
+        message of INBOX, which stays, empty, with its own UIDVALIDITY and UIDNEXT; its children stay.
+
+        Raises:
+            FolderNotFound: there is no `old`.
+            InvalidInput: `new` cannot name a folder, or is `old` itself or one of its children.
+            FolderExists: `new` (or what a child would become) exists.
+        """
+
+    @abc.abstractmethod
+    def delete_folder(self, name: str) -> int:
+        """Delete the folder and its messages (not its children); return how many messages went.
+
+        Raises:
+            FolderNotFound: there is none.
+            InvalidInput: it is INBOX, which cannot be deleted.
+        """
+
+    @abc.abstractmethod
+    def subscribe(self, name: str, subscribed: bool = True) -> FolderInfo:
+        """Set the folder's `subscribed` mark (IMAP SUBSCRIBE, UNSUBSCRIBE).
+
+        Raises:
+            FolderNotFound: there is none.
+        """
+
+    @abc.abstractmethod
+    def folder_snapshot(self, name: str) -> tuple[Message, ...]:
+        """The messages of the folder in UID order, one immutable tuple shared until the folder changes.
+
+        Raises:
+            FolderNotFound: there is none.
+        """
+
+    @abc.abstractmethod
+    def set_flags(
+        self, folder: str, uids: Iterable[int], flags: Iterable[str], mode: FlagMode = "replace"
+    ) -> list[Message]:
+        """Replace, add or remove flags of the messages of `folder` with these IMAP UIDs; return those
+        messages (UIDs not in the folder are left out) as they are now, in UID order.  Watchers hear of
+        those whose flags changed.
+
+        Raises:
+            FolderNotFound: there is no such folder.
+            InvalidInput: a flag is malformed (`check_flags`); nothing changed.
+        """
+
+    @abc.abstractmethod
+    def copy(self, folder: str, uids: Iterable[int], target: str) -> list[tuple[int, int]]:
+        """Copy the messages of `folder` with these UIDs to the end of `target`, in UID order, with
+        their flags and INTERNALDATE; each copy is a new message (new id and POP3 UID).  Return the
+        (old UID, new UID) pairs (RFC 4315 COPYUID).
+
+        Raises:
+            FolderNotFound: either folder is missing (`field` says which: `folder` or `target`).
+        """
+
+    @abc.abstractmethod
+    def move(self, folder: str, uids: Iterable[int], target: str) -> list[tuple[int, int]]:
+        """Move the messages of `folder` with these UIDs to the end of `target`, in UID order: the same
+        messages (id, POP3 UID, flags, INTERNALDATE kept) with new IMAP UIDs.  Return the (old UID, new
+        UID) pairs (RFC 6851 MOVEUID).
+
+        Raises:
+            FolderNotFound: either folder is missing (`field` says which: `folder` or `target`).
+        """
+
+    @abc.abstractmethod
+    def expunge(self, folder: str, uids: Iterable[int]) -> list[int]:
+        """Delete the messages of `folder` with these UIDs; return the UIDs that went, ascending.
+
+        Raises:
+            FolderNotFound: there is no such folder.
+        """
 
     def stream(self, message: Message, chunk: int = 256 * 1024) -> Iterator[bytes]:
         """The content in pieces of at most `chunk` octets (a persistent store reads one piece at a time).
@@ -165,12 +295,18 @@ class MailStore(abc.ABC):
 
     @abc.abstractmethod
     def watch(self, callback: Callable[[Mailbox, Sequence[Message]], None]) -> None:
-        """Call `callback(mailbox, stored)` after every change that stores messages (long-polls wait on
-        this; metrics count `stored` by how it arrived)."""
+        """Call `callback(mailbox, stored)` after every change that stores new mail, in any folder
+        (long-polls wait on this; metrics count `stored` by how it arrived).  Copies and moves are not
+        new mail."""
+
+    @abc.abstractmethod
+    def watch_changes(self, callback: ChangeCallback) -> Callable[[], None]:
+        """Call `callback(change)` after every change (`mockmail.store.changes.Change`) to any mailbox of
+        the store; return the function that stops it."""
 
     @abc.abstractmethod
     def delete(self, user: str) -> Mailbox:
-        """Remove the mailbox and its messages; sessions still open on it see every message gone.
+        """Remove the mailbox, its folders and messages; sessions still open on it see every message gone.
 
         Raises:
             MailboxNotFound: there is none.

@@ -2,13 +2,17 @@
 
 - Content is stored CRLF-normalized and ending in CRLF (`normalize_crlf`); a message's size is the exact
   octet count of that content, which is what POP3 reports before dot-stuffing (RFC 1939 section 5).
-- A message is immutable once stored.  Protocol-specific forms of it (POP3's dot-stuffed wire text) are
-  caches kept by that protocol's side, keyed by the message object, never fields of it.
-- UIDs are RFC 1939 section 7 unique-ids: 1 to 70 characters in 0x21..0x7E.
+- A message object is immutable.  What can change of a stored message (its flags, its folder and IMAP UID
+  when moved) changes in the store, which hands out a new object (`replaced`) with the same `key`.
+  Protocol-specific forms of it (POP3's dot-stuffed wire text) are caches kept by that protocol's side,
+  keyed by the message object, never fields of it.
+- `uid` is the RFC 1939 section 7 unique-id (POP3 UIDL, the REST `uid`): 1 to 70 characters in 0x21..0x7E,
+  unique in the mailbox.  `imap_uid` is the RFC 9051 section 2.3.1.1 UID: a number unique in its folder.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any, Literal, Protocol
 
@@ -16,6 +20,7 @@ import msgspec
 
 from ..errors import InvalidInput
 from ..message.headers import HeaderSummary
+from .folders import INBOX, NO_FLAGS, parse_flags
 
 __all__ = [
     "UID_PATTERN",
@@ -32,8 +37,8 @@ UID_PATTERN = r"^[\x21-\x7e]{1,70}(?!\n)$"
 _UID_RE = re.compile(UID_PATTERN)
 _LINE_BREAKS = re.compile(rb"\r\n|\r|\n")
 
-Via = Literal["api", "config", "smtp"]
-"""How a message arrived: seeded over REST, from the TOML config, or sent over SMTP."""
+Via = Literal["api", "config", "smtp", "imap"]
+"""How a message arrived: seeded over REST, from the TOML config, sent over SMTP, or appended over IMAP."""
 
 
 def check_uid(uid: str, field: str) -> str:
@@ -88,22 +93,31 @@ class MessageSource(Protocol):
     def read_details(self, message: Message) -> tuple[HeaderSummary, Envelope | None]:
         """The message's header summary and envelope."""
 
+    def read_place(self, message: Message) -> tuple[str, int, str, float]:
+        """The message's folder, IMAP UID, flags (`flags_text`) and INTERNALDATE, as they are now."""
+
 
 _UNREAD: Any = object()
+_keys = itertools.count(1)
 
 
 class Message:
     """One stored message; never mutate it (sessions share it by reference).
 
-    A message of the memory store carries everything.  One of a persistent store carries its id, UID, size
-    and arrival, and reads its content (and, unless listed with them, its summary and envelope) from the
-    store on each use: the store holds the octets, not Python objects (`resident` is False).
+    A message of the memory store carries everything.  One of a persistent store carries its id, UIDs,
+    size, folder, flags and dates, and reads its content (and, unless listed with them, its summary and
+    envelope) from the store on each use: the store holds the octets, not Python objects (`resident` is
+    False).
     """
 
     __slots__ = (
         "__weakref__",
         "_content",
         "_envelope",
+        "_flags",
+        "_folder",
+        "_imap_uid",
+        "_internaldate",
         "_source",
         "_summary",
         "created",
@@ -123,19 +137,30 @@ class Message:
         created: float,
         via: Via = "api",
         envelope: Envelope | None = None,
+        *,
+        folder: str = INBOX,
+        imap_uid: int = 0,
+        flags: frozenset[str] = NO_FLAGS,
+        internaldate: float | None = None,
     ) -> None:
         self.id = id
         self.uid = uid
         self._content: bytes | None = content
         self.size = len(content)
-        """Octets of the CRLF-normalized content: what LIST, STAT and RETR report."""
+        """Octets of the CRLF-normalized content: what LIST, STAT and RETR report (and IMAP's RFC822.SIZE)."""
         self._summary: HeaderSummary = summary
         self.created = created
+        """When the message arrived in the mailbox (seconds since the epoch)."""
         self.via: Via = via
         self._envelope: Envelope | None = envelope
         self._source: MessageSource | None = None
-        self.key: int | None = None
-        """The persistent store's own key for the message (None in memory)."""
+        self._folder = folder
+        self._imap_uid = imap_uid
+        self._flags: frozenset[str] | str = flags
+        self._internaldate = created if internaldate is None else internaldate
+        """IMAP's INTERNALDATE (RFC 9051 section 2.3.3): the arrival, unless set by an APPEND."""
+        self.key: int = next(_keys)
+        """Which stored message this is: kept by its `replaced` versions (the persistent store's row key)."""
 
     @classmethod
     def stored(
@@ -147,17 +172,94 @@ class Message:
         size: int,
         created: float,
         via: Via,
+        folder: str,
+        imap_uid: int,
+        flags: str | frozenset[str],
+        internaldate: float,
         summary: HeaderSummary | None = None,
         envelope: Envelope | None = None,
     ) -> Message:
-        """A message whose content stays in `source`; without `summary`, the details are read on use."""
+        """A message whose content stays in `source`; without `summary`, the details are read on use.
+        `flags` is the store's text (`flags_text`), made a set on first use."""
         message = cls.__new__(cls)
         message.id, message.uid, message.size, message.created, message.via = id, uid, size, created, via
+        message._folder, message._imap_uid, message._flags, message._internaldate = (
+            folder,
+            imap_uid,
+            flags,
+            internaldate,
+        )
         message._content = None
         message._summary = summary if summary is not None else _UNREAD
         message._envelope = envelope if summary is not None else _UNREAD
         message._source, message.key = source, key
         return message
+
+    @classmethod
+    def brief(
+        cls, source: MessageSource, key: int, id: str, uid: str, size: int, created: float, via: Via
+    ) -> Message:
+        """A message as POP3's snapshot lists it: what POP3 uses, and the rest read on use (its folder,
+        IMAP UID, flags and INTERNALDATE as they are then, its summary and envelope)."""
+        message = cls.__new__(cls)
+        message.id, message.uid, message.size, message.created, message.via = id, uid, size, created, via
+        message._content = None
+        message._summary = message._envelope = _UNREAD
+        message._source, message.key = source, key
+        return message
+
+    def replaced(self, *, folder: str, imap_uid: int, flags: frozenset[str]) -> Message:
+        """This stored message after a change of flags or folder: a new object, the same `key`."""
+        internaldate = self.internaldate
+        message = Message.__new__(Message)
+        for name in _COPIED:
+            setattr(message, name, getattr(self, name))
+        message._folder, message._imap_uid, message._flags = folder, imap_uid, flags
+        message._internaldate = internaldate
+        return message
+
+    def _place(self) -> None:
+        assert self._source is not None
+        self._folder, self._imap_uid, self._flags, self._internaldate = self._source.read_place(self)
+
+    @property
+    def folder(self) -> str:
+        """The folder it is in."""
+        try:
+            return self._folder
+        except AttributeError:  # listed by POP3's snapshot
+            self._place()
+            return self._folder
+
+    @property
+    def imap_uid(self) -> int:
+        """The IMAP UID: rises strictly within `folder`, never reused there."""
+        try:
+            return self._imap_uid
+        except AttributeError:
+            self._place()
+            return self._imap_uid
+
+    @property
+    def internaldate(self) -> float:
+        """IMAP's INTERNALDATE (RFC 9051 section 2.3.3): the arrival, unless set by an APPEND."""
+        try:
+            return self._internaldate
+        except AttributeError:
+            self._place()
+            return self._internaldate
+
+    @property
+    def flags(self) -> frozenset[str]:
+        """System flags (`\\Seen`, ...) and keywords; `\\Recent` is a session's, not stored."""
+        try:
+            flags = self._flags
+        except AttributeError:
+            self._place()
+            flags = self._flags
+        if isinstance(flags, str):
+            flags = self._flags = parse_flags(flags)
+        return flags
 
     @property
     def resident(self) -> bool:
@@ -189,5 +291,15 @@ class Message:
             self._details()
         return self._envelope
 
-    def __repr__(self) -> str:
-        return f"Message(id={self.id!r}, uid={self.uid!r}, size={self.size:d}, via={self.via!r})"
+    def __repr__(self) -> str:  # reads nothing from the store
+        return (
+            f"Message(id={self.id!r}, uid={self.uid!r}, size={self.size:d}, via={self.via!r},"
+            f" folder={getattr(self, '_folder', '?')!r}, imap_uid={getattr(self, '_imap_uid', '?')!r})"
+        )
+
+
+_COPIED = tuple(
+    name
+    for name in Message.__slots__
+    if name not in ("__weakref__", "_folder", "_imap_uid", "_flags", "_internaldate")
+)

@@ -10,21 +10,27 @@
   watchers) inside the block; both run at the right level.
 - The schema keeps message metadata and content in separate tables, so listing, counting and restarting
   read the compact metadata only; content is read (or streamed) by key when a client asks for it.
+- `PRAGMA user_version` is the schema version.  A file of an older version is upgraded in place when it is
+  opened, in one transaction (`_UPGRADES`); a newer one is refused.  A new file gets version 1's tables
+  and the same upgrades, so every file ends up with the one schema.
 """
 
 from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from .folders import UidValidities
+
 __all__ = ["SCHEMA_VERSION", "Database"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FILE_NAME = "mockmail.sqlite3"
 
-_SCHEMA = """
+_SCHEMA_1 = """
 CREATE TABLE IF NOT EXISTS tenants (
     name TEXT PRIMARY KEY,
     spec BLOB NOT NULL,
@@ -66,6 +72,38 @@ CREATE TABLE IF NOT EXISTS bodies (
 );
 """
 
+_TO_2 = (
+    # Folders (IMAP): every mailbox gets INBOX, which takes its messages, numbered in their order.
+    "CREATE TABLE folders ("
+    " id INTEGER PRIMARY KEY,"
+    " mailbox INTEGER NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL,"
+    " uidvalidity INTEGER NOT NULL,"
+    " uidnext INTEGER NOT NULL,"  # at least this; a folder's messages may have taken more since
+    " subscribed INTEGER NOT NULL,"
+    " special_use TEXT,"
+    " UNIQUE (mailbox, name))",
+    "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+    # Columns added with a default (SQLite's ALTER TABLE wants one); every insert gives them a value.
+    "ALTER TABLE messages ADD COLUMN folder INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE messages ADD COLUMN imap_uid INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE messages ADD COLUMN flags TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE messages ADD COLUMN internaldate REAL NOT NULL DEFAULT 0",
+    "INSERT INTO folders (mailbox, name, uidvalidity, uidnext, subscribed)"
+    " SELECT id, 'INBOX', :now + row_number() OVER (ORDER BY id) - 1,"
+    " 1 + (SELECT count(*) FROM messages WHERE messages.mailbox = mailboxes.id), 1 FROM mailboxes",
+    "UPDATE messages SET folder = f.id, imap_uid = r.n, internaldate = messages.created"
+    " FROM (SELECT seq, row_number() OVER (PARTITION BY mailbox ORDER BY seq) AS n FROM messages) AS r,"
+    " folders AS f WHERE r.seq = messages.seq AND f.mailbox = messages.mailbox AND f.name = 'INBOX'",
+    "INSERT INTO counters VALUES ('uidvalidity', (SELECT coalesce(max(uidvalidity), 0) FROM folders))",
+    # Messages are read by folder in UID order; (mailbox, id) serves what went by mailbox.
+    "CREATE INDEX messages_in_folder ON messages (folder, imap_uid)",
+    "DROP INDEX messages_in_order",
+)
+
+_UPGRADES: dict[int, tuple[str, ...]] = {1: _TO_2}
+"""The statements that take a file from version N to N + 1."""
+
 
 class Database:
     """The SQLite file of one server.
@@ -88,17 +126,54 @@ class Database:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
         self.conn.execute("PRAGMA foreign_keys=ON")
-        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, SCHEMA_VERSION):
-            raise RuntimeError(
-                f"{target}: schema version {version}, this mockmail knows {SCHEMA_VERSION}; "
-                "use the mockmail that wrote it, or a new --data-dir"
-            )
-        self.conn.executescript(_SCHEMA)
-        self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION:d}")
+        try:
+            self._upgrade(target)
+        except BaseException:
+            self.conn.close()
+            raise
+        (last,) = self.conn.execute("SELECT value FROM counters WHERE name = 'uidvalidity'").fetchone()
+        self._uidvalidities = UidValidities(last)
         self._depth = 0
         self._rollback: list[list[Callable[[], None]]] = []
         self._after: list[Callable[[], None]] = []
+
+    def _upgrade(self, target: str) -> None:
+        """Bring the file to `SCHEMA_VERSION`, all in one transaction, or refuse it.
+
+        Raises:
+            RuntimeError: the file is of a newer version than this mockmail knows.
+        """
+        conn = self.conn
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION or version < 0:
+            raise RuntimeError(
+                f"{target}: schema version {version}, this mockmail knows {SCHEMA_VERSION} and older; "
+                "use the mockmail that wrote it, or a new --data-dir"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if version == 0:
+                for statement in _SCHEMA_1.split(";"):
+                    conn.execute(statement)
+                version = 1
+            now = int(time.time())
+            while version < SCHEMA_VERSION:
+                for statement in _UPGRADES[version]:
+                    conn.execute(statement, {"now": now} if ":now" in statement else ())
+                version += 1
+            conn.execute(f"PRAGMA user_version={version:d}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def next_uidvalidity(self, conn: sqlite3.Connection) -> int:
+        """A fresh UIDVALIDITY, kept in the file (inside `write` only): above every one handed out before."""
+        value = self._uidvalidities.next()
+        conn.execute("UPDATE counters SET value = ? WHERE name = 'uidvalidity'", (value,))
+        return value
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -108,6 +183,7 @@ class Database:
         conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT s{depth:d}")
         self._depth = depth + 1
         self._rollback.append([])
+        told = len(self._after)
         try:
             yield conn
         except BaseException:
@@ -119,6 +195,7 @@ class Database:
             else:
                 conn.execute(f"ROLLBACK TO s{depth:d}")
                 conn.execute(f"RELEASE s{depth:d}")
+                del self._after[told:]  # nobody hears of what the savepoint took back
             for forget in undo:
                 forget()
             raise

@@ -1,8 +1,12 @@
 """The SQLite `MailStore`: one tenant's mailboxes in the server's `Database`.
 
-Memory holds, per mailbox, its row id, password and two running figures (messages, octets); per message
-nothing, except while a session's snapshot lists it (id, UID, size: no content).  Content is read from the
-`bodies` table when a client asks for it (`read_content`), or streamed in chunks (`stream`).
+Memory holds, per mailbox, its row id, password and, per folder, its row, UIDVALIDITY, UIDNEXT and two
+running figures (messages, octets); per message nothing, except while a session's snapshot lists it (id,
+UIDs, size, flags: no content).  Content is read from the `bodies` table when a client asks for it
+(`read_content`), or streamed in chunks (`stream`).
+
+The folder calls (IMAP's view) are in `SqliteFolders` (mockmail/store/sqlite_folders.py); this module keeps
+INBOX's calls, which POP3 and SMTP use, the message source and the store.
 """
 
 from __future__ import annotations
@@ -17,56 +21,60 @@ import msgspec
 
 from ..errors import MessageNotFound
 from ..message.headers import HeaderSummary, summarize
-from ..message.ids import random_hex
 from ._interface import Mailbox, MailStore, check_new_uids
 from ._message import Envelope, Message, Via
+from .changes import (
+    ArrivalCallback,
+    ChangeCallback,
+    Hub,
+    MailboxDeleted,
+)
 from .database import Database
+from .folders import (
+    INBOX,
+    NO_FLAGS,
+    check_flags,
+    flags_text,
+)
+from .sqlite_folders import FOLDERS, FolderRow, SqliteFolders, folders_of
 
 __all__ = ["SqliteMailbox", "SqliteStore"]
 
 _ENVELOPE = msgspec.json.Decoder(Envelope)
 _encode = msgspec.json.encode
-_LISTED = "seq, id, uid, size, created, via, subject, sender, date, message_id, envelope"
+_LISTED = "seq, id, uid, size, created, via, folder, imap_uid, flags, internaldate, subject, sender, date,"
+_LISTED += " message_id, envelope"
 CHUNK = 256 * 1024
 """Octets read from the store at a time when content is streamed."""
 
 
-class SqliteMailbox(Mailbox):
-    """A mailbox whose messages are rows of the `messages` and `bodies` tables."""
+class SqliteMailbox(SqliteFolders):
+    """A mailbox whose folders and messages are rows of the `folders`, `messages` and `bodies` tables."""
 
-    __slots__ = ("_count", "_db", "_octets", "_on_add", "_snapshot", "key", "password", "user")
+    __slots__ = ("password", "user")
 
     def __init__(
-        self,
-        db: Database,
-        key: int,
-        user: str,
-        password: str,
-        figures: tuple[int, int],
-        on_add: Callable[[Mailbox, Sequence[Message]], None],
+        self, db: Database, key: int, user: str, password: str, folders: list[FolderRow], hub: Hub
     ) -> None:
         self._db = db
         self.key = key
         self.user = user
         self.password = password
-        self._count, self._octets = figures
-        self._on_add = on_add
-        self._snapshot: tuple[Message, ...] | None = None
+        self._hub = hub
+        self._set_folders(folders)
 
     @property
     def count(self) -> int:
-        return self._count
+        return self._inbox.count
 
     @property
     def octets(self) -> int:
-        return self._octets
+        return self._inbox.octets
 
-    def _reload(self) -> None:
-        """Figures from the rows again (after a rollback, or when the mailbox was deleted)."""
-        self._count, self._octets = self._db.conn.execute(
-            "SELECT count(*), coalesce(sum(size), 0) FROM messages WHERE mailbox = ?", (self.key,)
-        ).fetchone()
-        self._snapshot = None
+    @property
+    def totals(self) -> tuple[int, int]:
+        folders = self._folders.values()
+        return sum(f.count for f in folders), sum(f.octets for f in folders)
 
     def used(self, uid: str) -> bool:
         return (
@@ -83,23 +91,25 @@ class SqliteMailbox(Mailbox):
         field: str = "uid",
         via: Via = "api",
         envelope: Envelope | None = None,
+        folder: str = INBOX,
+        flags: Iterable[str] = (),
+        internaldate: float | None = None,
     ) -> list[Message]:
+        target = self._inbox if folder == INBOX else self._find(folder)
         check_new_uids(self, [uid for _, uid in items], field)
+        flagged = check_flags(flags) if flags else NO_FLAGS
+        text = flags_text(flagged)
         summaries = [summarize(content) for content, _ in items]
         sealed = _encode(envelope) if envelope is not None else None
         now = time.time()
+        date = now if internaldate is None else internaldate
         stored: list[Message] = []
         db = self._db
+        name, uidnext = target.name, target.uidnext
         with db.write() as conn:
             db.on_rollback(self._reload)
             for (content, uid), summary in zip(items, summaries, strict=True):
-                message_id = random_hex(8)
-                while True:
-                    try:
-                        conn.execute("INSERT INTO used_uids VALUES (?, ?)", (self.key, message_id))
-                        break
-                    except sqlite3.IntegrityError:  # pragma: no cover - 64 random bits
-                        message_id = random_hex(8)
+                message_id = self._new_id(conn)
                 if uid is None:
                     uid = message_id
                 else:
@@ -107,7 +117,8 @@ class SqliteMailbox(Mailbox):
                 size = len(content)
                 seq = conn.execute(
                     "INSERT INTO messages (mailbox, id, uid, size, created, via, subject, sender, date,"
-                    " message_id, envelope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " message_id, envelope, folder, imap_uid, flags, internaldate)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         self.key,
                         message_id,
@@ -120,24 +131,47 @@ class SqliteMailbox(Mailbox):
                         summary.date,
                         summary.message_id,
                         sealed,
+                        target.key,
+                        uidnext,
+                        text,
+                        date,
                     ),
                 ).lastrowid
                 assert seq is not None
                 conn.execute("INSERT INTO bodies VALUES (?, ?)", (seq, content))
-                stored.append(Message.stored(self, seq, message_id, uid, size, now, via, summary, envelope))
-                self._count += 1
-                self._octets += size
-            self._snapshot = None
-            db.after_commit(lambda: self._on_add(self, stored))
+                stored.append(
+                    Message.stored(
+                        self,
+                        seq,
+                        message_id,
+                        uid,
+                        size,
+                        now,
+                        via,
+                        name,
+                        uidnext,
+                        flagged,
+                        date,
+                        summary,
+                        envelope,
+                    )
+                )
+                uidnext += 1
+                target.count += 1
+                target.octets += size
+            target.uidnext = uidnext
+            target.changed()
+            db.after_commit(lambda: self._hub.arrived(self, name, stored, delivered=True))
         return stored
 
     def _listed(self, row: tuple[object, ...]) -> Message:
-        seq, message_id, uid, size, created, via, subject, sender, date, header_id, sealed = row
+        seq, message_id, uid, size, created, via, folder, imap_uid, flags, date = row[:10]
+        subject, sender, header_date, header_id, sealed = row[10:]
         envelope = _ENVELOPE.decode(cast(bytes, sealed)) if sealed is not None else None
         summary = HeaderSummary(
             subject=cast(str, subject),
             sender=cast(str, sender),
-            date=cast(str, date),
+            date=cast(str, header_date),
             message_id=cast(str, header_id),
         )
         return Message.stored(
@@ -148,6 +182,10 @@ class SqliteMailbox(Mailbox):
             cast(int, size),
             cast(float, created),
             cast(Via, via),
+            self._names.get(cast(int, folder), ""),
+            cast(int, imap_uid),
+            cast(str, flags),
+            cast(float, date),
             summary,
             envelope,
         )
@@ -160,59 +198,66 @@ class SqliteMailbox(Mailbox):
             raise MessageNotFound(f"no message {message_id!r} in mailbox {self.user!r}")
         return self._listed(row)
 
-    def listing(self) -> list[Message]:
+    def listing(self, folder: str = INBOX) -> list[Message]:
+        found = self._inbox if folder == INBOX else self._find(folder)
         rows = self._db.conn.execute(
-            f"SELECT {_LISTED} FROM messages WHERE mailbox = ? ORDER BY seq", (self.key,)
+            f"SELECT {_LISTED} FROM messages WHERE folder = ? ORDER BY imap_uid", (found.key,)
         )
         return [self._listed(row) for row in rows]
 
     def snapshot(self) -> tuple[Message, ...]:
-        if self._snapshot is None:
+        # POP3's view: the columns POP3 uses only (the rest is read if ever used), as fast as before folders.
+        inbox = self._inbox
+        if inbox.brief is None:
             rows = self._db.conn.execute(
-                "SELECT seq, id, uid, size, created, via FROM messages WHERE mailbox = ? ORDER BY seq",
-                (self.key,),
+                "SELECT seq, id, uid, size, created, via FROM messages WHERE folder = ? ORDER BY imap_uid",
+                (inbox.key,),
             )
-            stored = Message.stored
-            self._snapshot = tuple(stored(self, *row) for row in rows)
-        return self._snapshot
+            brief = Message.brief
+            inbox.brief = tuple(brief(self, *row) for row in rows)
+        return inbox.brief
 
     def remove(self, ids: Iterable[str]) -> int:
         wanted = list(ids)
         if not wanted:  # most QUITs delete nothing: no transaction for them
             return 0
-        removed = octets = 0
+        inbox = self._inbox
+        gone: list[tuple[int, int]] = []
         db = self._db
         with db.write() as conn:
             db.on_rollback(self._reload)
             for message_id in wanted:
                 row = conn.execute(
-                    "DELETE FROM messages WHERE mailbox = ? AND id = ? RETURNING size", (self.key, message_id)
+                    "DELETE FROM messages WHERE mailbox = ? AND id = ? AND folder = ? RETURNING imap_uid, size",
+                    (self.key, message_id, inbox.key),
                 ).fetchone()
                 if row is not None:
-                    removed += 1
-                    octets += row[0]
-        if removed:
-            self._count -= removed
-            self._octets -= octets
-            self._snapshot = None
-        return removed
+                    gone.append(row)
+            if gone:
+                self._leaving(conn, inbox)
+                self._expunged(inbox, gone)
+        return len(gone)
 
     def purge(self) -> int:
         db = self._db
+        count = 0
         with db.write() as conn:
             db.on_rollback(self._reload)
-            count = conn.execute("DELETE FROM messages WHERE mailbox = ?", (self.key,)).rowcount
-        self._count = self._octets = 0
-        self._snapshot = None
+            for folder in self._folders.values():
+                gone = conn.execute(
+                    "DELETE FROM messages WHERE folder = ? RETURNING imap_uid, size", (folder.key,)
+                ).fetchall()
+                if gone:
+                    count += len(gone)
+                    self._leaving(conn, folder)
+                    self._expunged(folder, gone)
         return count
 
     def __contains__(self, message: object) -> bool:
-        return (
-            isinstance(message, Message)
-            and message._source is self
-            and self._db.conn.execute("SELECT 1 FROM messages WHERE seq = ?", (message.key,)).fetchone()
-            is not None
-        )
+        if not isinstance(message, Message) or message._source is not self:
+            return False
+        row = self._db.conn.execute("SELECT folder FROM messages WHERE seq = ?", (message.key,)).fetchone()
+        return row is not None and row[0] == self._inbox.key
 
     # --- MessageSource: what a stored message reads on use ------------------------------------------
 
@@ -229,6 +274,15 @@ class SqliteMailbox(Mailbox):
             return HeaderSummary(subject="", sender="", date="", message_id=""), None
         return found.summary, found.envelope
 
+    def read_place(self, message: Message) -> tuple[str, int, str, float]:
+        row = self._db.conn.execute(
+            "SELECT folder, imap_uid, flags, internaldate FROM messages WHERE seq = ?", (message.key,)
+        ).fetchone()
+        if row is None:  # deleted since it was listed: in no folder
+            return "", 0, "", message.created
+        folder, imap_uid, flags, internaldate = row
+        return self._names.get(folder, ""), imap_uid, flags, internaldate
+
     def stream(self, message: Message, chunk: int = CHUNK) -> Iterator[bytes]:
         """The content in pieces of at most `chunk` octets, read from the store one piece at a time.
 
@@ -236,7 +290,7 @@ class SqliteMailbox(Mailbox):
             MessageNotFound: the message is gone (before the first piece).
         """
         try:
-            blob = self._db.conn.blobopen("bodies", "data", cast(int, message.key), readonly=True)
+            blob = self._db.conn.blobopen("bodies", "data", message.key, readonly=True)
         except sqlite3.OperationalError:
             raise MessageNotFound(f"message {message.id!r} is no longer in mailbox {self.user!r}") from None
 
@@ -251,33 +305,26 @@ class SqliteMailbox(Mailbox):
 class SqliteStore(MailStore):
     """The mailboxes of one tenant, as rows of `mailboxes` with the tenant's name."""
 
-    __slots__ = ("_db", "_mailboxes", "_watchers", "tenant")
+    __slots__ = ("_db", "_hub", "_mailboxes", "tenant")
 
     def __init__(self, db: Database, tenant: str) -> None:
         self._db = db
         self.tenant = tenant
-        self._watchers: list[Callable[[Mailbox, Sequence[Message]], None]] = []
-        figures = {
-            key: (count, octets)
-            for key, count, octets in db.conn.execute(
-                "SELECT mailbox, count(*), sum(size) FROM messages WHERE mailbox IN"
-                " (SELECT id FROM mailboxes WHERE tenant = ?) GROUP BY mailbox",
-                (tenant,),
-            )
-        }
+        self._hub = Hub()
+        mine = "SELECT id FROM mailboxes WHERE tenant = ?"
+        folders = folders_of(db.conn.execute(FOLDERS.format(mailboxes=mine), (tenant, tenant)))
         self._mailboxes: dict[str, SqliteMailbox] = {
-            user: SqliteMailbox(db, key, user, password, figures.get(key, (0, 0)), self._arrived)
+            user: SqliteMailbox(db, key, user, password, folders.get(key, []), self._hub)
             for key, user, password in db.conn.execute(
                 "SELECT id, user, password FROM mailboxes WHERE tenant = ? ORDER BY id", (tenant,)
             )
         }
 
-    def watch(self, callback: Callable[[Mailbox, Sequence[Message]], None]) -> None:
-        self._watchers.append(callback)
+    def watch(self, callback: ArrivalCallback) -> None:
+        self._hub.watch(callback)
 
-    def _arrived(self, mailbox: Mailbox, stored: Sequence[Message]) -> None:
-        for callback in self._watchers:
-            callback(mailbox, stored)
+    def watch_changes(self, callback: ChangeCallback) -> Callable[[], None]:
+        return self._hub.watch_changes(callback)
 
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         return _unit(self._db)
@@ -297,8 +344,11 @@ class SqliteStore(MailStore):
                     "INSERT INTO mailboxes (tenant, user, password) VALUES (?, ?, ?)",
                     (self.tenant, user, password),
                 ).lastrowid
-            assert key is not None
-            mailbox = self._mailboxes[user] = SqliteMailbox(db, key, user, password, (0, 0), self._arrived)
+                assert key is not None
+                mailbox = SqliteMailbox(db, key, user, password, [], self._hub)
+                mailbox._make_folder(conn, INBOX, subscribed=True, tell=False)
+                mailbox._inbox = mailbox._folders[INBOX]
+            self._mailboxes[user] = mailbox
             return mailbox, True
         if mailbox.password != password:
             with db.write() as conn:
@@ -316,6 +366,7 @@ class SqliteStore(MailStore):
             conn.execute("DELETE FROM mailboxes WHERE id = ?", (mailbox.key,))
         del self._mailboxes[user]
         mailbox._reload()
+        self._hub.tell(MailboxDeleted(mailbox=mailbox))
         return mailbox
 
 

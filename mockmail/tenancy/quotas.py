@@ -44,8 +44,8 @@ class Quota:
 
     def held(self) -> tuple[int, int]:
         """Messages and octets stored across the tenant's mailboxes."""
-        boxes = list(self.store)
-        return sum(box.count for box in boxes), sum(box.octets for box in boxes)
+        totals = [box.totals for box in self.store]  # every folder counts, not only INBOX
+        return sum(count for count, _ in totals), sum(octets for _, octets in totals)
 
     def full(self) -> str | None:
         """The storage limit already reached (`messages` or `bytes`), or None while there is room."""

@@ -11,7 +11,7 @@ is not there, so handlers need no checks of their own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import msgspec
 import trio
@@ -23,7 +23,7 @@ from ..observe.metrics import Metrics
 from ..observe.transcripts import TranscriptLog
 from ..protocols import LISTENERS, PROTOCOLS
 from ..server.tls import TlsMaterial
-from ..store import Mailbox, Message, Via
+from ..store import INBOX, Mailbox, Message, Via
 from .registry import Registry
 from .specs import TenantSpec
 from .tenant import Tenant
@@ -159,9 +159,18 @@ class Service:
         return list(self._registry.get(tenant).store)
 
     def deliver(
-        self, tenant: str, user: str, items: Sequence[Incoming], *, uid_field: str = "uid", via: Via = "api"
+        self,
+        tenant: str,
+        user: str,
+        items: Sequence[Incoming],
+        *,
+        uid_field: str = "uid",
+        via: Via = "api",
+        folder: str = INBOX,
+        flags: Iterable[str] = (),
     ) -> list[Message]:
-        """Store messages with the tenant's size limit and quota (see `mockmail.message.ingest.deliver`)."""
+        """Store messages in a folder (INBOX by default), with the tenant's size limit and quota (see
+        `mockmail.message.ingest.deliver`)."""
         found = self._registry.get(tenant)
         return deliver(
             found.store.get(user),
@@ -170,6 +179,8 @@ class Service:
             uid_field=uid_field,
             via=via,
             quota=found.policies.quota,
+            folder=folder,
+            flags=flags,
         )
 
     async def wait_until(

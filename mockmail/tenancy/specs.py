@@ -13,6 +13,7 @@ import msgspec
 from msgspec import Meta
 
 from ..protocols import LISTENERS, PROTOCOLS, with_protocol_fields
+from ..store.folders import FLAG_PATTERN
 
 __all__ = [
     "HEADER_TEXT_PATTERN",
@@ -21,6 +22,7 @@ __all__ = [
     "USER_NAME_PATTERN",
     "Attachment",
     "Endpoint",
+    "FlagsSpec",
     "MailboxSpec",
     "MessageSpec",
     "Password",
@@ -149,6 +151,14 @@ class MailboxSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     """A mailbox's credentials."""
 
     password: Password
+
+
+class FlagsSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A message's IMAP flags, replacing those it has."""
+
+    flags: Annotated[list[Annotated[str, Meta(pattern=FLAG_PATTERN)]], Meta(max_length=100)]
+    """System flags (`\\Seen`, `\\Answered`, `\\Flagged`, `\\Deleted`, `\\Draft`) and keywords (RFC 9051
+    atoms such as `$Label`)."""
 
 
 class Attachment(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -115,12 +115,12 @@ def test_deep_run_with_the_seeded_tenant(api_url: str, tmp_path: Path) -> None:
         "deleteMailbox",
         cwd=tmp_path,
     )
-    assert "Tested: 31" in output
+    assert "Tested: 33" in output
 
 
 def test_broad_run_with_generated_parameters(api_url: str, tmp_path: Path) -> None:
     output = _schemathesis(api_url, "[parameters]\n" + SHORT_WAIT, 30, cwd=tmp_path)
-    assert "Tested: 33" in output
+    assert "Tested: 35" in output
 
 
 ADMIN_TOKEN = "schemathesis-admin-token-0123456789"
@@ -155,7 +155,7 @@ def _as(token: str, url: str, seconds: int, *extra: str, cwd: Path) -> str:
 
 def test_deep_run_with_the_admin_token(guarded: tuple[str, str], tmp_path: Path) -> None:
     url, _ = guarded
-    assert "Tested: 31" in _as(ADMIN_TOKEN, url, 25, cwd=tmp_path)
+    assert "Tested: 33" in _as(ADMIN_TOKEN, url, 25, cwd=tmp_path)
 
 
 def test_deep_run_with_a_tenant_token(guarded: tuple[str, str], tmp_path: Path) -> None:
@@ -163,4 +163,4 @@ def test_deep_run_with_a_tenant_token(guarded: tuple[str, str], tmp_path: Path) 
     url, token = guarded
     # Rotating would end the run's own token.
     output = _as(token, url, 20, "--exclude-operation-id", "rotateTenantToken", cwd=tmp_path)
-    assert "Tested: 30" in output
+    assert "Tested: 32" in output

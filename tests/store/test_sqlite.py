@@ -9,7 +9,7 @@ import pytest
 
 from mockmail.errors import MessageNotFound, UidTaken
 from mockmail.server.maildrop import SessionMaildrop, wire_body
-from mockmail.store import Database, Envelope, SqliteStore
+from mockmail.store import INBOX, Arrived, Change, Database, Envelope, SqliteStore
 
 ENVELOPE = Envelope(mail_from="a@x", rcpt_to=["bob@x"], peer="127.0.0.1:9", helo="h", tls=True, auth="u")
 
@@ -130,3 +130,74 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(RuntimeError, match="schema version 99"):
         Database(tmp_path)
+
+
+def test_a_rolled_back_block_tells_no_change(tmp_path: Path) -> None:
+    db = Database(tmp_path)
+    store = SqliteStore(db, "acme")
+    box, _ = store.put("bob", "pw")
+    keep = box.add(b"S: keep\r\n\r\n")
+    heard: list[Change] = []
+    store.watch_changes(heard.append)
+    with pytest.raises(RuntimeError), store.transaction():
+        box.add(b"S: 1\r\n\r\n")
+        box.create_folder("F")
+        box.set_flags(INBOX, [keep.imap_uid], ["\\Seen"])
+        box.remove([keep.id])
+        raise RuntimeError("undone")
+    assert heard == []
+    assert [f.name for f in box.folders()] == [INBOX]
+    assert [(m.id, m.flags) for m in box.snapshot()] == [(keep.id, frozenset())]
+    assert box.folder(INBOX).uidnext == 2 and box.add(b"S: 2\r\n\r\n").imap_uid == 2
+    with db.write():  # a savepoint that fails is not told either, the block around it is
+        box.add(b"S: 3\r\n\r\n")
+        with pytest.raises(RuntimeError), db.write():
+            box.add(b"S: 4\r\n\r\n")
+            raise RuntimeError("inner")
+    assert [[m.imap_uid for m in c.messages] for c in heard if isinstance(c, Arrived)] == [[2], [3]]
+
+
+def test_folders_uids_and_flags_come_back_after_reopening(tmp_path: Path) -> None:
+    db = Database(tmp_path)
+    box, _ = SqliteStore(db, "acme").put("bob", "pw")
+    sent = box.create_folder("Sent", special_use="\\Sent", subscribed=True)
+    a = box.add(b"S: a\r\n\r\n", folder="Sent", flags=["\\Seen", "$Label"])
+    b = box.add_many([(b"S: b\r\n\r\n", None)], folder="Sent", internaldate=12345.5)[0]
+    last = box.add(b"S: c\r\n\r\n")
+    box.expunge("Sent", [b.imap_uid])  # the highest UID of Sent went
+    box.add(b"S: d\r\n\r\n", folder="Sent")
+    box.expunge("Sent", [3])
+    box.remove([last.id])  # and INBOX's only message
+    inbox = box.folder(INBOX)
+    db.close()
+
+    db = Database(tmp_path)
+    again = SqliteStore(db, "acme").get("bob")
+    assert again.folders() == [inbox, box.folder("Sent")]
+    assert (
+        again.folder("Sent").uidvalidity == sent.uidvalidity and again.folder("Sent").special_use == "\\Sent"
+    )
+    (kept,) = again.folder_snapshot("Sent")
+    assert (kept.id, kept.imap_uid, kept.flags, kept.internaldate) == (
+        a.id,
+        1,
+        {"\\Seen", "$Label"},
+        a.created,
+    )
+    assert again.add(b"S: e\r\n\r\n", folder="Sent").imap_uid == 4  # never reused, also after a restart
+    assert again.add(b"S: f\r\n\r\n").imap_uid == last.imap_uid + 1
+    made = again.create_folder("New")
+    assert made.uidvalidity > max(f.uidvalidity for f in box.folders())
+    db.close()
+
+
+def test_a_mailbox_deleted_leaves_no_folder_rows(tmp_path: Path) -> None:
+    db = Database(tmp_path)
+    store = SqliteStore(db, "acme")
+    box, _ = store.put("bob", "pw")
+    box.create_folder("F")
+    box.add(b"S: a\r\n\r\n", folder="F")
+    store.delete("bob")
+    assert db.conn.execute("SELECT count(*) FROM folders").fetchone() == (0,)
+    assert db.conn.execute("SELECT count(*) FROM bodies").fetchone() == (0,)
+    assert box.folders()[0].messages == 0 and box.snapshot() == ()
