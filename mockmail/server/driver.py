@@ -31,6 +31,7 @@ import trio
 from ..faults import (
     FaultState,
 )
+from ..login.policy import FailurePolicy
 from ..observe.metrics import Metrics
 from ..observe.transcripts import Recorder, TranscriptLog
 from .maildrop import MaildropLocks
@@ -38,7 +39,6 @@ from .wire_faults import FaultEnd, PeerGone, drain, send_through
 
 __all__ = [
     "BAD_COMMAND_BUDGET",
-    "LOGIN_ATTEMPTS",
     "RECEIVE_SIZE",
     "FollowUp",
     "SessionConfig",
@@ -51,8 +51,6 @@ RECEIVE_SIZE = 65536
 BAD_COMMAND_BUDGET = 20
 """Consecutive refused lines before the session is closed: a client that only sends garbage should not
 hold a session (and a lock) until autologout.  Any accepted command resets the count."""
-LOGIN_ATTEMPTS = 3
-"""Failed logins one connection may make; the reply to the last of them closes it."""
 IDLE_SLACK = 1.0
 """Seconds an autologout may come late (never early: RFC 1939 asks for at least ten minutes)."""
 LARGE_CHUNK = 65536
@@ -363,15 +361,13 @@ class SessionDriver:
         return None
 
     def _login_failed(self) -> None:
-        """Count a failed login: its reply waits `auth_failure_delay`, and the last allowed one closes.
-
-        The delay is this session's only (other connections are not slowed), and the reply is the same
-        whether the user exists or not.
-        """
+        """Count a failed login and apply its penalty (`mockmail.login.policy`): the reply is held, and
+        the last allowed attempt closes the session."""
         self._failed_logins += 1
-        self._hold = self.config.auth_failure_delay
-        if self._failed_logins >= LOGIN_ATTEMPTS:
-            self._closing = "too many failed logins"
+        penalty = FailurePolicy(self.config.auth_failure_delay).penalty(self._failed_logins)
+        self._hold = penalty.hold
+        if penalty.close is not None:
+            self._closing = penalty.close
 
     # --- faults ------------------------------------------------------------------------------------
 

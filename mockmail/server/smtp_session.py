@@ -29,8 +29,18 @@ import trio
 from .. import __version__
 from ..errors import DomainError, StorageLimit
 from ..faults import FaultState
-from ..login.credentials import authenticate, challenge
-from ..login.sasl import MECHANISMS, Challenge, Credentials, Mechanism, SaslFailure, decode_response
+from ..login.credentials import authenticate
+from ..login.exchange import (
+    Cancelled,
+    Denied,
+    Granted,
+    Malformed,
+    SaslExchange,
+    Step,
+    offered,
+    open_exchange,
+)
+from ..login.sasl import Challenge, Credentials
 from ..message.ids import random_hex
 from ..message.ingest import Incoming, deliver
 from ..smtp import (
@@ -160,7 +170,7 @@ class SmtpSession(SessionDriver):
         self._esmtp = False
         self._smtputf8 = False
         self._bdat: list[bytes] | None = None
-        self._sasl: Mechanism | None = None
+        self._sasl: SaslExchange[object] | None = None
 
     # --- the driver's hooks ---------------------------------------------------------------------
 
@@ -230,7 +240,7 @@ class SmtpSession(SessionDriver):
         if self.config.tls_context is not None and not self.conn.secure:
             lines.append("STARTTLS")
         if self._auth_offered():
-            lines.append("AUTH " + " ".join(MECHANISMS))
+            lines.append("AUTH " + " ".join(offered()))
         lines.append("HELP")
         return Reply(250, lines, None)  # RFC 2034 section 3: no enhanced code on EHLO/HELO replies
 
@@ -286,50 +296,46 @@ class SmtpSession(SessionDriver):
             return Reply.of(503, "5.5.1", "AUTH needs EHLO first")
         if not self._auth_offered():
             return Reply.of(538, "5.7.11", "encryption required for requested authentication mechanism")
-        factory = MECHANISMS.get(event.mechanism)
-        if factory is None:
+        exchange = open_exchange(event.mechanism, self._check, hostname=self.config.hostname)
+        if exchange is None:
             return Reply.of(
-                504, "5.5.4", f"unrecognized authentication type, use one of: {' '.join(MECHANISMS)}"
+                504, "5.5.4", f"unrecognized authentication type, use one of: {' '.join(offered())}"
             )
-        mechanism = factory(challenge(self.config.hostname))
-        try:
-            initial = None if event.initial_response is None else decode_response(event.initial_response)
-        except SaslFailure as exc:
-            return Reply.of(501, "5.5.2", str(exc))
-        try:
-            return self._sasl_outcome(mechanism, mechanism.start(initial))
-        except SaslFailure as exc:
-            return Reply.of(535, "5.7.8", str(exc))
+        return self._sasl_step(exchange, exchange.start(event.initial_response))
 
     def _on_AuthResponse(self, event: AuthResponse) -> Reply:
-        mechanism, self._sasl = self._sasl, None
-        assert mechanism is not None  # the core yields responses only inside an exchange
-        if event.cancelled:
-            return Reply.of(501, "5.0.0", "AUTH cancelled by client")
-        try:
-            response = decode_response(event.data)
-        except SaslFailure as exc:
-            return Reply.of(501, "5.5.2", str(exc))
-        try:
-            return self._sasl_outcome(mechanism, mechanism.step(response))
-        except SaslFailure as exc:
-            return Reply.of(535, "5.7.8", str(exc))
+        exchange, self._sasl = self._sasl, None
+        assert exchange is not None  # the core yields responses only inside an exchange
+        return self._sasl_step(
+            exchange, exchange.cancel() if event.cancelled else exchange.respond(event.data)
+        )
 
-    def _sasl_outcome(self, mechanism: Mechanism, outcome: Challenge | Credentials) -> Reply:
-        if isinstance(outcome, Challenge):
-            self._sasl = mechanism
-            return Reply.of(334, None, outcome.encoded())
-        if self.policy.auth != "none" and authenticate(self.store, outcome) is None:
+    def _check(self, credentials: Credentials) -> object | None:
+        if self.policy.auth == "none":
+            return credentials  # any credentials will do, and none are needed
+        return authenticate(self.store, credentials)
+
+    def _sasl_step(self, exchange: SaslExchange[object], step: Step[object]) -> Reply:
+        if isinstance(step, Challenge):
+            self._sasl = exchange
+            return Reply.of(334, None, step.encoded())
+        if isinstance(step, Granted):
+            self.auth_user = step.user
+            if self.recorder is not None:
+                self.recorder.user = step.user
+            return Reply.of(235, "2.7.0", "authentication successful")
+        if isinstance(step, Denied):
             self._login_failed()
             if self._closing is not None:
                 return Reply.of(
                     421, "4.7.0", "authentication credentials invalid, too many failures: closing"
                 )
             return Reply.of(535, "5.7.8", "authentication credentials invalid")
-        self.auth_user = outcome.user
-        if self.recorder is not None:
-            self.recorder.user = outcome.user
-        return Reply.of(235, "2.7.0", "authentication successful")
+        if isinstance(step, Cancelled):
+            return Reply.of(501, "5.0.0", "AUTH cancelled by client")
+        if isinstance(step, Malformed):
+            return Reply.of(501, "5.5.2", step.reason)
+        return Reply.of(535, "5.7.8", step.reason)  # Refused: the mechanism could not go on
 
     # --- the mail transaction -------------------------------------------------------------------------
 
