@@ -380,15 +380,43 @@ class SessionDriver:
         """Draw the quirks again before the next command (a login brought a mailbox's own plan)."""
         self._fault_version = -1
 
-    async def _drain(self) -> None:
-        """Say nothing until the client closes or goes away (a fault that hangs)."""
-        await drain(self.stream)
-
     def fault(self, name: str) -> None:
         """Note that a fault fired: in the session's list and its transcript."""
         self.faults_fired.append(name)
         if self.recorder is not None:
             self.recorder.fault(name)
+
+    # --- the seams the quirk hooks use (`server/seams.py`): no hook touches an underscore member -----
+
+    @property
+    def closing(self) -> str | None:
+        """The reason the session closes after the reply being made, or None."""
+        return self._closing
+
+    def close_after_reply(self, reason: str) -> None:
+        """Flush what is queued after the reply being made, then end the session with `reason`."""
+        self._closing = reason
+
+    def handle(self, event: Any) -> Any:
+        """The compliant handler's reply to `event`."""
+        return self._HANDLERS[type(event)](self, event)
+
+    def emit(self, reply: Any) -> None:
+        """Queue a reply of the core (the driver's own `_emit`)."""
+        self._emit(reply)
+
+    def queue_raw(self, data: bytes) -> None:
+        """Queue bytes that are not a reply of the core (a fault's greeting)."""
+        self._outbox.append(data)
+
+    async def flush(self) -> None:
+        """Write what is queued, if anything is."""
+        if self._outbox:
+            await self._flush()
+
+    async def drain(self) -> None:
+        """Say nothing until the client closes or goes away (a fault that hangs)."""
+        await drain(self.stream)
 
     # --- writing -----------------------------------------------------------------------------------
 
@@ -412,10 +440,6 @@ class SessionDriver:
         if self.hooks is not None:
             chunks = self.hooks.chunks(reply, chunks)
         self._outbox.extend(chunks)
-
-    def _queue_raw(self, data: bytes) -> None:
-        """Queue bytes that are not a reply of the core (a fault's greeting)."""
-        self._outbox.append(data)
 
     async def _flush(self) -> None:
         """Write what the replies produced: small chunks joined into one write, large ones as they are."""

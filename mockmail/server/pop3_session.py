@@ -145,7 +145,8 @@ class Pop3Session(SessionDriver):
 
     # --- AUTHORIZATION --------------------------------------------------------------------------
 
-    def _login(self, credentials: Credentials) -> Reply:
+    def login(self, credentials: Credentials) -> Reply:
+        """Log in with `credentials` (APOP, and PASS as a fault plan bends it): the reply to send."""
         mailbox = authenticate(self.store, credentials)
         if mailbox is None:
             return self._denied()
@@ -180,7 +181,7 @@ class Pop3Session(SessionDriver):
         return self._logged_in(user, mailbox)
 
     def _on_APOP(self, event: Apop) -> Reply:
-        return self._login(apop_credentials(event.name, self.timestamp, event.digest))
+        return self.login(apop_credentials(event.name, self.timestamp, event.digest))
 
     # AUTH (RFC 5034): the exchange is the login component's; only the framing is POP3's.
 
@@ -198,6 +199,10 @@ class Pop3Session(SessionDriver):
         return self._sasl_step(
             exchange, exchange.cancel() if event.cancelled else exchange.respond(event.data)
         )
+
+    def cancel_login(self) -> None:
+        """Drop a SASL exchange in progress (a fault plan's scripted reply answered its line)."""
+        self._sasl = None
 
     def _check(self, credentials: Credentials) -> Mailbox | None:
         return authenticate(self.store, credentials)

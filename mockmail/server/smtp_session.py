@@ -196,7 +196,7 @@ class SmtpSession(SessionDriver):
         self.helo = None
         self.auth_user = None
         self._esmtp = False
-        self._reset()
+        self.reset_transaction()
 
     def _peer(self) -> str:
         return self.peer  # read once, in __init__: the envelope and the Received: field need it too
@@ -208,7 +208,8 @@ class SmtpSession(SessionDriver):
     def _reply_extra(self, reply: Any) -> tuple[int, int] | int | None:
         return len(reply.lines) if isinstance(reply, Reply) and len(reply.lines) > 1 else None
 
-    def _reset(self) -> None:
+    def reset_transaction(self) -> None:
+        """Forget the mail transaction: sender, recipients, SMTPUTF8 and BDAT chunks."""
         self.mail_from = None
         self.recipients = {}
         self._smtputf8 = False
@@ -226,7 +227,7 @@ class SmtpSession(SessionDriver):
         )
 
     def _on_EHLO(self, event: Ehlo) -> Reply:
-        self._reset()
+        self.reset_transaction()
         self.helo, self._esmtp = event.domain, True
         lines = [
             f"{self.config.hostname} greets {event.domain}",
@@ -245,12 +246,12 @@ class SmtpSession(SessionDriver):
         return Reply(250, lines, None)  # RFC 2034 section 3: no enhanced code on EHLO/HELO replies
 
     def _on_HELO(self, event: Helo) -> Reply:
-        self._reset()
+        self.reset_transaction()
         self.helo, self._esmtp = event.domain, False
         return Reply.of(250, None, self.config.hostname)
 
     def _on_RSET(self, event: Rset) -> Reply:
-        self._reset()
+        self.reset_transaction()
         return _ok("OK")
 
     def _on_NOOP(self, event: Noop) -> Reply:
@@ -364,11 +365,12 @@ class SmtpSession(SessionDriver):
         smtputf8 = "SMTPUTF8" in params
         if not smtputf8 and not event.address.isascii():
             return Reply.of(553, "5.6.7", "non-ASCII address needs the SMTPUTF8 parameter")
-        self._reset()
+        self.reset_transaction()
         self.mail_from, self._smtputf8 = event.address, smtputf8
         return _ok(f"sender <{event.address}> OK", "2.1.0")
 
-    def _mailbox_for(self, address: str) -> str | None:
+    def mailbox_for(self, address: str) -> str | None:
+        """The mailbox user `address` delivers to (see the module's delivery rules), or None."""
         store = self.store
         if store.find(address) is not None:
             return address
@@ -387,7 +389,7 @@ class SmtpSession(SessionDriver):
             return Reply.of(553, "5.6.7", "non-ASCII address needs the SMTPUTF8 parameter on MAIL")
         if sum(len(v) for v in self.recipients.values()) >= MAX_RECIPIENTS:
             return Reply.of(452, "4.5.3", f"too many recipients (at most {MAX_RECIPIENTS:d} per message)")
-        user = self._mailbox_for(event.address)
+        user = self.mailbox_for(event.address)
         if user is None:
             return Reply.of(550, "5.1.1", f"no mailbox here for <{event.address}>")
         full = self.policy.quota.full() if self.policy.quota is not None else None
@@ -409,11 +411,11 @@ class SmtpSession(SessionDriver):
             # CRLF throughout (the core counted): the view is copied once, into the stored message.
             return self._deliver(normalize_crlf(bytes(content)) if event.bare_line_ends else content)
         finally:
-            self._reset()
+            self.reset_transaction()
 
     def _on_BDAT(self, event: Bdat) -> Reply:
         if event.dropped:
-            self._reset()
+            self.reset_transaction()
             return self._too_large()
         parts = self._bdat if self._bdat is not None else []
         parts.append(event.data)
@@ -427,7 +429,7 @@ class SmtpSession(SessionDriver):
                 return self._line_too_long()
             return self._deliver(normalize_crlf(content))
         finally:
-            self._reset()
+            self.reset_transaction()
 
     def _too_large(self) -> Reply:
         limit = self.policy.max_message_size
