@@ -26,7 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from . import oauth
 from .credentials import challenge
+from .oauth import TokenLookup
 from .sasl import MECHANISMS, Challenge, Credentials, Mechanism, SaslFailure, decode_response
 
 __all__ = [
@@ -140,15 +142,23 @@ class SaslExchange(Generic[G]):
 
 
 _PASSWORD_MECHANISMS = tuple(MECHANISMS)
+_ALL_MECHANISMS = _PASSWORD_MECHANISMS + tuple(oauth.MECHANISMS)
 
 
-def offered() -> tuple[str, ...]:
-    """The mechanism names a session offers, in the order of its capability line."""
-    return _PASSWORD_MECHANISMS
+def offered(tokens: TokenLookup | None = None) -> tuple[str, ...]:
+    """The mechanism names a session offers, in the order of its capability line.
+
+    The bearer-token mechanisms (XOAUTH2, OAUTHBEARER) only with a lookup of the mailboxes' tokens.
+    """
+    return _PASSWORD_MECHANISMS if tokens is None else _ALL_MECHANISMS
 
 
 def open_exchange(
-    name: str, check: Callable[[Credentials], G | None], *, hostname: str
+    name: str,
+    check: Callable[[Credentials], G | None],
+    *,
+    hostname: str,
+    tokens: TokenLookup | None = None,
 ) -> SaslExchange[G] | None:
     """A new exchange of the mechanism `name` (as the client spelled it), or None if it is not offered.
 
@@ -156,8 +166,13 @@ def open_exchange(
         name: the mechanism the client asked for.
         check: decides finished credentials (see `SaslExchange`).
         hostname: ends the CRAM-MD5 challenge (RFC 2195).
+        tokens: the mailboxes' bearer tokens; None offers no bearer-token mechanism.
     """
     factory = MECHANISMS.get(name)
-    if factory is None:
-        return None
-    return SaslExchange(factory(challenge(hostname)), check)
+    if factory is not None:
+        return SaslExchange(factory(challenge(hostname)), check)
+    if tokens is not None:
+        bearer = oauth.MECHANISMS.get(name)
+        if bearer is not None:
+            return SaslExchange(bearer(tokens), check)
+    return None

@@ -80,6 +80,8 @@ class SessionConfig:
     """The tenant's maildrop locks, shared by every session of the tenant."""
     auth_failure_delay: float = 0.0
     """Seconds the reply to a failed login is held (this session only; the server's default is 0.5)."""
+    bearer_tokens: Callable[[str], str | None] | None = None
+    """The bearer token of a mailbox user (XOAUTH2, OAUTHBEARER); None offers neither mechanism."""
     metrics: Metrics | None = None
     """Where sessions, commands, faults and octets are counted; None counts nothing."""
     tenant: str = ""

@@ -186,11 +186,12 @@ class Pop3Session(SessionDriver):
     # AUTH (RFC 5034): the exchange is the login component's; only the framing is POP3's.
 
     def _on_AUTH(self, event: Auth) -> Reply:
+        tokens = self.config.bearer_tokens
         if event.mechanism is None:
-            return Listing("SASL mechanisms follow", list(offered()))
-        exchange = open_exchange(event.mechanism, self._check, hostname=self.config.hostname)
+            return Listing("SASL mechanisms follow", list(offered(tokens)))
+        exchange = open_exchange(event.mechanism, self._check, hostname=self.config.hostname, tokens=tokens)
         if exchange is None:
-            return Err(f"unsupported SASL mechanism, use one of: {' '.join(offered())}")
+            return Err(f"unsupported SASL mechanism, use one of: {' '.join(offered(tokens))}")
         return self._sasl_step(exchange, exchange.start(event.initial_response))
 
     def _on_SaslResponse(self, event: SaslResponse) -> Reply:
@@ -229,7 +230,7 @@ class Pop3Session(SessionDriver):
     def _on_CAPA(self, event: Capa) -> Reply:
         caps = ["TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING", "EXPIRE NEVER"]
         if self.conn.state is State.AUTHORIZATION:
-            caps += ["USER", "SASL " + " ".join(offered())]
+            caps += ["USER", "SASL " + " ".join(offered(self.config.bearer_tokens))]
             if self.config.tls_context is not None and not self.conn.secure:
                 caps.append("STLS")
         caps.append(f"IMPLEMENTATION mockmail-{__version__}")

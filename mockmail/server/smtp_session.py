@@ -241,7 +241,7 @@ class SmtpSession(SessionDriver):
         if self.config.tls_context is not None and not self.conn.secure:
             lines.append("STARTTLS")
         if self._auth_offered():
-            lines.append("AUTH " + " ".join(offered()))
+            lines.append("AUTH " + " ".join(offered(self.config.bearer_tokens)))
         lines.append("HELP")
         return Reply(250, lines, None)  # RFC 2034 section 3: no enhanced code on EHLO/HELO replies
 
@@ -297,11 +297,11 @@ class SmtpSession(SessionDriver):
             return Reply.of(503, "5.5.1", "AUTH needs EHLO first")
         if not self._auth_offered():
             return Reply.of(538, "5.7.11", "encryption required for requested authentication mechanism")
-        exchange = open_exchange(event.mechanism, self._check, hostname=self.config.hostname)
+        tokens = self.config.bearer_tokens
+        exchange = open_exchange(event.mechanism, self._check, hostname=self.config.hostname, tokens=tokens)
         if exchange is None:
-            return Reply.of(
-                504, "5.5.4", f"unrecognized authentication type, use one of: {' '.join(offered())}"
-            )
+            names = " ".join(offered(tokens))
+            return Reply.of(504, "5.5.4", f"unrecognized authentication type, use one of: {names}")
         return self._sasl_step(exchange, exchange.start(event.initial_response))
 
     def _on_AuthResponse(self, event: AuthResponse) -> Reply:
