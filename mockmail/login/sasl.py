@@ -1,9 +1,10 @@
-"""SASL mechanisms for POP3 AUTH (RFC 5034) and the APOP digest (RFC 1939 section 7), without I/O.
+"""SASL mechanisms (RFC 4422) and the APOP digest (RFC 1939 section 7), without I/O or protocol.
 
 A mechanism is a small state object: `start(initial_response)` and `step(response)` each return either a
-`Challenge` to send as `+ base64` or `Credentials` holding the user name and a `verify(password)` function,
-so that the caller looks up the password of that user and never hands secrets to the mechanism.  Anything
-malformed raises `SaslFailure` with the text for the `-ERR` line.
+`Challenge` to send (base64, in the protocol's continuation line) or `Credentials` holding the user name
+and a `verify(password)` function, so that the caller looks up the password of that user and never hands
+secrets to the mechanism.  Anything malformed raises `SaslFailure` with the text for the error reply.
+Sessions do not drive mechanisms themselves: `mockmail.login.exchange.SaslExchange` does, for every protocol.
 
 Mechanisms: PLAIN (RFC 4616), LOGIN (draft-murchison-sasl-login), CRAM-MD5 (RFC 2195).
 """
@@ -78,6 +79,9 @@ class Mechanism:
     """Base of the mechanisms; subclasses set `name`."""
 
     name = ""
+    failure_challenge: bytes | None = None
+    """Sent as a last challenge when the credentials fail the check (RFC 7628 section 3.2.2); the
+    client's answer to it ends the exchange.  None ends it at once."""
 
     def start(self, initial: bytes | None) -> Challenge | Credentials:
         raise NotImplementedError

@@ -31,6 +31,7 @@ import trio
 from ..faults import (
     FaultState,
 )
+from ..login.policy import FailurePolicy
 from ..observe.metrics import Metrics
 from ..observe.transcripts import Recorder, TranscriptLog
 from .maildrop import MaildropLocks
@@ -38,7 +39,6 @@ from .wire_faults import FaultEnd, PeerGone, drain, send_through
 
 __all__ = [
     "BAD_COMMAND_BUDGET",
-    "LOGIN_ATTEMPTS",
     "RECEIVE_SIZE",
     "FollowUp",
     "SessionConfig",
@@ -51,8 +51,6 @@ RECEIVE_SIZE = 65536
 BAD_COMMAND_BUDGET = 20
 """Consecutive refused lines before the session is closed: a client that only sends garbage should not
 hold a session (and a lock) until autologout.  Any accepted command resets the count."""
-LOGIN_ATTEMPTS = 3
-"""Failed logins one connection may make; the reply to the last of them closes it."""
 IDLE_SLACK = 1.0
 """Seconds an autologout may come late (never early: RFC 1939 asks for at least ten minutes)."""
 LARGE_CHUNK = 65536
@@ -82,6 +80,8 @@ class SessionConfig:
     """The tenant's maildrop locks, shared by every session of the tenant."""
     auth_failure_delay: float = 0.0
     """Seconds the reply to a failed login is held (this session only; the server's default is 0.5)."""
+    bearer_tokens: Callable[[str], str | None] | None = None
+    """The bearer token of a mailbox user (XOAUTH2, OAUTHBEARER); None offers neither mechanism."""
     metrics: Metrics | None = None
     """Where sessions, commands, faults and octets are counted; None counts nothing."""
     tenant: str = ""
@@ -363,15 +363,13 @@ class SessionDriver:
         return None
 
     def _login_failed(self) -> None:
-        """Count a failed login: its reply waits `auth_failure_delay`, and the last allowed one closes.
-
-        The delay is this session's only (other connections are not slowed), and the reply is the same
-        whether the user exists or not.
-        """
+        """Count a failed login and apply its penalty (`mockmail.login.policy`): the reply is held, and
+        the last allowed attempt closes the session."""
         self._failed_logins += 1
-        self._hold = self.config.auth_failure_delay
-        if self._failed_logins >= LOGIN_ATTEMPTS:
-            self._closing = "too many failed logins"
+        penalty = FailurePolicy(self.config.auth_failure_delay).penalty(self._failed_logins)
+        self._hold = penalty.hold
+        if penalty.close is not None:
+            self._closing = penalty.close
 
     # --- faults ------------------------------------------------------------------------------------
 
@@ -384,15 +382,43 @@ class SessionDriver:
         """Draw the quirks again before the next command (a login brought a mailbox's own plan)."""
         self._fault_version = -1
 
-    async def _drain(self) -> None:
-        """Say nothing until the client closes or goes away (a fault that hangs)."""
-        await drain(self.stream)
-
     def fault(self, name: str) -> None:
         """Note that a fault fired: in the session's list and its transcript."""
         self.faults_fired.append(name)
         if self.recorder is not None:
             self.recorder.fault(name)
+
+    # --- the seams the quirk hooks use (`server/seams.py`): no hook touches an underscore member -----
+
+    @property
+    def closing(self) -> str | None:
+        """The reason the session closes after the reply being made, or None."""
+        return self._closing
+
+    def close_after_reply(self, reason: str) -> None:
+        """Flush what is queued after the reply being made, then end the session with `reason`."""
+        self._closing = reason
+
+    def handle(self, event: Any) -> Any:
+        """The compliant handler's reply to `event`."""
+        return self._HANDLERS[type(event)](self, event)
+
+    def emit(self, reply: Any) -> None:
+        """Queue a reply of the core (the driver's own `_emit`)."""
+        self._emit(reply)
+
+    def queue_raw(self, data: bytes) -> None:
+        """Queue bytes that are not a reply of the core (a fault's greeting)."""
+        self._outbox.append(data)
+
+    async def flush(self) -> None:
+        """Write what is queued, if anything is."""
+        if self._outbox:
+            await self._flush()
+
+    async def drain(self) -> None:
+        """Say nothing until the client closes or goes away (a fault that hangs)."""
+        await drain(self.stream)
 
     # --- writing -----------------------------------------------------------------------------------
 
@@ -416,10 +442,6 @@ class SessionDriver:
         if self.hooks is not None:
             chunks = self.hooks.chunks(reply, chunks)
         self._outbox.extend(chunks)
-
-    def _queue_raw(self, data: bytes) -> None:
-        """Queue bytes that are not a reply of the core (a fault's greeting)."""
-        self._outbox.append(data)
 
     async def _flush(self) -> None:
         """Write what the replies produced: small chunks joined into one write, large ones as they are."""

@@ -15,7 +15,7 @@ disabled verbs) are handed to `Pop3Connection.quirks` when drawn, not here.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..faults import SessionFaults
 from ..login.sasl import Credentials
@@ -45,9 +45,7 @@ from ..pop3 import (
 )
 from .driver import FollowUp
 from .maildrop import wire_body
-
-if TYPE_CHECKING:
-    from .pop3_session import Pop3Session
+from .seams import Pop3Seams
 
 __all__ = ["BAD_GREETINGS", "OVERCLAIMED", "Pop3Hooks"]
 
@@ -68,7 +66,7 @@ class Pop3Hooks:
     delay = 0.0
     """POP3 has no tarpit: no flush is held (wire faults do their own waiting)."""
 
-    def __init__(self, session: Pop3Session, quirks: SessionFaults) -> None:
+    def __init__(self, session: Pop3Seams, quirks: SessionFaults) -> None:
         self.session = session
         self.quirks = quirks
 
@@ -78,13 +76,13 @@ class Pop3Hooks:
         """Queue the greeting, or the quirk's bytes instead; False when the session is over."""
         session, kind = self.session, self.quirks.greeting
         if kind == "ok":
-            session._emit(greeting)
+            session.emit(greeting)
             return True
         session.conn.send(greeting)  # the core's bookkeeping; the wire gets the quirk's bytes instead
         session.fault(f"greeting ({kind})")
-        session._queue_raw(BAD_GREETINGS[kind])
+        session.queue_raw(BAD_GREETINGS[kind])
         if kind == "err":
-            await session._flush()
+            await session.flush()
             session.end_reason = "fault: greeting refused"
             return False
         return True
@@ -103,10 +101,10 @@ class Pop3Hooks:
             user = session.conn.user
             assert user is not None  # the core refuses PASS without a successful USER
             given = bool(event.password)
-            reply = session._login(Credentials(user, lambda stored: given))
+            reply = session.login(Credentials(user, lambda stored: given))
         else:
             event = self._event(event)
-            reply = session._HANDLERS[type(event)](session, event)
+            reply = session.handle(event)
         return self._reply(event, reply)
 
     def _scripted(self, event: Any) -> Reply | None:
@@ -120,7 +118,7 @@ class Pop3Hooks:
             return None
         name, line = hit
         session.fault(name)
-        session._sasl = None
+        session.cancel_login()
         return Err(line[len("-ERR ") :] if line.startswith("-ERR ") else "")
 
     def _event(self, event: Any) -> Any:
@@ -142,11 +140,11 @@ class Pop3Hooks:
             reply = self._capa(reply)
         elif kind is Err and type(event) is BadCommand:
             limit = quirks.line_limit
-            if limit is not None and session._closing is None and event.reason.startswith("line too long"):
+            if limit is not None and session.closing is None and event.reason.startswith("line too long"):
                 reply = Err(limit.text)
         elif kind is Err and quirks.errors_close and type(event) in (Retr, Top, Dele):
             session.fault("errors_close")
-            session._closing = "fault: error closed the connection"
+            session.close_after_reply("fault: error closed the connection")
         return reply
 
     def chunks(self, reply: Reply, chunks: list[bytes]) -> list[bytes]:
@@ -210,13 +208,12 @@ class Pop3Hooks:
         if fault.commit and session.conn.state is State.UPDATE and drop is not None:
             drop.commit()
         session.fault(f"quit ({fault.reply})")
-        if session._outbox:
-            await session._flush()
+        await session.flush()
         session.conn.send_failed()
         if fault.reply == "drop":
             session.end_reason = "fault: QUIT dropped"
             return True
         # hang: say nothing, keep the socket open until the client gives up (or the idle timer ends it)
-        await session._drain()
+        await session.drain()
         session.end_reason = "fault: QUIT hung, client closed"
         return True

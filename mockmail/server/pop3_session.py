@@ -18,15 +18,8 @@ import trio
 from .. import __version__
 from ..faults import COMPLIANT, FaultState, SessionFaults
 from ..login.credentials import authenticate, challenge, password_credentials
-from ..login.sasl import (
-    MECHANISMS,
-    Challenge,
-    Credentials,
-    Mechanism,
-    SaslFailure,
-    apop_credentials,
-    decode_response,
-)
+from ..login.exchange import Cancelled, Denied, Granted, SaslExchange, Step, offered, open_exchange
+from ..login.sasl import Challenge, Credentials, apop_credentials
 from ..pop3 import (
     NEED_DATA,
     Apop,
@@ -112,7 +105,7 @@ class Pop3Session(SessionDriver):
         """The fault quirks this session drew (compliant unless the tenant has a plan); only `_draw` and
         the hooks read them."""
         self._mailbox: Mailbox | None = None
-        self._sasl: Mechanism | None = None
+        self._sasl: SaslExchange[Mailbox] | None = None
 
     # --- the driver's hooks -------------------------------------------------------------------
 
@@ -153,22 +146,29 @@ class Pop3Session(SessionDriver):
 
     # --- AUTHORIZATION --------------------------------------------------------------------------
 
-    def _login(self, credentials: Credentials) -> Reply:
+    def login(self, credentials: Credentials) -> Reply:
+        """Log in with `credentials` (APOP, and PASS as a fault plan bends it): the reply to send."""
         mailbox = authenticate(self.store, credentials)
         if mailbox is None:
-            self._login_failed()
-            return Err("invalid user name or password", "AUTH")
+            return self._denied()
+        return self._logged_in(credentials.user, mailbox)
+
+    def _denied(self) -> Reply:
+        self._login_failed()
+        return Err("invalid user name or password", "AUTH")
+
+    def _logged_in(self, user: str, mailbox: Mailbox) -> Reply:
         if not self.config.locks.acquire(mailbox, self, exclusive=self.config.exclusive_sessions):
-            return Err(f"maildrop of {credentials.user} is locked by another session", "IN-USE")
+            return Err(f"maildrop of {user} is locked by another session", "IN-USE")
         self._mailbox = mailbox
-        self.user = credentials.user
+        self.user = user
         if self.recorder is not None:
-            self.recorder.user = credentials.user
+            self.recorder.user = user
         self.maildrop = drop = SessionMaildrop(mailbox)
         faults = self.config.faults
-        if faults is not None and credentials.user in faults.mailbox_plans:
+        if faults is not None and user in faults.mailbox_plans:
             self.redraw_at_next_command()  # the mailbox's own plan applies from login on
-        return LoggedIn(f"{credentials.user} has {drop.count:d} messages ({drop.octets:d} octets)")
+        return LoggedIn(f"{user} has {drop.count:d} messages ({drop.octets:d} octets)")
 
     def _on_USER(self, event: User) -> Reply:
         return Ok(f"send PASS for {event.name}" if len(event.name) <= 64 else "send PASS")
@@ -176,39 +176,50 @@ class Pop3Session(SessionDriver):
     def _on_PASS(self, event: Pass) -> Reply:
         user = self.conn.user
         assert user is not None  # the core refuses PASS without a successful USER
-        return self._login(password_credentials(user, event.password))
+        mailbox = authenticate(self.store, password_credentials(user, event.password))
+        if mailbox is None:
+            return self._denied()
+        return self._logged_in(user, mailbox)
 
     def _on_APOP(self, event: Apop) -> Reply:
-        return self._login(apop_credentials(event.name, self.timestamp, event.digest))
+        return self.login(apop_credentials(event.name, self.timestamp, event.digest))
+
+    # AUTH (RFC 5034): the exchange is the login component's; only the framing is POP3's.
 
     def _on_AUTH(self, event: Auth) -> Reply:
+        tokens = self.config.bearer_tokens
         if event.mechanism is None:
-            return Listing("SASL mechanisms follow", list(MECHANISMS))
-        factory = MECHANISMS.get(event.mechanism)
-        if factory is None:
-            return Err(f"unsupported SASL mechanism, use one of: {' '.join(MECHANISMS)}")
-        mechanism = factory(challenge(self.config.hostname))
-        try:
-            initial = None if event.initial_response is None else decode_response(event.initial_response)
-            return self._sasl_outcome(mechanism, mechanism.start(initial))
-        except SaslFailure as exc:
-            return Err(str(exc))
+            return Listing("SASL mechanisms follow", list(offered(tokens)))
+        exchange = open_exchange(event.mechanism, self._check, hostname=self.config.hostname, tokens=tokens)
+        if exchange is None:
+            return Err(f"unsupported SASL mechanism, use one of: {' '.join(offered(tokens))}")
+        return self._sasl_step(exchange, exchange.start(event.initial_response))
 
     def _on_SaslResponse(self, event: SaslResponse) -> Reply:
-        mechanism, self._sasl = self._sasl, None
-        assert mechanism is not None
-        if event.cancelled:
-            return Err("AUTH cancelled by client")
-        try:
-            return self._sasl_outcome(mechanism, mechanism.step(decode_response(event.data)))
-        except SaslFailure as exc:
-            return Err(str(exc))
+        exchange, self._sasl = self._sasl, None
+        assert exchange is not None  # the core yields responses only inside an exchange
+        return self._sasl_step(
+            exchange, exchange.cancel() if event.cancelled else exchange.respond(event.data)
+        )
 
-    def _sasl_outcome(self, mechanism: Mechanism, outcome: Challenge | Credentials) -> Reply:
-        if isinstance(outcome, Challenge):
-            self._sasl = mechanism
-            return Continue(outcome.encoded())
-        return self._login(outcome)
+    def cancel_login(self) -> None:
+        """Drop a SASL exchange in progress (a fault plan's scripted reply answered its line)."""
+        self._sasl = None
+
+    def _check(self, credentials: Credentials) -> Mailbox | None:
+        return authenticate(self.store, credentials)
+
+    def _sasl_step(self, exchange: SaslExchange[Mailbox], step: Step[Mailbox]) -> Reply:
+        if isinstance(step, Challenge):
+            self._sasl = exchange
+            return Continue(step.encoded())
+        if isinstance(step, Granted):
+            return self._logged_in(step.user, step.grant)
+        if isinstance(step, Denied):
+            return self._denied()
+        if isinstance(step, Cancelled):
+            return Err("AUTH cancelled by client")
+        return Err(step.reason)  # Malformed or Refused: no login was tried
 
     def _on_STLS(self, event: Stls) -> Reply:
         if self.config.tls_context is None:
@@ -220,7 +231,7 @@ class Pop3Session(SessionDriver):
     def _on_CAPA(self, event: Capa) -> Reply:
         caps = ["TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING", "EXPIRE NEVER"]
         if self.conn.state is State.AUTHORIZATION:
-            caps += ["USER", "SASL " + " ".join(MECHANISMS)]
+            caps += ["USER", "SASL " + " ".join(offered(self.config.bearer_tokens))]
             if self.config.tls_context is not None and not self.conn.secure:
                 caps.append("STLS")
         caps.append(f"IMPLEMENTATION mockmail-{__version__}")

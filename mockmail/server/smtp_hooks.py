@@ -17,7 +17,7 @@ part, the driver routes each command through these hooks.  Each fault acts at on
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import trio
 
@@ -25,9 +25,7 @@ from ..faults import SmtpSessionFaults
 from ..message.ids import random_hex
 from ..smtp import Auth, BadCommand, Bdat, Ehlo, Mail, MessageData, Quit, Rcpt, Reply, StartTls, TlsReady
 from .driver import FollowUp
-
-if TYPE_CHECKING:
-    from .smtp_session import SmtpSession
+from .seams import SmtpSeams
 
 __all__ = ["SmtpHooks"]
 
@@ -47,7 +45,7 @@ class SmtpHooks:
 
     __slots__ = ("quirks", "refusing", "session")
 
-    def __init__(self, session: SmtpSession, quirks: SmtpSessionFaults) -> None:
+    def __init__(self, session: SmtpSeams, quirks: SmtpSessionFaults) -> None:
         self.session = session
         self.quirks = quirks
         self.refusing = False
@@ -62,15 +60,15 @@ class SmtpHooks:
     async def greet(self, greeting: Reply) -> bool:
         session, code = self.session, self.quirks.greeting
         if code is None:
-            session._emit(greeting)
+            session.emit(greeting)
             return True
         session.fault(f"smtp.greeting ({code:d})")
         if code == _CLOSING_CODE:
-            session._emit(Reply.of(421, "4.3.2", f"{session.config.hostname} service not available, closing"))
-            await session._flush()
+            session.emit(Reply.of(421, "4.3.2", f"{session.config.hostname} service not available, closing"))
+            await session.flush()
             session.end_reason = "fault: greeting 421"
             return False
-        session._emit(Reply.of(554, "5.3.2", f"{session.config.hostname} no SMTP service here"))
+        session.emit(Reply.of(554, "5.3.2", f"{session.config.hostname} no SMTP service here"))
         self.refusing = True
         return True
 
@@ -85,10 +83,10 @@ class SmtpHooks:
         early = self._before(event)
         if early is not None:
             return early if callable(early) else self._reply(event, early)
-        reply = session._HANDLERS[kind](session, event)
+        reply = session.handle(event)
         if kind is StartTls and type(reply) is TlsReady and quirks.starttls == "cut":
             session.fault("smtp.starttls (cut)")
-            session._closing = "fault: STARTTLS handshake cut"
+            session.close_after_reply("fault: STARTTLS handshake cut")
         return self._reply(event, reply)
 
     def _before(self, event: Any) -> Reply | FollowUp | None:
@@ -112,7 +110,7 @@ class SmtpHooks:
                     return Reply.of(555, "5.5.4", f"MAIL parameter {param} not recognized")
             if faults.smtp.rate_limited(trio.current_time()):
                 session.fault("smtp.rate_limit")
-                session._closing = "fault: rate limit"
+                session.close_after_reply("fault: rate limit")
                 return Reply.of(421, "4.7.0", "rate limit exceeded, try again later; closing")
         users, rcpts = self._recipients(event)
         if kind is Rcpt:
@@ -129,12 +127,12 @@ class SmtpHooks:
             session.fault(name)
             reply = _reply_of(line)
             if reply.code < 400:
-                handled = session._HANDLERS[kind](session, event)
+                handled = session.handle(event)
                 return reply if handled.code // 100 == reply.code // 100 else handled
             if kind is MessageData or (kind is Bdat and event.last):
-                session._reset()  # refused: nothing is stored
+                session.reset_transaction()  # refused: nothing is stored
             if reply.code == _CLOSING_CODE:
-                session._closing = f"fault: {name} closed"
+                session.close_after_reply(f"fault: {name} closed")
             return reply
         if kind is MessageData or (kind is Bdat and event.last):
             drop = faults.smtp.drop_after_data(users)
@@ -142,7 +140,7 @@ class SmtpHooks:
                 return self._dropper(event, drop.deliver)
             if faults.smtp.accept_and_lose(users):
                 session.fault("smtp.accept_and_lose")
-                session._reset()
+                session.reset_transaction()
                 return Reply.of(250, "2.0.0", f"OK queued as {random_hex(6)}")
         return None
 
@@ -150,7 +148,7 @@ class SmtpHooks:
         """The mailboxes whose plans apply to `event`, and the recipient addresses it concerns."""
         session = self.session
         if type(event) is Rcpt:
-            user = session._mailbox_for(event.address)
+            user = session.mailbox_for(event.address)
             return ([user] if user else []), [event.address]
         addresses = [a for found in session.recipients.values() for a in found]
         return list(session.recipients), addresses
@@ -163,11 +161,10 @@ class SmtpHooks:
 
         async def drop() -> bool:
             if deliver:
-                session._HANDLERS[type(event)](session, event)
-            session._reset()
+                session.handle(event)
+            session.reset_transaction()
             session.fault(f"smtp.drop_after_data ({'stored' if deliver else 'not stored'})")
-            if session._outbox:
-                await session._flush()
+            await session.flush()
             session.conn.send_failed()
             session.end_reason = f"fault: dropped after DATA ({'stored' if deliver else 'not stored'})"
             return True
@@ -186,8 +183,8 @@ class SmtpHooks:
             reply = Reply(250, kept, None)
         if "ENHANCEDSTATUSCODES" in missing and reply.enhanced:
             reply = Reply(reply.code, reply.lines, None)
-        if reply.code == _CLOSING_CODE and type(event) is not BadCommand and self.session._closing is None:
-            self.session._closing = "fault: 421"
+        if reply.code == _CLOSING_CODE and type(event) is not BadCommand and self.session.closing is None:
+            self.session.close_after_reply("fault: 421")
         return reply
 
     def chunks(self, reply: Any, chunks: list[bytes]) -> list[bytes]:

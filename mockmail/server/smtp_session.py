@@ -29,8 +29,18 @@ import trio
 from .. import __version__
 from ..errors import DomainError, StorageLimit
 from ..faults import FaultState
-from ..login.credentials import authenticate, challenge
-from ..login.sasl import MECHANISMS, Challenge, Credentials, Mechanism, SaslFailure, decode_response
+from ..login.credentials import authenticate
+from ..login.exchange import (
+    Cancelled,
+    Denied,
+    Granted,
+    Malformed,
+    SaslExchange,
+    Step,
+    offered,
+    open_exchange,
+)
+from ..login.sasl import Challenge, Credentials
 from ..message.ids import random_hex
 from ..message.ingest import Incoming, deliver
 from ..smtp import (
@@ -161,7 +171,7 @@ class SmtpSession(SessionDriver):
         self._esmtp = False
         self._smtputf8 = False
         self._bdat: list[bytes] | None = None
-        self._sasl: Mechanism | None = None
+        self._sasl: SaslExchange[object] | None = None
 
     # --- the driver's hooks ---------------------------------------------------------------------
 
@@ -187,7 +197,7 @@ class SmtpSession(SessionDriver):
         self.helo = None
         self.auth_user = None
         self._esmtp = False
-        self._reset()
+        self.reset_transaction()
 
     def _peer(self) -> str:
         return self.peer  # read once, in __init__: the envelope and the Received: field need it too
@@ -199,7 +209,8 @@ class SmtpSession(SessionDriver):
     def _reply_extra(self, reply: Any) -> tuple[int, int] | int | None:
         return len(reply.lines) if isinstance(reply, Reply) and len(reply.lines) > 1 else None
 
-    def _reset(self) -> None:
+    def reset_transaction(self) -> None:
+        """Forget the mail transaction: sender, recipients, SMTPUTF8 and BDAT chunks."""
         self.mail_from = None
         self.recipients = {}
         self._smtputf8 = False
@@ -217,7 +228,7 @@ class SmtpSession(SessionDriver):
         )
 
     def _on_EHLO(self, event: Ehlo) -> Reply:
-        self._reset()
+        self.reset_transaction()
         self.helo, self._esmtp = event.domain, True
         lines = [
             f"{self.config.hostname} greets {event.domain}",
@@ -231,17 +242,17 @@ class SmtpSession(SessionDriver):
         if self.config.tls_context is not None and not self.conn.secure:
             lines.append("STARTTLS")
         if self._auth_offered():
-            lines.append("AUTH " + " ".join(MECHANISMS))
+            lines.append("AUTH " + " ".join(offered(self.config.bearer_tokens)))
         lines.append("HELP")
         return Reply(250, lines, None)  # RFC 2034 section 3: no enhanced code on EHLO/HELO replies
 
     def _on_HELO(self, event: Helo) -> Reply:
-        self._reset()
+        self.reset_transaction()
         self.helo, self._esmtp = event.domain, False
         return Reply.of(250, None, self.config.hostname)
 
     def _on_RSET(self, event: Rset) -> Reply:
-        self._reset()
+        self.reset_transaction()
         return _ok("OK")
 
     def _on_NOOP(self, event: Noop) -> Reply:
@@ -287,50 +298,46 @@ class SmtpSession(SessionDriver):
             return Reply.of(503, "5.5.1", "AUTH needs EHLO first")
         if not self._auth_offered():
             return Reply.of(538, "5.7.11", "encryption required for requested authentication mechanism")
-        factory = MECHANISMS.get(event.mechanism)
-        if factory is None:
-            return Reply.of(
-                504, "5.5.4", f"unrecognized authentication type, use one of: {' '.join(MECHANISMS)}"
-            )
-        mechanism = factory(challenge(self.config.hostname))
-        try:
-            initial = None if event.initial_response is None else decode_response(event.initial_response)
-        except SaslFailure as exc:
-            return Reply.of(501, "5.5.2", str(exc))
-        try:
-            return self._sasl_outcome(mechanism, mechanism.start(initial))
-        except SaslFailure as exc:
-            return Reply.of(535, "5.7.8", str(exc))
+        tokens = self.config.bearer_tokens
+        exchange = open_exchange(event.mechanism, self._check, hostname=self.config.hostname, tokens=tokens)
+        if exchange is None:
+            names = " ".join(offered(tokens))
+            return Reply.of(504, "5.5.4", f"unrecognized authentication type, use one of: {names}")
+        return self._sasl_step(exchange, exchange.start(event.initial_response))
 
     def _on_AuthResponse(self, event: AuthResponse) -> Reply:
-        mechanism, self._sasl = self._sasl, None
-        assert mechanism is not None  # the core yields responses only inside an exchange
-        if event.cancelled:
-            return Reply.of(501, "5.0.0", "AUTH cancelled by client")
-        try:
-            response = decode_response(event.data)
-        except SaslFailure as exc:
-            return Reply.of(501, "5.5.2", str(exc))
-        try:
-            return self._sasl_outcome(mechanism, mechanism.step(response))
-        except SaslFailure as exc:
-            return Reply.of(535, "5.7.8", str(exc))
+        exchange, self._sasl = self._sasl, None
+        assert exchange is not None  # the core yields responses only inside an exchange
+        return self._sasl_step(
+            exchange, exchange.cancel() if event.cancelled else exchange.respond(event.data)
+        )
 
-    def _sasl_outcome(self, mechanism: Mechanism, outcome: Challenge | Credentials) -> Reply:
-        if isinstance(outcome, Challenge):
-            self._sasl = mechanism
-            return Reply.of(334, None, outcome.encoded())
-        if self.policy.auth != "none" and authenticate(self.store, outcome) is None:
+    def _check(self, credentials: Credentials) -> object | None:
+        if self.policy.auth == "none":
+            return credentials  # any credentials will do, and none are needed
+        return authenticate(self.store, credentials)
+
+    def _sasl_step(self, exchange: SaslExchange[object], step: Step[object]) -> Reply:
+        if isinstance(step, Challenge):
+            self._sasl = exchange
+            return Reply.of(334, None, step.encoded())
+        if isinstance(step, Granted):
+            self.auth_user = step.user
+            if self.recorder is not None:
+                self.recorder.user = step.user
+            return Reply.of(235, "2.7.0", "authentication successful")
+        if isinstance(step, Denied):
             self._login_failed()
             if self._closing is not None:
                 return Reply.of(
                     421, "4.7.0", "authentication credentials invalid, too many failures: closing"
                 )
             return Reply.of(535, "5.7.8", "authentication credentials invalid")
-        self.auth_user = outcome.user
-        if self.recorder is not None:
-            self.recorder.user = outcome.user
-        return Reply.of(235, "2.7.0", "authentication successful")
+        if isinstance(step, Cancelled):
+            return Reply.of(501, "5.0.0", "AUTH cancelled by client")
+        if isinstance(step, Malformed):
+            return Reply.of(501, "5.5.2", step.reason)
+        return Reply.of(535, "5.7.8", step.reason)  # Refused: the mechanism could not go on
 
     # --- the mail transaction -------------------------------------------------------------------------
 
@@ -359,11 +366,12 @@ class SmtpSession(SessionDriver):
         smtputf8 = "SMTPUTF8" in params
         if not smtputf8 and not event.address.isascii():
             return Reply.of(553, "5.6.7", "non-ASCII address needs the SMTPUTF8 parameter")
-        self._reset()
+        self.reset_transaction()
         self.mail_from, self._smtputf8 = event.address, smtputf8
         return _ok(f"sender <{event.address}> OK", "2.1.0")
 
-    def _mailbox_for(self, address: str) -> str | None:
+    def mailbox_for(self, address: str) -> str | None:
+        """The mailbox user `address` delivers to (see the module's delivery rules), or None."""
         store = self.store
         if store.find(address) is not None:
             return address
@@ -382,7 +390,7 @@ class SmtpSession(SessionDriver):
             return Reply.of(553, "5.6.7", "non-ASCII address needs the SMTPUTF8 parameter on MAIL")
         if sum(len(v) for v in self.recipients.values()) >= MAX_RECIPIENTS:
             return Reply.of(452, "4.5.3", f"too many recipients (at most {MAX_RECIPIENTS:d} per message)")
-        user = self._mailbox_for(event.address)
+        user = self.mailbox_for(event.address)
         if user is None:
             return Reply.of(550, "5.1.1", f"no mailbox here for <{event.address}>")
         full = self.policy.quota.full() if self.policy.quota is not None else None
@@ -404,11 +412,11 @@ class SmtpSession(SessionDriver):
             # CRLF throughout (the core counted): the view is copied once, into the stored message.
             return self._deliver(normalize_crlf(bytes(content)) if event.bare_line_ends else content)
         finally:
-            self._reset()
+            self.reset_transaction()
 
     def _on_BDAT(self, event: Bdat) -> Reply:
         if event.dropped:
-            self._reset()
+            self.reset_transaction()
             return self._too_large()
         parts = self._bdat if self._bdat is not None else []
         parts.append(event.data)
@@ -422,7 +430,7 @@ class SmtpSession(SessionDriver):
                 return self._line_too_long()
             return self._deliver(normalize_crlf(content))
         finally:
-            self._reset()
+            self.reset_transaction()
 
     def _too_large(self) -> Reply:
         limit = self.policy.max_message_size

@@ -9,7 +9,8 @@ import base64
 import trio
 import trio.testing
 
-from mockmail.server.driver import LOGIN_ATTEMPTS, SessionConfig
+from mockmail.login.policy import LOGIN_ATTEMPTS
+from mockmail.server.driver import SessionConfig
 from mockmail.server.smtp_session import SmtpPolicy, SmtpSession
 from mockmail.store import MemoryStore
 from tests.wire import SmtpWire
