@@ -46,6 +46,7 @@ async def test_delete_leaves_no_task_or_file_descriptor(nursery: trio.Nursery) -
 
     await registry.delete("acme")
     for client in clients:
+        assert await client.line() == b"-ERR [SYS/TEMP] server shutting down\r\n"  # its last word
         assert await client.at_eof()  # every session was closed by the server
         await client.stream.aclose()
     await trio.testing.wait_all_tasks_blocked()
