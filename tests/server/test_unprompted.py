@@ -53,7 +53,7 @@ class Ready(bytes):
 
 
 class LineConn:
-    """A sans-IO core of the smallest kind: CRLF lines in, bytes out; `BYE` closes."""
+    """A sans-IO core of the smallest kind: CRLF lines in, bytes out."""
 
     def __init__(self) -> None:
         self._buffer = bytearray()
@@ -83,8 +83,6 @@ class LineConn:
         return Line(line)
 
     def send_chunks(self, reply: bytes) -> list[bytes]:
-        if reply.startswith(b"BYE"):
-            self._closed = True
         if type(reply) is Ready:
             self._buffer.clear()  # nothing sent in plaintext counts after the handshake
         return [bytes(reply)]
@@ -146,8 +144,6 @@ class NoteSession(SessionDriver):
                 return b"OK " + b"x" * int(arg) + b"\r\n"
             case "STARTTLS":
                 return Ready(b"OK begin TLS\r\n")
-            case "LOGOUT":
-                return b"BYE\r\n"
         return b"OK " + event.text.encode() + b"\r\n"
 
 
