@@ -46,6 +46,7 @@ async def test_delete_leaves_no_task_or_file_descriptor(nursery: trio.Nursery) -
 
     await registry.delete("acme")
     for client in clients:
+        assert await client.line() == b"-ERR [SYS/TEMP] server shutting down\r\n"  # its last word
         assert await client.at_eof()  # every session was closed by the server
         await client.stream.aclose()
     await trio.testing.wait_all_tasks_blocked()
@@ -113,6 +114,22 @@ async def test_shutdown_cancels_every_tenant(nursery: trio.Nursery) -> None:
     registry.shutdown()
     await tenant.done.wait()
     assert registry.list() == []
+
+
+async def test_stopping_the_server_gives_every_session_its_last_line(nursery: trio.Nursery) -> None:
+    registry: Registry = await nursery.start(Registry(Settings()).run)
+    tenant = await registry.create(TenantSpec(name="a"))
+    assert tenant.pop3 is not None and tenant.smtp is not None
+    pop = WireClient(await trio.open_tcp_stream(tenant.pop3.host, tenant.pop3.port))
+    smtp = WireClient(await trio.open_tcp_stream(tenant.smtp.host, tenant.smtp.port))
+    assert (await pop.line()).startswith(b"+OK")
+    assert (await smtp.line()).startswith(b"220 ")
+    assert (await smtp.cmd("HELO c")).startswith(b"250 ")
+    registry.shutdown()
+    assert await pop.line() == b"-ERR [SYS/TEMP] server shutting down\r\n"
+    assert await smtp.line() == b"421 4.3.2 service shutting down, closing connection\r\n"
+    assert await pop.at_eof() and await smtp.at_eof()
+    await tenant.done.wait()
 
 
 def shut_down_listener(port: int) -> None:

@@ -15,6 +15,26 @@ Who closes what: the driver never closes its stream; the listener's handler does
 once `run` returns or is cancelled.  `_release` runs in a `finally`, so a cancelled or vanished client never
 keeps a lock.  Replies are collected and written when the parser needs more input, so pipelined commands are
 answered in order with one write (RFC 2449 section 6.6, RFC 2920).
+
+Unprompted output (IMAP's untagged updates during IDLE, RFC 2177; every protocol's last line when the server
+stops).  Every byte is written by the session's own task, so an unprompted line and a reply cannot
+interleave and nothing is written during a TLS handshake, with no lock and no second task:
+
+- `notify()` is what another task calls (the store saw a change).  It never blocks and never writes: it
+  sets a flag and, when the session is waiting for the client, wakes that wait (protocols that set
+  `SPEAKS_UNPROMPTED`; a read is only woken between commands, never during a handshake).  Calls that come
+  before the session gets to them are one call (coalesced), so a flood of changes costs nothing here.
+- The session then asks the protocol, between commands and after its replies are out, what to say:
+  `_unprompted()` returns rendered lines, or nothing when this is not the moment (IMAP keeps its updates
+  for the next tagged response outside IDLE).  The lines take the replies' path: transcript (direction S),
+  metrics, wire faults, the TLS stream.  The driver keeps no queue: what is pending is the protocol's
+  (IMAP's view of the mailbox), so a client that does not read makes nothing grow.
+- A client that does not take an unprompted write within the line deadline is closed ("client not
+  reading"): dropping lines would leave its view of the mailbox wrong, and closing is what IMAP servers do.
+- When the tenant's scope is cancelled (tenant deleted, server stopping), the session says `SHUTDOWN`
+  (SMTP 421, POP3 -ERR [SYS/TEMP], IMAP BYE) through the same path, shielded and for at most
+  `FAREWELL_TIMEOUT` seconds, unless it was cut in the middle of a reply or a handshake, where a line
+  would corrupt what the client is reading.
 """
 
 from __future__ import annotations
@@ -22,7 +42,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -39,7 +59,9 @@ from .wire_faults import FaultEnd, PeerGone, drain, send_through
 
 __all__ = [
     "BAD_COMMAND_BUDGET",
+    "FAREWELL_TIMEOUT",
     "RECEIVE_SIZE",
+    "UNPROMPTED",
     "FollowUp",
     "SessionConfig",
     "SessionDriver",
@@ -55,6 +77,13 @@ IDLE_SLACK = 1.0
 """Seconds an autologout may come late (never early: RFC 1939 asks for at least ten minutes)."""
 LARGE_CHUNK = 65536
 """A chunk this large (a message body) is written on its own rather than copied into a joined buffer."""
+
+FAREWELL_TIMEOUT = 1.0
+"""Seconds the last line may take when the server stops or the tenant is deleted: a client that does not
+read it does not hold the shutdown up."""
+UNPROMPTED = "(unprompted)"
+"""The verb wire faults and end reasons see for lines no command asked for: a fault aimed at a command
+never fires on them, one aimed at every command does."""
 
 FollowUp = Callable[[], Awaitable[bool]]
 """An awaitable step after a command (a QUIT fault, a close): True when it ended the session."""
@@ -137,13 +166,16 @@ class SessionDriver:
         "_answered",
         "_answering",
         "_bad_in_a_row",
+        "_busy",
         "_closing",
         "_failed_logins",
         "_fault_version",
         "_hold",
         "_idle",
+        "_notified",
         "_outbox",
         "_timeout",
+        "_wake",
         "config",
         "end_reason",
         "faults_fired",
@@ -167,8 +199,13 @@ class SessionDriver:
     INTERNAL_ERROR: ClassVar[bytes]
     """What a session that fails on a bug sends before it ends."""
     SHUTDOWN: ClassVar[bytes | None] = None
-    """What a session sends when the server stops or the tenant is deleted under it (SMTP's 421, RFC
-    5321 section 3.8); None sends nothing (RFC 1939 has no such reply)."""
+    """The last line when the server stops or the tenant is deleted under the session (SMTP's 421, RFC
+    5321 section 3.8; POP3's -ERR [SYS/TEMP], RFC 3206; IMAP's BYE, RFC 9051 section 7.1.5); None says
+    nothing."""
+    SPEAKS_UNPROMPTED: ClassVar[bool] = False
+    """True when the protocol may speak while the client is silent (IMAP IDLE): `notify` then wakes the
+    session's wait for input.  Otherwise a notification is heard at the next wait, and the wait costs
+    nothing extra (the POP3 and SMTP hot path)."""
     _HANDLERS: ClassVar[dict[type, Callable[[Any, Any], Any]]]
 
     conn: SansIO
@@ -199,6 +236,11 @@ class SessionDriver:
         self._hold = 0.0
         """Seconds to wait before the reply being made goes out (a failed login's delay)."""
         self._failed_logins = 0
+        self._busy = False
+        """A reply or a TLS handshake is part-way out: no other line may be written now."""
+        self._notified = False
+        self._wake: trio.CancelScope | None = None
+        """The scope of the wait for input while `notify` may wake it (`SPEAKS_UNPROMPTED`)."""
 
     # --- what a protocol handler supplies ---------------------------------------------------------
 
@@ -217,6 +259,13 @@ class SessionDriver:
     def _release(self) -> None:
         """Give back what the session holds (locks); runs however the session ended."""
 
+    def _unprompted(self) -> Sequence[bytes]:
+        """What to say now, unasked, after `notify`: rendered lines (each ends in CRLF), or nothing when
+        now is not the moment (the protocol keeps them for later, and calls `notify` once the moment
+        comes).  Called between commands, with every reply out; it must not call `notify` itself.  Set
+        `_closing` to end the session once the lines are written."""
+        return ()
+
     def _peer(self) -> str:
         """The client's `host:port` for the transcript (a handler that keeps it returns its own)."""
         return peer_address(self.stream)
@@ -233,6 +282,7 @@ class SessionDriver:
         idle = self._idle
         handlers = self._HANDLERS
         need_data, eof, bad, tls_ready = self.NEED_DATA, self.EOF_EVENT, self.BAD_EVENT, self.TLS_READY
+        wakeable = self.SPEAKS_UNPROMPTED
         if self.config.transcripts is not None:
             self.recorder = self.config.transcripts.start(self._peer(), self.PROTOCOL)
         recorder = self.recorder
@@ -261,6 +311,9 @@ class SessionDriver:
                     if event is need_data:
                         if self._outbox:
                             await self._flush()
+                        while self._notified:  # again if notified while the last lines went out
+                            if await self._speak():
+                                return self.end_reason
                         now = trio.current_time()
                         if self._answered != answered_at_read:
                             # A command was answered since the last read: autologout counts from here.
@@ -281,8 +334,19 @@ class SessionDriver:
                                 idle.deadline = cut
                                 line_cut = True
                         try:
-                            data = await self.stream.receive_some(RECEIVE_SIZE)
+                            if wakeable:
+                                # notify() cancels this scope: safe on a read (trio's SSLStream too,
+                                # no renegotiation: server/tls.py), and no byte is lost.
+                                with trio.CancelScope() as wake:
+                                    self._wake = wake
+                                    data = await self.stream.receive_some(RECEIVE_SIZE)
+                                self._wake = None
+                                if wake.cancelled_caught:
+                                    continue  # speak at the top of the loop, then wait again
+                            else:
+                                data = await self.stream.receive_some(RECEIVE_SIZE)
                         except (trio.BrokenResourceError, trio.ClosedResourceError):
+                            self._wake = None
                             data = b""
                         if metrics is not None:
                             metrics.received[counted] += len(data)
@@ -331,12 +395,7 @@ class SessionDriver:
             self.end_reason = str(end)
         except trio.Cancelled:
             self.end_reason = "server shutdown"
-            if self.SHUTDOWN is not None and not self.conn.closed:
-                with (
-                    trio.move_on_after(1, shield=True),
-                    contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError),
-                ):
-                    await self.stream.send_all(self.SHUTDOWN)
+            await self._farewell()
             raise
         except Exception:
             log.exception("%s session failed", self.PROTOCOL.upper())
@@ -370,6 +429,57 @@ class SessionDriver:
         self._hold = penalty.hold
         if penalty.close is not None:
             self._closing = penalty.close
+
+    # --- unprompted output ---------------------------------------------------------------------------
+
+    def notify(self) -> None:
+        """The protocol may have something to say unasked (see the module docstring).
+
+        Never blocks and never writes; any task of the session's trio run may call it, as often as it
+        likes: calls before the session acts on them count as one.
+        """
+        self._notified = True
+        wake = self._wake
+        if wake is not None:
+            wake.cancel()
+
+    async def _speak(self) -> bool:
+        """Say what `_unprompted` has for now; True when that ended the session."""
+        self._notified = False
+        lines = self._unprompted()
+        if lines:
+            with trio.move_on_after(min(self.config.line_timeout, self._timeout)) as cut:
+                await self._say(lines)
+            if cut.cancelled_caught:
+                self.end_reason = "client not reading"  # what it has not taken is lost: close
+                return True
+        if self._closing is not None:
+            self.end_reason = self._closing
+            return True
+        return False
+
+    async def _say(self, lines: Sequence[bytes]) -> None:
+        """Write lines no command asked for (after anything queued) the way replies go out."""
+        recorder = self.recorder
+        if recorder is not None:
+            for data in lines:
+                end = data.find(b"\r\n")
+                recorder.server(data[:end] if end >= 0 else data)
+        self._outbox.extend(lines)
+        self._answering = UNPROMPTED
+        await self._flush()
+
+    async def _farewell(self) -> None:
+        """Say `SHUTDOWN` as the session is cancelled, shielded and bounded by `FAREWELL_TIMEOUT`.
+
+        Nothing when a reply or a handshake was cut part-way (the line would land inside it) or the
+        session is already over; a client that does not read, or a fault that stalls, is given up on.
+        """
+        last = self.SHUTDOWN
+        if last is None or self._busy or self.conn.closed:
+            return
+        with trio.move_on_after(FAREWELL_TIMEOUT, shield=True), contextlib.suppress(PeerGone, FaultEnd):
+            await self._say([last])
 
     # --- faults ------------------------------------------------------------------------------------
 
@@ -449,6 +559,7 @@ class SessionDriver:
         metrics = self.config.metrics
         if metrics is not None:
             metrics.sent[(self.PROTOCOL, self.config.tenant)] += sum(map(len, chunks))
+        self._busy = True  # until the last byte is out (left set when cut: the session is over)
         faults = self.config.faults
         if faults is not None and faults.version:
             hooks = self.hooks
@@ -470,30 +581,33 @@ class SessionDriver:
                 except PeerGone:
                     self.conn.send_failed()
                     raise
+                self._busy = False
                 return
         try:
             if len(chunks) == 1:
                 await self.stream.send_all(chunks[0])
-                return
-            gathered: list[bytes] = []
-            for chunk in chunks:
-                if len(chunk) < LARGE_CHUNK:
-                    gathered.append(chunk)
-                    continue
+            else:
+                gathered: list[bytes] = []
+                for chunk in chunks:
+                    if len(chunk) < LARGE_CHUNK:
+                        gathered.append(chunk)
+                        continue
+                    if gathered:
+                        await self.stream.send_all(b"".join(gathered))
+                        gathered = []
+                    await self.stream.send_all(chunk)
                 if gathered:
                     await self.stream.send_all(b"".join(gathered))
-                    gathered = []
-                await self.stream.send_all(chunk)
-            if gathered:
-                await self.stream.send_all(b"".join(gathered))
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             self.conn.send_failed()
             raise PeerGone from None
+        self._busy = False
 
     async def _start_tls(self) -> bool:
         context = self.config.tls_context
         assert context is not None
         tls = trio.SSLStream(self.stream, context, server_side=True)
+        self._busy = True  # no line may cross the handshake, not even the last one
         try:
             with trio.fail_after(self.config.handshake_timeout):
                 await tls.do_handshake()
@@ -502,4 +616,5 @@ class SessionDriver:
             self.conn.send_failed()
             return False
         self.stream = tls
+        self._busy = False
         return True

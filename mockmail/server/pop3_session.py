@@ -85,6 +85,8 @@ class Pop3Session(SessionDriver):
     BAD_EVENT = BadCommand
     TLS_READY = TlsReady
     INTERNAL_ERROR = b"-ERR [SYS/TEMP] internal server error\r\n"
+    SHUTDOWN = b"-ERR [SYS/TEMP] server shutting down\r\n"
+    """RFC 3206: SYS/TEMP, a transient system problem (not the user's); the client may try again later."""
 
     def __init__(
         self,

@@ -19,6 +19,9 @@ class TlsMaterial:
 def _server_context() -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    # No renegotiation (TLS 1.2; TLS 1.3 has none): the session driver may cancel a wait for input to
+    # speak unprompted, which trio's SSLStream allows at any time but during a handshake.
+    context.options |= ssl.OP_NO_RENEGOTIATION
     return context
 
 
