@@ -7,7 +7,7 @@ writer in `_writer.py`.  Search keys are reached as `mockmail.imap.search_keys.<
 looks like to IMAP (ENVELOPE, BODYSTRUCTURE, BODY[section]) is the message side's (`_section.py`).
 """
 
-from . import _search as search_keys
+from . import search_keys
 from ._connection import DEFAULT_EXTENSIONS, MAX_IDLE_LINE, ImapConnection
 from ._errors import ImapError, LocalProtocolError
 from ._events import (

@@ -109,10 +109,11 @@ def _section(r: Reader, binary: bool) -> Section:
     parts = _parts(r)
     text: SectionText | None = None
     fields: tuple[str, ...] = ()
-    if parts and r.maybe("."):
-        pass
-    elif parts and not r.peek_is("]"):
+    dotted = bool(parts) and r.maybe(".")
+    if parts and not dotted and not r.peek_is("]"):
         raise ParseError(f"expected '.' or ']' after section part numbers at octet {r.pos:d}")
+    if dotted and r.peek_is("]"):
+        raise ParseError(f"expected a section text after '.' at octet {r.pos:d}")
     if not r.peek_is("]"):
         if binary:
             raise ParseError("a BINARY section holds part numbers only")

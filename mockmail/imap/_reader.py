@@ -77,8 +77,10 @@ class Reader:
         self.pos += 1
 
     def sp(self) -> None:
-        if self.peek() != 0x20:
-            raise ParseError(f"expected a single space at octet {self.pos:d}")
+        found = self.peek()
+        if found != 0x20:
+            what = "the end of the line" if found is None else f"0x{found:02x}"
+            raise ParseError(f"expected a single space at octet {self.pos:d}, found {what}")
         self.pos += 1
 
     def maybe(self, char: str) -> bool:
@@ -93,7 +95,7 @@ class Reader:
 
     def _excerpt(self) -> str:
         chunk = self.text[self.pos : self.pos + 20]
-        return "".join(chr(b) if 0x20 < b < 0x7F else "?" for b in chunk)
+        return "".join(chr(b) if 0x20 <= b < 0x7F else "?" for b in chunk)
 
     def _run(self, allowed: frozenset[int]) -> bytes:
         start = self.pos
@@ -176,7 +178,7 @@ class Reader:
         """`string` = quoted / literal."""
         if self.peek_is('"'):
             return self.quoted()
-        if self.at_literal():
+        if self.at_literal() or self.peek_is("{") or self.peek_is("~"):
             literal = self.literal()
             if literal.binary:
                 raise ParseError("a literal8 '~{n}' is allowed only for message data")
@@ -184,7 +186,7 @@ class Reader:
         raise ParseError(f"expected a quoted string or a literal at octet {self.pos:d}")
 
     def astring_bytes(self) -> bytes:
-        if self.peek_is('"') or self.at_literal():
+        if self.peek_is('"') or self.at_literal() or self.peek_is("{"):
             return self.string_bytes()
         raw = self._run(ASTRING_CHARS)
         if not raw:
@@ -204,7 +206,7 @@ class Reader:
         return self.string(rule)
 
     def list_mailbox_bytes(self) -> bytes:
-        if self.peek_is('"') or self.at_literal():
+        if self.peek_is('"') or self.at_literal() or self.peek_is("{"):
             return self.string_bytes()
         raw = self._run(LIST_CHARS)
         if not raw:
