@@ -25,22 +25,18 @@ from __future__ import annotations
 from ._errors import LocalProtocolError
 from ._events import (
     NEED_DATA,
+    Authenticate,
     AuthenticateResponse,
     BadCommand,
     Command,
     ConnectionClosed,
     ContinuationNeeded,
     Event,
+    Idle,
     IdleDone,
     LiteralTooLarge,
     NeedData,
     StartTls,
-)
-from ._events import (
-    Authenticate as AuthenticateCommand,
-)
-from ._events import (
-    Idle as IdleCommand,
 )
 from ._framing import (
     DEFAULT_APPEND_LIMIT,
@@ -51,7 +47,7 @@ from ._framing import (
     CommandFrame,
     Framer,
 )
-from ._parser import PARSERS, parse_command
+from ._parser import PARSERS, UID_COMMANDS, parse_command
 from ._responses import (
     Bad,
     Bye,
@@ -250,6 +246,8 @@ class ImapConnection:
         reason = None
         if name not in PARSERS:
             reason = f"unknown command '{verb[:20]}'" if verb else "missing or invalid command name"
+        elif verb.startswith("UID ") and name not in UID_COMMANDS:
+            reason = f"{verb[:24]} is not a UID command"
         elif kind is not None and kind not in ALLOWED[self.state]:
             reason = refusal(self.state, kind)
         if reason is None:
@@ -266,7 +264,7 @@ class ImapConnection:
             return ConnectionClosed() if self._eof else NEED_DATA
         self._sasl_turn = False
         pending = self._pending
-        assert isinstance(pending, AuthenticateCommand)
+        assert isinstance(pending, Authenticate)
         if line is TOO_LONG:
             self.mode = Mode.COMMAND
             return BadCommand(pending.tag, f"authentication line too long (over {MAX_SASL_LINE:d} octets)", "AUTHENTICATE")
@@ -275,7 +273,7 @@ class ImapConnection:
 
     def _idle_line(self) -> Event | NeedData:
         pending = self._pending
-        assert isinstance(pending, IdleCommand)
+        assert isinstance(pending, Idle)
         line = self._framer.next_raw_line(MAX_IDLE_LINE)
         if line is None:
             return ConnectionClosed() if self._eof else NEED_DATA
@@ -313,7 +311,7 @@ class ImapConnection:
         if isinstance(response, Continuation):
             return self._continue(response)
         if isinstance(response, SaslChallenge):
-            if not isinstance(self._pending, AuthenticateCommand):
+            if not isinstance(self._pending, Authenticate):
                 raise LocalProtocolError("a SASL challenge answers only AUTHENTICATE")
             data = write_chunks(response)
             self.mode = Mode.AUTHENTICATE
@@ -340,7 +338,7 @@ class ImapConnection:
             self._pending = None
             self.mode = Mode.COMMAND
             return data
-        if isinstance(pending, IdleCommand) and self.mode is Mode.COMMAND:
+        if isinstance(pending, Idle) and self.mode is Mode.COMMAND:
             data = write_chunks(response, utf8=self.utf8)
             self.mode = Mode.IDLE
             return data

@@ -58,7 +58,7 @@ from ._mutf7 import MUtf7Error, decode_mutf7
 from ._reader import MAX_NUMBER64, Literal, ParseError, Reader
 from ._search import parse_search_keys, read_sequence_set
 
-__all__ = ["MAX_PARAMETER_DEPTH", "parse_command"]
+__all__ = ["MAX_PARAMETER_DEPTH", "PARSERS", "UID_COMMANDS", "parse_command", "read_tag_and_verb"]
 
 MAX_PARAMETER_DEPTH = 8
 """Deepest nesting of a parameter list (SELECT/EXAMINE parameters); QRESYNC needs two."""
@@ -523,7 +523,7 @@ def _expunge(r: Reader, ctx: _Context, uid: bool) -> Command:
     return Expunge(tag=ctx.tag, uids=uids)
 
 
-_UID_COMMANDS: dict[str, Callable[[Reader, _Context, bool], Command]] = {
+UID_COMMANDS: dict[str, Callable[[Reader, _Context, bool], Command]] = {
     "COPY": _copy_or_move(Copy),
     "MOVE": _copy_or_move(Move),
     "FETCH": _fetch,
@@ -563,7 +563,7 @@ PARSERS: dict[str, Callable[[Reader, _Context], Command]] = {
     "CHECK": _bare(Check),
     "CLOSE": _bare(Close),
     "UNSELECT": _bare(Unselect),
-    **{verb: _plain(parse) for verb, parse in _UID_COMMANDS.items()},
+    **{verb: _plain(parse) for verb, parse in UID_COMMANDS.items()},
 }
 
 
@@ -622,7 +622,7 @@ def parse_command(text: bytes, literals: dict[int, Literal] | None = None, *, ut
         if uid:
             r.sp()
             verb = r.atom("a command after UID").upper()
-            uid_parser = _UID_COMMANDS.get(verb)
+            uid_parser = UID_COMMANDS.get(verb)
             if uid_parser is None:
                 return BadCommand(tag, f"UID {verb[:20]} is not a UID command", "UID " + verb[:20])
             return uid_parser(r, _Context(tag, utf8), True)

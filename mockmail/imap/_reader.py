@@ -251,6 +251,8 @@ class Reader:
         """`date-time` = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE."""
         start = self.pos
         body = self.quoted().decode("ascii", "replace")
+        if len(body) == 25 and body[1] == "-":
+            body = " " + body  # a one-digit day without its padding space: be liberal
         if len(body) != 26 or body[11] != " " or body[20] != " ":
             raise ParseError(f"date-time at octet {start:d} is not \"dd-Mon-yyyy hh:mm:ss +zzzz\"")
         day = _date(body[:11].lstrip(" "), start)

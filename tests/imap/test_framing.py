@@ -229,3 +229,10 @@ def test_literal_plus_can_be_withdrawn_but_still_reads() -> None:
 
 def test_logged_in_helper_state() -> None:
     assert logged_in().state.name == "AUTHENTICATED"
+
+
+def test_uid_with_a_non_uid_command_is_refused_before_its_literal() -> None:
+    conn = greeted()
+    conn.receive_data(b"a UID LOGIN {3}\r\n")
+    event = conn.next_event()
+    assert event == BadCommand("a", "UID LOGIN is not a UID command", "UID LOGIN")

@@ -156,3 +156,8 @@ def test_sequence_node_resolves_star_by_the_walker() -> None:
     node = criteria(b"5:*")
     assert isinstance(node, Sequence)
     assert [n for n in range(1, 9) if node.numbers.contains(n, 7)] == [5, 6, 7]
+
+
+def test_unknown_charset_is_left_to_the_server() -> None:
+    parsed = parse_command(b"t SEARCH CHARSET X-KLINGON SUBJECT qapla")
+    assert parsed == Search(tag="t", criteria=Header("SUBJECT", "qapla"), charset="X-KLINGON")
