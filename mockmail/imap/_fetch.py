@@ -90,6 +90,15 @@ MACROS: dict[str, tuple[FetchAttribute, ...]] = {
     "FULL": (*_FAST, _SIMPLE["ENVELOPE"], FetchAttribute(FetchKind.BODY)),
 }
 _SECTION_END = frozenset(b"]. ")
+_FIELD_NAME_CHARS = frozenset(range(33, 127)) - {ord(":")}
+"""RFC 5322 section 3.6.8 `ftext`: printable US-ASCII except colon."""
+
+
+def _field_name(r: Reader) -> str:
+    name = r.astring("a header field name")
+    if not name or any(ord(ch) not in _FIELD_NAME_CHARS for ch in name):
+        raise ParseError(f"'{name[:30]}' is not a header field name (RFC 5322 ftext)")
+    return name.upper()
 
 
 def _parts(r: Reader) -> list[int]:
@@ -133,10 +142,10 @@ def _section(r: Reader, binary: bool) -> Section:
         if text in (SectionText.HEADER_FIELDS, SectionText.HEADER_FIELDS_NOT):
             r.sp()
             r.expect("(", "to open the header field list")
-            names = [r.astring("a header field name").upper()]
+            names = [_field_name(r)]
             while not r.maybe(")"):
                 r.sp()
-                names.append(r.astring("a header field name").upper())
+                names.append(_field_name(r))
             fields = tuple(names)
     r.expect("]", "to close a section")
     partial = None

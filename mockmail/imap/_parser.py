@@ -95,6 +95,8 @@ def _decode_name(raw: bytes, utf8: bool) -> str:
             name = decode_mutf7(raw)
         except MUtf7Error as exc:
             raise ParseError(f"mailbox name is not modified UTF-7 (RFC 3501 section 5.1.3): {exc}") from None
+    if any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in name):
+        raise ParseError("mailbox name contains a control character (RFC 9051 section 5.1)")
     return "INBOX" if name.upper() == "INBOX" else name
 
 

@@ -359,7 +359,8 @@ def _write(out: _Out, response: Response, tag: str | None, utf8: bool) -> None:
             raise LocalProtocolError(f"no writer for {type(response).__name__}")
 
 
-_FETCH_NAME_CHARS = ATOM_CHARS | frozenset(b"[]<> ()")
+_FETCH_NAME_CHARS = frozenset(range(0x21, 0x7F)) | {0x20}
+"""A FETCH item name echoes the client's section (`BODY[HEADER.FIELDS (X-A "B")]`): printable US-ASCII."""
 
 
 def _fetch_name(name: str) -> str:

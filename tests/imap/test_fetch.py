@@ -95,7 +95,7 @@ def test_which_items_set_seen() -> None:
 @pytest.mark.parametrize(
     "spec",
     [b"BODY[", b"BODY[1.]", b"BODY[1.0]", b"BODY[01]", b"BODY[HEADER.FIELDS]", b"BODY[HEADER.FIELDS ()]",
-     b"BODY[]<1>", b"BODY[]<1.>", b"FLAGS[]", b"()", b"(FLAGS", b"ALL FLAGS", b"BODY[TEXT.MIME]"],
+     b"BODY[]<1>", b"BODY[]<1.>", b'BODY[HEADER.FIELDS ("a:b")]', b'BODY[HEADER.FIELDS ("a b")]', b"FLAGS[]", b"()", b"(FLAGS", b"ALL FLAGS", b"BODY[TEXT.MIME]"],
 )
 def test_fetch_refusals(spec: bytes) -> None:
     assert isinstance(parse_command(b"t FETCH 1 " + spec), BadCommand)

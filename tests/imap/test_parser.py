@@ -247,6 +247,8 @@ def test_utf8_session_takes_mailbox_names_as_utf8() -> None:
     # The same octets from a rev1 client are not modified UTF-7.
     bad = parse_command("a SELECT \"Entwürfe\"".encode())
     assert isinstance(bad, BadCommand) and "modified UTF-7" in bad.reason
+    bad = parse_command(b'a CREATE "a\xc2\x85b"', utf8=True)  # U+0085, a C1 control
+    assert isinstance(bad, BadCommand) and "control character" in bad.reason
     # In UTF-8 mode `&` is an ordinary character.
     assert parse_command(b"a SELECT A&B", utf8=True) == Select(tag="a", mailbox="A&B")
 
@@ -267,6 +269,8 @@ def test_utf8_session_takes_mailbox_names_as_utf8() -> None:
         (b"a LOGIN {3} pw", "a", "does not start a literal"),
         (b"a LOGIN b\xffob pw", "a", "found 0xff"),
         (b"a SELECT &Jjo", "a", "modified UTF-7"),
+        (b"a SELECT a&AAk-b", "a", "control character"),
+        (b'a CREATE "a\x7fb"', "a", "octet 0x7f outside printable"),
         (b"a SELECT INBOX (", "a", "expected a SELECT parameter name"),
         (b"a CREATE x (FOO (bar))", "a", "unknown CREATE parameter 'FOO'"),
         (b"a LIST (BOGUS) \"\" *", "a", "unknown LIST selection option 'BOGUS'"),

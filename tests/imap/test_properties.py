@@ -166,7 +166,9 @@ def wire_string(draw: st.DrawFn, raw: bytes, *, astring: bool = True) -> bytes:
 
 
 def mailbox_names() -> st.SearchStrategy[str]:
-    return TEXT.filter(lambda name: name.upper() != "INBOX")
+    return TEXT.filter(
+        lambda name: name.upper() != "INBOX" and not any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in name)
+    )
 
 
 @st.composite
