@@ -3,9 +3,8 @@
 The framer hands over the command's text (CRLFs removed) and its literals; `parse_command` returns a
 `Command`, or a `BadCommand` naming the broken rule with the tag (or `*` if no tag could be read).  It
 never raises for anything a client sends.  Rules kept here beyond the grammar:
-- Mailbox names are decoded from modified UTF-7 for IMAP4rev1 clients and taken as UTF-8 once the client
-  has enabled IMAP4rev2 or UTF8=ACCEPT (`utf8=True`); `INBOX` is case-insensitive (RFC 9051 section 5.1)
-  and always comes out as `INBOX`.
+- Mailbox names follow the session's encoding (`_arguments.py`); the commands on messages of the selected
+  mailbox are parsed in `_message_commands.py`, the rest here.
 - Verbs are case-insensitive; `UID` prefixes COPY, MOVE, FETCH, SEARCH, SORT, STORE and EXPUNGE only.
 - A bare CR or LF inside a line never ends it (the framer ends lines at CRLF only): a line carrying one is
   refused here whole, so `a NOOP\\nb DELETE x` can never smuggle a second command.
@@ -13,9 +12,9 @@ never raises for anything a client sends.  Rules kept here beyond the grammar:
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Callable
 
+from ._arguments import Context, decode_name, read_list_mailbox, read_mailbox
 from ._events import (
     Append,
     Authenticate,
@@ -24,39 +23,28 @@ from ._events import (
     Check,
     Close,
     Command,
-    Copy,
     Create,
     Delete,
     Enable,
     Examine,
-    Expunge,
-    Fetch,
     Id,
     Idle,
     List,
     Login,
     Logout,
     Lsub,
-    Move,
     Namespace,
     Noop,
     Rename,
-    Search,
     Select,
-    Sort,
-    SortKey,
     StartTls,
     Status,
-    Store,
-    StoreMode,
     Subscribe,
     Unselect,
     Unsubscribe,
 )
-from ._fetch import parse_fetch_attributes
-from ._mutf7 import MUtf7Error, decode_mutf7
-from ._reader import MAX_NUMBER64, Literal, ParseError, Reader
-from ._search import parse_search_keys, read_sequence_set
+from ._message_commands import UID_COMMANDS
+from ._reader import Literal, ParseError, Reader
 
 __all__ = ["MAX_PARAMETER_DEPTH", "PARSERS", "UID_COMMANDS", "parse_command", "read_tag_and_verb"]
 
@@ -71,49 +59,15 @@ STATUS_ITEMS = frozenset(
 )
 """RFC 9051 section 6.3.11 (with rev1's RECENT, RFC 7162 HIGHESTMODSEQ, RFC 7889 APPENDLIMIT)."""
 
-SEARCH_RETURN_OPTIONS = frozenset({"MIN", "MAX", "ALL", "COUNT", "SAVE"})
 LIST_SELECTION = frozenset({"SUBSCRIBED", "REMOTE", "RECURSIVEMATCH", "SPECIAL-USE"})
 LIST_RETURN = frozenset({"SUBSCRIBED", "CHILDREN", "SPECIAL-USE", "STATUS", "MYRIGHTS"})
-
-
-class _Context:
-    __slots__ = ("tag", "utf8")
-
-    def __init__(self, tag: str, utf8: bool) -> None:
-        self.tag = tag
-        self.utf8 = utf8
-
-
-def _decode_name(raw: bytes, utf8: bool) -> str:
-    if utf8:
-        try:
-            name = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ParseError("mailbox name is not valid UTF-8") from None
-    else:
-        try:
-            name = decode_mutf7(raw)
-        except MUtf7Error as exc:
-            raise ParseError(f"mailbox name is not modified UTF-7 (RFC 3501 section 5.1.3): {exc}") from None
-    if any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in name):
-        raise ParseError("mailbox name contains a control character (RFC 9051 section 5.1)")
-    return "INBOX" if name.upper() == "INBOX" else name
-
-
-def _mailbox(r: Reader, ctx: _Context) -> str:
-    return _decode_name(r.astring_bytes(), ctx.utf8)
-
-
-def _list_mailbox(r: Reader, ctx: _Context) -> str:
-    raw = r.list_mailbox_bytes()
-    return _decode_name(raw, ctx.utf8)
 
 
 # --- commands without arguments ----------------------------------------------------------------
 
 
-def _bare(cls: type[Command]) -> Callable[[Reader, _Context], Command]:
-    def parse(r: Reader, ctx: _Context) -> Command:
+def _bare(cls: type[Command]) -> Callable[[Reader, Context], Command]:
+    def parse(r: Reader, ctx: Context) -> Command:
         if not r.at_end():
             raise ParseError(f"{cls.verb} takes no arguments")
         return cls(tag=ctx.tag)
@@ -124,7 +78,7 @@ def _bare(cls: type[Command]) -> Callable[[Reader, _Context], Command]:
 # --- not authenticated -------------------------------------------------------------------------
 
 
-def _authenticate(r: Reader, ctx: _Context) -> Command:
+def _authenticate(r: Reader, ctx: Context) -> Command:
     r.sp()
     mechanism = r.atom("a SASL mechanism name").upper()
     initial = None
@@ -140,7 +94,7 @@ def _authenticate(r: Reader, ctx: _Context) -> Command:
     return Authenticate(tag=ctx.tag, mechanism=mechanism, initial_response=initial)
 
 
-def _login(r: Reader, ctx: _Context) -> Command:
+def _login(r: Reader, ctx: Context) -> Command:
     r.sp()
     user = r.astring("the user name")
     r.sp()
@@ -152,7 +106,7 @@ def _login(r: Reader, ctx: _Context) -> Command:
 # --- any state ---------------------------------------------------------------------------------
 
 
-def _id(r: Reader, ctx: _Context) -> Command:
+def _id(r: Reader, ctx: Context) -> Command:
     r.sp()
     if r.peek_keyword("NIL"):
         r.pos += 3
@@ -175,7 +129,7 @@ def _id(r: Reader, ctx: _Context) -> Command:
 # --- authenticated -----------------------------------------------------------------------------
 
 
-def _enable(r: Reader, ctx: _Context) -> Command:
+def _enable(r: Reader, ctx: Context) -> Command:
     caps: list[str] = []
     while not r.at_end():
         r.sp()
@@ -206,10 +160,10 @@ def _parameter_value(r: Reader, depth: int) -> str:
     return r.text[start : r.pos].decode("ascii", "replace")
 
 
-def _select(cls: type[Select] | type[Examine]) -> Callable[[Reader, _Context], Command]:
-    def parse(r: Reader, ctx: _Context) -> Command:
+def _select(cls: type[Select] | type[Examine]) -> Callable[[Reader, Context], Command]:
+    def parse(r: Reader, ctx: Context) -> Command:
         r.sp()
-        mailbox = _mailbox(r, ctx)
+        mailbox = read_mailbox(r, ctx)
         params: list[str] = []
         if not r.at_end():
             r.sp()
@@ -228,9 +182,9 @@ def _select(cls: type[Select] | type[Examine]) -> Callable[[Reader, _Context], C
     return parse
 
 
-def _create(r: Reader, ctx: _Context) -> Command:
+def _create(r: Reader, ctx: Context) -> Command:
     r.sp()
-    mailbox = _mailbox(r, ctx)
+    mailbox = read_mailbox(r, ctx)
     uses: tuple[str, ...] = ()
     if not r.at_end():
         r.sp()
@@ -247,26 +201,26 @@ def _create(r: Reader, ctx: _Context) -> Command:
     return Create(tag=ctx.tag, mailbox=mailbox, special_use=uses)
 
 
-def _one_mailbox(cls: type[Delete] | type[Subscribe] | type[Unsubscribe]) -> Callable[[Reader, _Context], Command]:
-    def parse(r: Reader, ctx: _Context) -> Command:
+def _one_mailbox(cls: type[Delete] | type[Subscribe] | type[Unsubscribe]) -> Callable[[Reader, Context], Command]:
+    def parse(r: Reader, ctx: Context) -> Command:
         r.sp()
-        mailbox = _mailbox(r, ctx)
+        mailbox = read_mailbox(r, ctx)
         r.end()
         return cls(tag=ctx.tag, mailbox=mailbox)
 
     return parse
 
 
-def _rename(r: Reader, ctx: _Context) -> Command:
+def _rename(r: Reader, ctx: Context) -> Command:
     r.sp()
-    old = _mailbox(r, ctx)
+    old = read_mailbox(r, ctx)
     r.sp()
-    new = _mailbox(r, ctx)
+    new = read_mailbox(r, ctx)
     r.end()
     return Rename(tag=ctx.tag, mailbox=old, new_name=new)
 
 
-def _list(r: Reader, ctx: _Context) -> Command:
+def _list(r: Reader, ctx: Context) -> Command:
     r.sp()
     extended = False
     selection: tuple[str, ...] = ()
@@ -277,7 +231,7 @@ def _list(r: Reader, ctx: _Context) -> Command:
         if unknown:
             raise ParseError(f"unknown LIST selection option '{sorted(unknown)[0][:20]}'")
         r.sp()
-    reference = _decode_name(r.astring_bytes(), ctx.utf8)
+    reference = decode_name(r.astring_bytes(), ctx.utf8)
     r.sp()
     patterns: list[str] = []
     if r.maybe("("):
@@ -285,11 +239,11 @@ def _list(r: Reader, ctx: _Context) -> Command:
         while not r.maybe(")"):
             if patterns:
                 r.sp()
-            patterns.append(_list_mailbox(r, ctx))
+            patterns.append(read_list_mailbox(r, ctx))
         if not patterns:
             raise ParseError("LIST needs at least one pattern")
     else:
-        patterns.append(_list_mailbox(r, ctx))
+        patterns.append(read_list_mailbox(r, ctx))
     return_options: list[str] = []
     status_items: tuple[str, ...] = ()
     if not r.at_end():
@@ -322,11 +276,11 @@ def _list(r: Reader, ctx: _Context) -> Command:
     )
 
 
-def _lsub(r: Reader, ctx: _Context) -> Command:
+def _lsub(r: Reader, ctx: Context) -> Command:
     r.sp()
-    reference = _decode_name(r.astring_bytes(), ctx.utf8)
+    reference = decode_name(r.astring_bytes(), ctx.utf8)
     r.sp()
-    pattern = _list_mailbox(r, ctx)
+    pattern = read_list_mailbox(r, ctx)
     r.end()
     return Lsub(tag=ctx.tag, reference=reference, pattern=pattern)
 
@@ -341,18 +295,18 @@ def _status_items(r: Reader) -> tuple[str, ...]:
     return items
 
 
-def _status(r: Reader, ctx: _Context) -> Command:
+def _status(r: Reader, ctx: Context) -> Command:
     r.sp()
-    mailbox = _mailbox(r, ctx)
+    mailbox = read_mailbox(r, ctx)
     r.sp()
     items = _status_items(r)
     r.end()
     return Status(tag=ctx.tag, mailbox=mailbox, items=items)
 
 
-def _append(r: Reader, ctx: _Context) -> Command:
+def _append(r: Reader, ctx: Context) -> Command:
     r.sp()
-    mailbox = _mailbox(r, ctx)
+    mailbox = read_mailbox(r, ctx)
     r.sp()
     flags: tuple[str, ...] = ()
     if r.peek_is("("):
@@ -377,170 +331,11 @@ def _append(r: Reader, ctx: _Context) -> Command:
     )
 
 
-# --- selected ----------------------------------------------------------------------------------
-
-
-def _charset_decoder(charset: str) -> Callable[[bytes], str]:
-    try:
-        codec = codecs.lookup(charset)
-    except LookupError:
-        # Unknown to us: keep the text readable; the server answers NO [BADCHARSET] on `charset`.
-        return lambda raw: raw.decode("utf-8", "replace")
-
-    def decode(raw: bytes) -> str:
-        try:
-            return codec.decode(raw)[0]
-        except UnicodeDecodeError:
-            raise ParseError(f"a search string is not valid {charset[:20]}") from None
-
-    return decode
-
-
-def _search(r: Reader, ctx: _Context, uid: bool) -> Command:
-    r.sp()
-    return_options: tuple[str, ...] | None = None
-    if r.peek_keyword("RETURN"):
-        r.pos += 6
-        r.sp()
-        return_options = r.paren_atoms("a SEARCH return option")
-        for option in return_options:
-            if option not in SEARCH_RETURN_OPTIONS:
-                raise ParseError(f"unknown SEARCH return option '{option[:20]}'")
-        r.sp()
-    charset = None
-    if r.peek_keyword("CHARSET"):
-        r.pos += 7
-        r.sp()
-        charset = r.astring("a charset").upper()
-        r.sp()
-    criteria = parse_search_keys(r, _charset_decoder(charset or "UTF-8"))
-    return Search(tag=ctx.tag, criteria=criteria, charset=charset, return_options=return_options, uid=uid)
-
-
-def _sort(r: Reader, ctx: _Context, uid: bool) -> Command:
-    r.sp()
-    r.expect("(", "to open the sort criteria")
-    criteria: list[tuple[SortKey, bool]] = []
-    while not r.maybe(")"):
-        if criteria:
-            r.sp()
-        name = r.atom("a sort key").upper()
-        reverse = name == "REVERSE"
-        if reverse:
-            r.sp()
-            name = r.atom("a sort key").upper()
-        try:
-            criteria.append((SortKey(name), reverse))
-        except ValueError:
-            raise ParseError(f"unknown sort key '{name[:20]}' (RFC 5256)") from None
-    if not criteria:
-        raise ParseError("SORT needs at least one sort key")
-    r.sp()
-    charset = r.astring("a charset").upper()
-    r.sp()
-    search = parse_search_keys(r, _charset_decoder(charset))
-    return Sort(tag=ctx.tag, criteria=tuple(criteria), charset=charset, search=search, uid=uid)
-
-
-def _fetch(r: Reader, ctx: _Context, uid: bool) -> Command:
-    r.sp()
-    sequence_set = read_sequence_set(r)
-    r.sp()
-    items = parse_fetch_attributes(r)
-    changed_since = None
-    if not r.at_end():
-        r.sp()
-        r.expect("(", "to open the FETCH modifiers")
-        if not r.peek_keyword("CHANGEDSINCE"):
-            raise ParseError("unknown FETCH modifier (RFC 7162: CHANGEDSINCE)")
-        r.pos += 12
-        r.sp()
-        changed_since = r.number("a mod-sequence", limit=MAX_NUMBER64)
-        r.expect(")", "to close the FETCH modifiers")
-    r.end()
-    return Fetch(tag=ctx.tag, sequence_set=sequence_set, items=items, uid=uid, changed_since=changed_since)
-
-
-def _store(r: Reader, ctx: _Context, uid: bool) -> Command:
-    r.sp()
-    sequence_set = read_sequence_set(r)
-    r.sp()
-    unchanged_since = None
-    if r.maybe("("):
-        if not r.peek_keyword("UNCHANGEDSINCE"):
-            raise ParseError("unknown STORE modifier (RFC 7162: UNCHANGEDSINCE)")
-        r.pos += 14
-        r.sp()
-        unchanged_since = r.number("a mod-sequence", limit=MAX_NUMBER64)
-        r.expect(")", "to close the STORE modifiers")
-        r.sp()
-    name = r.atom("+FLAGS, -FLAGS or FLAGS").upper()
-    silent = name.endswith(".SILENT")
-    if silent:
-        name = name[: -len(".SILENT")]
-    try:
-        mode = StoreMode(name)
-    except ValueError:
-        raise ParseError(f"expected [+|-]FLAGS[.SILENT], not '{name[:20]}'") from None
-    r.sp()
-    if r.peek_is("("):
-        flags = r.flag_list()
-    else:
-        listed = [r.flag()]
-        while not r.at_end():
-            r.sp()
-            listed.append(r.flag())
-        flags = tuple(listed)
-    r.end()
-    return Store(
-        tag=ctx.tag,
-        sequence_set=sequence_set,
-        mode=mode,
-        flags=flags,
-        silent=silent,
-        uid=uid,
-        unchanged_since=unchanged_since,
-    )
-
-
-def _copy_or_move(cls: type[Copy] | type[Move]) -> Callable[[Reader, _Context, bool], Command]:
-    def parse(r: Reader, ctx: _Context, uid: bool) -> Command:
-        r.sp()
-        sequence_set = read_sequence_set(r)
-        r.sp()
-        mailbox = _mailbox(r, ctx)
-        r.end()
-        return cls(tag=ctx.tag, sequence_set=sequence_set, mailbox=mailbox, uid=uid)
-
-    return parse
-
-
-def _expunge(r: Reader, ctx: _Context, uid: bool) -> Command:
-    if not uid:
-        r.end()
-        return Expunge(tag=ctx.tag)
-    r.sp()
-    uids = read_sequence_set(r)
-    r.end()
-    return Expunge(tag=ctx.tag, uids=uids)
-
-
-UID_COMMANDS: dict[str, Callable[[Reader, _Context, bool], Command]] = {
-    "COPY": _copy_or_move(Copy),
-    "MOVE": _copy_or_move(Move),
-    "FETCH": _fetch,
-    "SEARCH": _search,
-    "SORT": _sort,
-    "STORE": _store,
-    "EXPUNGE": _expunge,
-}
-
-
-def _plain(parse: Callable[[Reader, _Context, bool], Command]) -> Callable[[Reader, _Context], Command]:
+def _plain(parse: Callable[[Reader, Context, bool], Command]) -> Callable[[Reader, Context], Command]:
     return lambda r, ctx: parse(r, ctx, False)
 
 
-PARSERS: dict[str, Callable[[Reader, _Context], Command]] = {
+PARSERS: dict[str, Callable[[Reader, Context], Command]] = {
     "CAPABILITY": _bare(Capability),
     "NOOP": _bare(Noop),
     "LOGOUT": _bare(Logout),
@@ -627,11 +422,11 @@ def parse_command(text: bytes, literals: dict[int, Literal] | None = None, *, ut
             uid_parser = UID_COMMANDS.get(verb)
             if uid_parser is None:
                 return BadCommand(tag, f"UID {verb[:20]} is not a UID command", "UID " + verb[:20])
-            return uid_parser(r, _Context(tag, utf8), True)
+            return uid_parser(r, Context(tag, utf8), True)
         parser = PARSERS.get(verb)
         if parser is None:
             return BadCommand(tag, f"unknown command '{_printable(verb)}'", verb[:20])
-        return parser(r, _Context(tag, utf8))
+        return parser(r, Context(tag, utf8))
     except ParseError as exc:
         shown = verb[:20] if verb else None
         prefix = f"{shown}: " if shown else ""
