@@ -4,11 +4,14 @@ any socket module, nor any layer above it.
 `ImapConnection` reads commands (literals of every kind included) and renders responses; the state tables
 live in `_state.py`, the grammar in `_reader.py` / `_parser.py` / `_fetch.py` / `_search.py`, and the
 writer in `_writer.py`.  Search keys are reached as `mockmail.imap.search_keys.<Node>`.  What a message
-looks like to IMAP (ENVELOPE, BODYSTRUCTURE, BODY[section]) is the message side's (`_section.py`).
+looks like to IMAP (ENVELOPE, BODYSTRUCTURE, BODY[section], search and sort keys) is the message side's:
+`parse_message` builds a message's MIME tree once, and the functions re-exported here read it.
 """
 
 from . import search_keys
+from ._bodystructure import body_structure
 from ._connection import DEFAULT_EXTENSIONS, MAX_IDLE_LINE, ImapConnection
+from ._envelope import Envelope, build_envelope, write_envelope
 from ._errors import ImapError, LocalProtocolError
 from ._events import (
     NEED_DATA,
@@ -57,7 +60,10 @@ from ._events import (
 )
 from ._fetch import FetchAttribute, FetchKind
 from ._framing import DEFAULT_APPEND_LIMIT, MAX_COMMAND_TEXT, MAX_LITERAL_OCTETS, MAX_SASL_LINE
+from ._message_search import body_contains, header_contains, sent_date, text_contains
+from ._mime_tree import MessageView, MimePart, parse_message
 from ._mutf7 import MUtf7Error, decode_mutf7, encode_mutf7
+from ._nstring import astring, literal, nstring, quoted, string
 from ._responses import (
     ALERT,
     ALREADYEXISTS,
@@ -115,7 +121,18 @@ from ._responses import (
 )
 from ._search import SearchKey
 from ._section import Section, SectionText
+from ._sections import UnknownCteError, binary_section, binary_size, section_bytes
 from ._sequence import SeqRange, SequenceError, SequenceSet, parse_sequence_set
+from ._sort import (
+    base_subject,
+    sort_cc,
+    sort_date,
+    sort_display_from,
+    sort_display_to,
+    sort_from,
+    sort_subject,
+    sort_to,
+)
 from ._state import ALLOWED, Mode, State
 
 __all__ = [
@@ -166,6 +183,7 @@ __all__ = [
     "Delete",
     "Enable",
     "EnabledResponse",
+    "Envelope",
     "EsearchResponse",
     "Event",
     "Examine",
@@ -194,6 +212,8 @@ __all__ = [
     "Lsub",
     "LsubResponse",
     "MUtf7Error",
+    "MessageView",
+    "MimePart",
     "Mode",
     "Move",
     "Namespace",
@@ -225,19 +245,44 @@ __all__ = [
     "Store",
     "StoreMode",
     "Subscribe",
+    "UnknownCteError",
     "Unselect",
     "Unsubscribe",
     "Untagged",
     "Value",
     "append_uid",
+    "astring",
     "bad_charset",
+    "base_subject",
+    "binary_section",
+    "binary_size",
+    "body_contains",
+    "body_structure",
+    "build_envelope",
     "capability_code",
     "copy_uid",
     "decode_mutf7",
     "encode_mutf7",
+    "header_contains",
+    "literal",
+    "nstring",
+    "parse_message",
     "parse_sequence_set",
     "permanent_flags",
+    "quoted",
     "search_keys",
+    "section_bytes",
+    "sent_date",
+    "sort_cc",
+    "sort_date",
+    "sort_display_from",
+    "sort_display_to",
+    "sort_from",
+    "sort_subject",
+    "sort_to",
+    "string",
+    "text_contains",
     "uid_next",
     "uid_validity",
+    "write_envelope",
 ]
