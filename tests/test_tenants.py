@@ -119,9 +119,9 @@ async def test_shutdown_cancels_every_tenant(nursery: trio.Nursery) -> None:
 async def test_stopping_the_server_gives_every_session_its_last_line(nursery: trio.Nursery) -> None:
     registry: Registry = await nursery.start(Registry(Settings()).run)
     tenant = await registry.create(TenantSpec(name="a"))
-    assert tenant.pop3 is not None and tenant.smtp is not None
-    pop = WireClient(await trio.open_tcp_stream(tenant.pop3.host, tenant.pop3.port))
-    smtp = WireClient(await trio.open_tcp_stream(tenant.smtp.host, tenant.smtp.port))
+    assert tenant.endpoints["pop3"] is not None and tenant.endpoints["smtp"] is not None
+    pop = WireClient(await trio.open_tcp_stream(tenant.endpoints["pop3"].host, tenant.endpoints["pop3"].port))
+    smtp = WireClient(await trio.open_tcp_stream(tenant.endpoints["smtp"].host, tenant.endpoints["smtp"].port))
     assert (await pop.line()).startswith(b"+OK")
     assert (await smtp.line()).startswith(b"220 ")
     assert (await smtp.cmd("HELO c")).startswith(b"250 ")
