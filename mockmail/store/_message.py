@@ -137,7 +137,6 @@ class Message:
         created: float,
         via: Via = "api",
         envelope: Envelope | None = None,
-        *,
         folder: str = INBOX,
         imap_uid: int = 0,
         flags: frozenset[str] = NO_FLAGS,

@@ -175,30 +175,24 @@ class MemoryMailbox(Mailbox):
         taken = {uid for _, uid in items if uid is not None}
         stored = []
         now = time.time()
-        name, uidnext = target.name, target.uidnext
+        name, uidnext, octets = target.name, target.uidnext, target.octets
+        messages, index, used = target.messages, target.uids, self._uids
         for (content, uid), summary in zip(items, summaries, strict=True):
             message_id = random_hex(8)
-            while message_id in self._uids or message_id in taken:  # pragma: no cover - 64 random bits
+            while message_id in used or message_id in taken:  # pragma: no cover - 64 random bits
                 message_id = random_hex(8)
+            uid = uid or message_id
             message = Message(
-                message_id,
-                uid or message_id,
-                content,
-                summary,
-                now,
-                via,
-                envelope,
-                folder=name,
-                imap_uid=uidnext,
-                flags=flagged,
-                internaldate=internaldate,
+                message_id, uid, content, summary, now, via, envelope, name, uidnext, flagged, internaldate
             )
+            used.add(uid)
+            used.add(message_id)
+            messages[message_id] = message
+            index[uidnext] = message_id
+            octets += message.size
             uidnext += 1
-            self._uids.add(message.uid)
-            self._uids.add(message_id)
-            target.put(message)
             stored.append(message)
-        target.uidnext = uidnext
+        target.uidnext, target.octets = uidnext, octets
         target.snapshot = None
         self._hub.arrived(self, name, stored, delivered=True)
         return stored
@@ -226,9 +220,20 @@ class MemoryMailbox(Mailbox):
 
     def remove(self, ids: Iterable[str]) -> int:
         inbox = self._inbox
-        removed = [message.imap_uid for message in map(inbox.pop, ids) if message is not None]
-        if removed:
-            self._expunged(inbox, removed)
+        messages, index = inbox.messages, inbox.uids
+        removed: list[int] | None = None
+        for message_id in ids:  # POP3's QUIT: inline, as it was before folders
+            message = messages.pop(message_id, None)
+            if message is not None:
+                uid = message._imap_uid
+                del index[uid]
+                inbox.octets -= message.size
+                if removed is None:
+                    removed = []
+                removed.append(uid)
+        if removed is None:
+            return 0
+        self._expunged(inbox, removed)
         return len(removed)
 
     def purge(self) -> int:
