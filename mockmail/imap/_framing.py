@@ -303,6 +303,8 @@ class Framer:
                 return ContinuationNeeded(tag, verb, marker.size)
 
     def _too_long(self, max_text: int, line: bytes = b"") -> BadCommand:
-        head = bytes(self._text) if self._text else (line or bytes(self._buf[:256]))
-        tag, verb = read_tag_and_verb(head)
+        # Name the tag and verb from the first `max_text` octets only, whether the line has ended or not,
+        # so that a command read whole and one read in pieces are refused alike.
+        head = bytes(self._text) if self._text else (line or bytes(self._buf))
+        tag, verb = read_tag_and_verb(head[:max_text], whole=False)
         return BadCommand(tag, f"command line too long (over {max_text:d} octets outside literals)", verb)

@@ -368,20 +368,22 @@ _LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _MAX_VERB = 20
 
 
-def _verb_at(r: Reader) -> str | None:
+def _verb_at(r: Reader, whole: bool) -> str | None:
     start = r.pos
     while not r.at_end() and r.text[r.pos] in _LETTERS and r.pos - start <= _MAX_VERB:
         r.pos += 1
-    if r.pos == start or r.pos - start > _MAX_VERB or not (r.at_end() or r.peek_is(" ")):
+    ended = r.peek_is(" ") or (whole and r.at_end())
+    if r.pos == start or r.pos - start > _MAX_VERB or not ended:
         return None
     return r.text[start : r.pos].decode("ascii").upper()
 
 
-def read_tag_and_verb(text: bytes) -> tuple[str, str | None]:
+def read_tag_and_verb(text: bytes, *, whole: bool = True) -> tuple[str, str | None]:
     """The tag (`*` if none can be read) and the upper-cased verb, from the start of a command.
 
     The verb counts only when it is followed by a space or ends the text, so that a command read whole
-    and one read in pieces name the same verb (`UID FETCH` for UID commands).
+    and one read in pieces name the same verb (`UID FETCH` for UID commands).  With `whole=False` the
+    text is only the start of a line: a tag or verb that runs to its end is not known yet.
     """
     r = Reader(text)
     try:
@@ -389,10 +391,10 @@ def read_tag_and_verb(text: bytes) -> tuple[str, str | None]:
     except ParseError:
         return "*", None
     if not r.maybe(" "):
-        return tag, None
-    verb = _verb_at(r)
+        return ("*" if not whole and r.at_end() else tag), None
+    verb = _verb_at(r, whole)
     if verb == "UID" and r.maybe(" "):
-        second = _verb_at(r)
+        second = _verb_at(r, whole)
         return tag, None if second is None else "UID " + second
     return tag, verb
 

@@ -383,3 +383,40 @@ def test_starttls_is_not_a_command_in_selected_state() -> None:
     conn = selected()
     conn.receive_data(b"t STARTTLS\r\n")
     assert not isinstance(conn.next_event(), StartTls)
+
+
+PIECES = st.lists(
+    st.one_of(
+        st.binary(max_size=12),
+        st.sampled_from(
+            [b"\r\n", b"{3}\r\n", b"{2+}\r\n", b"~{1+}\r\n", b"{40+}\r\n", b"{40}\r\n", b"a LOGIN ", b"b APPEND INBOX ",
+             b"c SEARCH TEXT ", b'"x{2}', b"\n", b"\r", b"d NOOP\r\n", b"e UID FETCH 1 FLAGS\r\n", b"x" * 50]
+        ),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(PIECES, st.data())
+def test_pieces_parse_like_the_whole(pieces: list[bytes], data: st.DataObject) -> None:
+    wire = b"".join(pieces)
+    cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(wire) - 1)), max_size=10)))
+    chunks = [wire[i:j] for i, j in zip([0, *cuts], [*cuts, len(wire)], strict=True)]
+
+    def run(parts: list[bytes]) -> list[object]:
+        conn = selected(max_command_text=64, max_literal=16, append_limit=16)
+        out: list[object] = []
+        for part in parts:
+            if not part:
+                continue  # b"" would mean end of file
+            conn.receive_data(part)
+            while not conn.closed:
+                event = conn.next_event()
+                if event is NEED_DATA:
+                    break
+                out.append(event)
+                _answer(conn, event)
+        return out
+
+    assert run(chunks) == run([wire])
