@@ -3,7 +3,8 @@ table in docs/faults.md from what they did.  `python docs/smtp_reactions.py` (ne
 
 Each client sends one message to `u@x.test` on a fresh tenant with the knob set; the cell says how the
 client ended and how many messages the mailbox held afterwards ("stored").  A row named `(login)` or
-`(wrong password)` logs in first, with `p` or `wrong`, on a tenant with `smtp_auth: optional` (`LOGINS`).
+`(wrong password)` logs in first, with `p` or `wrong`, on a tenant with `smtp_auth: optional`
+and plaintext AUTH allowed (`LOGINS`).
 """
 
 from __future__ import annotations
@@ -164,6 +165,7 @@ def observe(api: Api, tenant: str, plan: dict[str, object], password: str | None
     spec: dict[str, object] = {"name": tenant}
     if password is not None:
         spec["smtp_auth"] = "optional"  # credentials are checked: a wrong password fails
+        spec["smtp_plaintext_auth"] = True  # offered without TLS, whether the server has TLS or not
     port = api.call("POST", "/tenants", spec)["smtp"]["port"]
     api.call("PUT", f"/tenants/{tenant}/mailboxes/u", {"password": "p"})
     cells = []
