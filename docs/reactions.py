@@ -3,6 +3,7 @@ docs/faults.md from what they did.  `python docs/reactions.py` (needs ruby and c
 
 Each client fetches and deletes two messages (one holds a lone `.` line) from a fresh mailbox with the
 knob set; the cell says how the client ended and how many messages were left in the mailbox after it.
+A row in `SHAPES` seeds its own message instead, on a compliant server: the shape is the fault.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from servers import Api, free_port, wait_for_port  # noqa: E402
+
+from mockmail.client import long_line_message  # noqa: E402
 
 KNOBS: dict[str, dict[str, object]] = {
     "quit drop (commit)": {"quit": {"reply": "drop"}},
@@ -44,7 +47,14 @@ KNOBS: dict[str, dict[str, object]] = {
     "reply -ERR [SYS/TEMP] to RETR": {"replies": [{"command": "RETR", "line": "-ERR [SYS/TEMP] try later"}]},
     "reply -ERR [IN-USE] to PASS": {"replies": [{"command": "PASS", "line": "-ERR [IN-USE] locked"}]},
     "profile mailpit-legacy": {"profile": "mailpit-legacy"},
+    "profile pop3-pipelining-first-only": {"profile": "pop3-pipelining-first-only"},
+    "bare_ok": {"bare_ok": {}},
+    "top whole": {"top": {"mode": "whole"}},
+    "top err": {"top": {"mode": "err"}},
+    "long line 4096 octets (seeded)": {},
 }
+SHAPES: dict[str, bytes] = {"long line 4096 octets (seeded)": long_line_message(4096)}
+"""Rows that seed this raw message (`mockmail.client` builds it) instead of `MESSAGES`."""
 MESSAGES = [{"subject": "a", "text": "x\n.\ny"}, {"subject": "b", "text": "second"}]
 START, END = "<!-- reactions:start -->", "<!-- reactions:end -->"
 
@@ -91,15 +101,21 @@ def with_curl(port: int) -> str:
     return f"exit 0, {len(done.stdout)} octets of RETR 1"
 
 
-def observe(api: Api, tenant: str, plan: dict[str, object]) -> list[str]:
-    """Run the three clients under `plan` on a new tenant; one table cell each."""
+def observe(api: Api, tenant: str, plan: dict[str, object], raw: bytes | None = None) -> list[str]:
+    """Run the three clients under `plan` on a new tenant (its mailbox seeded with `raw` when given);
+    one table cell each."""
     port = api.call("POST", "/tenants", {"name": tenant})["pop3"]["port"]
     api.call("PUT", f"/tenants/{tenant}/mailboxes/u", {"password": "p"})
     cells = []
     for client in (with_poplib, with_ruby, with_curl):
         api.call("DELETE", f"/tenants/{tenant}/faults")
         api.call("DELETE", f"/tenants/{tenant}/mailboxes/u/messages")
-        api.call("POST", f"/tenants/{tenant}/mailboxes/u/messages", MESSAGES)
+        if raw is None:
+            api.call("POST", f"/tenants/{tenant}/mailboxes/u/messages", MESSAGES)
+        else:
+            api.call(
+                "POST", f"/tenants/{tenant}/mailboxes/u/messages", raw=raw, content_type="message/rfc822"
+            )
         api.call("PUT", f"/tenants/{tenant}/faults", plan)
         outcome = client(port)
         left = len(api.call("GET", f"/tenants/{tenant}/mailboxes/u/messages"))
@@ -134,12 +150,13 @@ def documented() -> dict[str, list[str]]:
 def write_table(
     header: list[str],
     plans: dict[str, dict[str, object]],
-    observe_one: Callable[[Api, str, dict[str, object]], list[str]],
+    observe_one: Callable[[Api, str, str], list[str]],
     prefix: str,
     start: str = START,
     end: str = END,
 ) -> None:
-    """Start a server, observe every plan, and write the table between the markers of docs/faults.md."""
+    """Start a server, observe every row (`observe_one(api, tenant, row name)`), and write the table
+    between the markers of docs/faults.md."""
     api_port = free_port()
     command = [
         sys.executable,
@@ -156,8 +173,8 @@ def write_table(
     try:
         wait_for_port(api_port)
         api = Api(api_port)
-        for index, (name, plan) in enumerate(plans.items()):
-            rows.append(f"| {name} | " + " | ".join(observe_one(api, f"{prefix}{index}", plan)) + " |")
+        for index, name in enumerate(plans):
+            rows.append(f"| {name} | " + " | ".join(observe_one(api, f"{prefix}{index}", name)) + " |")
             print(rows[-1], flush=True)
     finally:
         server.terminate()
@@ -171,7 +188,10 @@ def write_table(
 
 
 def main() -> int:
-    write_table(["poplib", "Ruby Net::POP3", "curl (`pop3://.../1`)"], KNOBS, observe, "k")
+    header = ["poplib", "Ruby Net::POP3", "curl (`pop3://.../1`)"]
+    write_table(
+        header, KNOBS, lambda api, tenant, row: observe(api, tenant, KNOBS[row], SHAPES.get(row)), "k"
+    )
     return 0
 
 

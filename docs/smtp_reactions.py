@@ -2,7 +2,9 @@
 table in docs/faults.md from what they did.  `python docs/smtp_reactions.py` (needs ruby, curl, swaks).
 
 Each client sends one message to `u@x.test` on a fresh tenant with the knob set; the cell says how the
-client ended and how many messages the mailbox held afterwards ("stored").
+client ended and how many messages the mailbox held afterwards ("stored").  A row named `(login)` or
+`(wrong password)` logs in first, with `p` or `wrong`, on a tenant with `smtp_auth: optional`
+and plaintext AUTH allowed (`LOGINS`).
 """
 
 from __future__ import annotations
@@ -38,7 +40,23 @@ KNOBS: dict[str, dict[str, object]] = {
     "missing_extensions": {"missing_extensions": {}},
     "line_endings lf": {"line_endings": {}},
     "tarpit 300 ms": {"tarpit": {"ms": 300}},
+    "greeting_lines 3": {"greeting_lines": {"lines": 3}},
+    "error_lines, 550 to RCPT": {
+        "error_lines": {},
+        "replies": [{"command": "RCPT", "line": "550 5.1.1 no such user"}],
+    },
+    "ehlo_unknown 503": {"ehlo_unknown": {"code": 503}},
+    "auth_equals (login)": {"auth_equals": {}},
+    "auth_failure_235 (wrong password)": {"auth_failure_235": {}},
+    "quit_no_reply": {"quit_no_reply": {}},
 }
+PROFILES: dict[str, str] = {
+    "profile exim-sync": "exim-sync",
+    "profile qmail (wrong password)": "qmail",
+    "profile postfix-broken-auth (login)": "postfix-broken-auth",
+}
+LOGINS = {"(login)": "p", "(wrong password)": "wrong"}
+"""A row whose name ends so logs in first with that password."""
 TRANSPORT: dict[str, list[dict[str, object]]] = {
     "reset on DATA-END": [{"kind": "reset", "command": "DATA-END", "protocol": "smtp"}],
     "stall on RCPT": [{"kind": "stall", "command": "RCPT", "protocol": "smtp"}],
@@ -52,22 +70,31 @@ BODY = b"From: app@x.test\r\nTo: u@x.test\r\nSubject: reaction\r\n\r\nhello\r\n"
 def plans() -> dict[str, dict[str, object]]:
     found: dict[str, dict[str, object]] = {name: {"smtp": smtp} for name, smtp in KNOBS.items()}
     found.update({name: {"transport": transport, "smtp": {}} for name, transport in TRANSPORT.items()})
+    found.update({name: {"profile": profile} for name, profile in PROFILES.items()})
     return found
 
 
-def with_smtplib(port: int) -> str:
+def login_of(row: str) -> str | None:
+    """The password the clients log in with on this row, or None for no AUTH."""
+    return next((password for end, password in LOGINS.items() if row.endswith(end)), None)
+
+
+def with_smtplib(port: int, password: str | None) -> str:
     try:
         with smtplib.SMTP("127.0.0.1", port, timeout=TIMEOUT) as smtp:
+            if password is not None:
+                smtp.login("u", password)
             smtp.sendmail("app@x.test", ["u@x.test"], BODY)
         return "ok"
     except Exception as exc:  # the point is to record whatever the client raises
         return f"{type(exc).__name__}: {str(exc)[:60]}"
 
 
-def with_ruby(port: int) -> str:
+def with_ruby(port: int, password: str | None) -> str:
     script = ROOT / "tests" / "clients" / "ruby" / "helpdesk_send.rb"
+    login = [] if password is None else ["u", password, "plain"]
     done = subprocess.run(
-        ["ruby", str(script), "127.0.0.1", str(port), "app@x.test", "u@x.test", "reaction"],
+        ["ruby", str(script), "127.0.0.1", str(port), "app@x.test", "u@x.test", "reaction", *login],
         capture_output=True,
         text=True,
         timeout=30,
@@ -79,13 +106,15 @@ def with_ruby(port: int) -> str:
     return f"ok {out['status']}" if out["ok"] else f"{out['error']}: {out['message'][:60]}"
 
 
-def with_curl(port: int) -> str:
+def with_curl(port: int, password: str | None) -> str:
+    login = [] if password is None else ["--user", f"u:{password}"]
     done = subprocess.run(
         [
             "curl",
             "-sS",
             "--max-time",
             str(TIMEOUT),
+            *login,
             f"smtp://127.0.0.1:{port}",
             "--mail-from",
             "app@x.test",
@@ -103,7 +132,8 @@ def with_curl(port: int) -> str:
     return "exit 0"
 
 
-def with_swaks(port: int) -> str:
+def with_swaks(port: int, password: str | None) -> str:
+    login = [] if password is None else ["--auth-user", "u", "--auth-password", password]
     done = subprocess.run(
         [
             "swaks",
@@ -118,6 +148,7 @@ def with_swaks(port: int) -> str:
             "--pipeline",
             "--header",
             "Subject: reaction",
+            *login,
         ],
         capture_output=True,
         text=True,
@@ -128,16 +159,21 @@ def with_swaks(port: int) -> str:
     return f"exit {done.returncode}: {last[:60]}"
 
 
-def observe(api: Api, tenant: str, plan: dict[str, object]) -> list[str]:
-    """Run the four clients under `plan` on a new tenant; one table cell each."""
-    port = api.call("POST", "/tenants", {"name": tenant})["smtp"]["port"]
+def observe(api: Api, tenant: str, plan: dict[str, object], password: str | None = None) -> list[str]:
+    """Run the four clients under `plan` on a new tenant (logging in with `password`, if given); one
+    table cell each."""
+    spec: dict[str, object] = {"name": tenant}
+    if password is not None:
+        spec["smtp_auth"] = "optional"  # credentials are checked: a wrong password fails
+        spec["smtp_plaintext_auth"] = True  # offered without TLS, whether the server has TLS or not
+    port = api.call("POST", "/tenants", spec)["smtp"]["port"]
     api.call("PUT", f"/tenants/{tenant}/mailboxes/u", {"password": "p"})
     cells = []
     for client in (with_smtplib, with_ruby, with_curl, with_swaks):
         api.call("DELETE", f"/tenants/{tenant}/faults")
         api.call("DELETE", f"/tenants/{tenant}/mailboxes/u/messages")
         api.call("PUT", f"/tenants/{tenant}/faults", plan)
-        outcome = client(port)
+        outcome = client(port, password)
         stored = len(api.call("GET", f"/tenants/{tenant}/mailboxes/u/messages"))
         flat = " ".join(outcome.replace("|", "/").split())  # one table cell: no line breaks
         cells.append(f"{flat} (stored {stored})")
@@ -164,7 +200,10 @@ def documented() -> dict[str, list[str]]:
 
 def main() -> int:
     header = ["smtplib", "Ruby Net::SMTP", "curl (`smtp://`)", "swaks (`--pipeline`)"]
-    write_table(header, plans(), observe, "s", START, END)
+    rows = plans()
+    write_table(
+        header, rows, lambda api, tenant, row: observe(api, tenant, rows[row], login_of(row)), "s", START, END
+    )
     return 0
 
 

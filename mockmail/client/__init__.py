@@ -31,11 +31,13 @@ from mockmail.tenancy.specs import Endpoint
 from ._async import AsyncClient
 from ._async_objects import AsyncFaultChange, AsyncFaults, AsyncMailbox, AsyncTenant
 from ._calls import ApiError, MailTimeout
+from ._shapes import POPLIB_MAXLINE, long_line_message
 from ._sync import Client
 from ._sync_objects import FaultChange, Faults, Mailbox, Tenant
 from ._text import live_line_text, transcript_text
 
 __all__ = [
+    "POPLIB_MAXLINE",
     "ApiError",
     "AsyncClient",
     "AsyncFaultChange",
@@ -63,5 +65,6 @@ __all__ = [
     "TenantView",
     "TranscriptLine",
     "live_line_text",
+    "long_line_message",
     "transcript_text",
 ]

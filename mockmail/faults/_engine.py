@@ -54,6 +54,9 @@ class SessionFaults:
     accept_any_password: bool = False
     newest_first: bool = False
     line_limit: LineLimitFault | None = None
+    pipelining_first_only: bool = False
+    bare_ok: bool = False
+    top: str = "works"
     fired: tuple[str, ...] = ()
 
 
@@ -199,6 +202,9 @@ class FaultState:
             accept_any_password="password" in chosen and chosen["password"].accept == "any",
             newest_first="order" in chosen and chosen["order"].order == "newest-first",
             line_limit=chosen.get("line_limit"),
+            pipelining_first_only="pipelining" in chosen and chosen["pipelining"].mode == "first-only",
+            bare_ok="bare_ok" in chosen,
+            top=chosen["top"].mode if "top" in chosen else "works",
             fired=tuple(fired),
         )
 

@@ -20,12 +20,14 @@ from ._schema import (
     LineLimitFault,
     OrderFault,
     PasswordFault,
+    PipeliningFault,
     ProfileName,
     QuitFault,
     ScriptedReply,
     SizeFormatFault,
     StateMachineFault,
 )
+from ._smtp import MissingExtensions, SmtpFaultPlan, Synchronization
 
 __all__ = ["PROFILES", "Profile", "UnknownProfile", "expand"]
 
@@ -104,6 +106,50 @@ PROFILES: dict[str, Profile] = {
                 commands=CommandsFault(disabled=["TOP", "APOP", "AUTH"]),
                 password=PasswordFault(accept="any"),
             ),
+        ),
+        Profile(
+            name="pop3-pipelining-first-only",
+            description=(
+                "A POP3 server that lists PIPELINING in CAPA but answers only the first of the commands that "
+                "arrive together and drops the rest unanswered: a client that pipelines RETRs waits for ever."
+            ),
+            source="jstedfast/MailKit issue 174",
+            plan=FaultPlan(pipelining=PipeliningFault(mode="first-only")),
+        ),
+        Profile(
+            name="exim-sync",
+            description=(
+                "exim with smtp_enforce_sync: the SMTP greeting comes after a second, and a client that "
+                "sends anything before it gets 554 SMTP synchronization error and the connection closes."
+            ),
+            source="nodemailer/nodemailer issue 56; exim specification, smtp_enforce_sync",
+            plan=FaultPlan(smtp=SmtpFaultPlan(synchronization=Synchronization(greeting_delay_ms=1000))),
+        ),
+        Profile(
+            name="qmail",
+            description=(
+                "qmail-smtpd with an AUTH patch: a failed AUTH is answered 235 auth failure (the success "
+                "code), so clients that read only the code think they logged in; EHLO offers no SIZE, "
+                "ENHANCEDSTATUSCODES, SMTPUTF8 or CHUNKING."
+            ),
+            source="jakartaee/mail-api issue 23",
+            plan=FaultPlan(
+                smtp=SmtpFaultPlan(
+                    auth_failure_235=Knob(),
+                    missing_extensions=MissingExtensions(
+                        extensions=["SIZE", "ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING"]
+                    ),
+                )
+            ),
+        ),
+        Profile(
+            name="postfix-broken-auth",
+            description=(
+                "Postfix with broken_sasl_auth_clients = yes: EHLO lists AUTH twice, as AUTH PLAIN LOGIN "
+                "and as the non-standard AUTH=PLAIN LOGIN for pre-RFC clients."
+            ),
+            source="Postfix SASL_README, broken_sasl_auth_clients; thunderbird/thunderbird-android issue 8715",
+            plan=FaultPlan(smtp=SmtpFaultPlan(auth_equals=Knob())),
         ),
     )
 }

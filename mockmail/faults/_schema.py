@@ -35,6 +35,7 @@ __all__ = [
     "OctetCountsFault",
     "OrderFault",
     "PasswordFault",
+    "PipeliningFault",
     "Probability",
     "ProfileName",
     "QuitFault",
@@ -46,6 +47,7 @@ __all__ = [
     "StateMachineFault",
     "TerminatorFault",
     "Times",
+    "TopFault",
     "Transport",
     "TransportFault",
     "TruncateRetr",
@@ -160,6 +162,20 @@ class LineLimitFault(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True
     text: Annotated[str, Meta(pattern=r"^[ -~]{1,200}(?!\n)$")] = "line too long"
 
 
+class PipeliningFault(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """`first-only`: CAPA still lists PIPELINING, but of the commands that arrive together only the first
+    is answered; the others are dropped unanswered (MailKit issue 174)."""
+
+    mode: Literal["all", "first-only"] = "first-only"
+
+
+class TopFault(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """TOP stays in CAPA but is broken: `whole` sends the whole message whatever the line count; `err`
+    refuses it with `-ERR` (why Jakarta Mail has `mail.pop3.disabletop`)."""
+
+    mode: Literal["works", "whole", "err"] = "whole"
+
+
 class ScriptedReply(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Answer `command` (optionally only for message `msg` or user `user`) with `line` instead."""
 
@@ -232,7 +248,17 @@ class CloseAfter(Transport, frozen=True, kw_only=True, forbid_unknown_fields=Tru
 TransportFault = Latency | GreetingDelay | Bandwidth | Slicer | TruncateRetr | Reset | Stall | CloseAfter
 
 
-ProfileName = Literal["compliant", "mailpit-legacy", "mailpit-current", "greenmail", "smtp4dev"]
+ProfileName = Literal[
+    "compliant",
+    "mailpit-legacy",
+    "mailpit-current",
+    "greenmail",
+    "smtp4dev",
+    "pop3-pipelining-first-only",
+    "exim-sync",
+    "qmail",
+    "postfix-broken-auth",
+]
 """The presets of PROFILES (an import-time check keeps the two equal)."""
 
 
@@ -264,6 +290,10 @@ class FaultPlan(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     password: PasswordFault | None = None
     order: OrderFault | None = None
     line_limit: LineLimitFault | None = None
+    pipelining: PipeliningFault | None = None
+    bare_ok: Knob | None = None
+    """A successful PASS, APOP or AUTH is answered `+OK` with no text (Dovecot, Cyrus; MailKit issue 171)."""
+    top: TopFault | None = None
     replies: list[ScriptedReply] = []
     transport: list[TransportFault] = []
     """Wire faults in the manner of Toxiproxy's toxics, aware of POP3 and SMTP commands; each draws per

@@ -14,7 +14,11 @@ pattern, drawn from the tenant's seeded generator like every POP3 knob:
   not: the ambiguity that makes clients send twice) and `accept_and_lose` (250, nothing stored);
 - quirks of real servers: `ehlo_unknown` (502: the client must fall back to HELO), `no_continuation`
   (multi-line replies without `-`), `starttls` (advertised, then `454`, or the handshake cut),
-  `missing_extensions`, `line_endings` (bare LF), `tarpit` (every reply delayed).
+  `missing_extensions`, `line_endings` (bare LF), `tarpit` (every reply delayed);
+- legacy servers that broke real clients: `greeting_lines` (a multi-line 220), `error_lines` (multi-line
+  4xx/5xx), `auth_equals` (Postfix's extra `250-AUTH=` line), `auth_failure_235` (qmail), `auth_after_starttls`
+  (AUTH gone once TLS is up), `quit_no_reply` (a close instead of 221), `synchronization` (exim's 554 to a
+  client that talks before the greeting).  docs/faults.md names the source of each.
 Session quirks count sessions in `times`; replies, greylisting, rate limits and drops count occurrences.
 """
 
@@ -30,6 +34,9 @@ from ._knob import Knob, LineEndingsFault
 __all__ = [
     "AddressPattern",
     "DropAfterData",
+    "EhloUnknown",
+    "ErrorLines",
+    "GreetingLines",
     "Greylisting",
     "MissingExtensions",
     "RateLimit",
@@ -39,6 +46,7 @@ __all__ = [
     "SmtpGreeting",
     "SmtpReply",
     "StartTlsFault",
+    "Synchronization",
     "Tarpit",
 ]
 
@@ -134,6 +142,36 @@ class MissingExtensions(Knob, frozen=True, kw_only=True, forbid_unknown_fields=T
     )
 
 
+class EhloUnknown(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """EHLO is refused with `code` (no enhanced code): RFC 5321 section 3.2 expects 500 or 502 from a
+    server that does not know EHLO; some HELO-only servers answer 503 (pear/Net_SMTP issue 5)."""
+
+    code: Literal[500, 502, 503] = 502
+
+
+class GreetingLines(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The 220 greeting comes in `lines` lines (`220-...`, then `220 ...`), as RFC 5321 section 4.2 allows
+    and some clients do not read (nim-lang/smtp issue 24)."""
+
+    lines: Annotated[int, Meta(ge=2, le=20)] = 3
+
+
+class ErrorLines(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Every 4xx/5xx reply goes on over these further lines (`550-...` then `550 ...`), as large providers
+    explain refusals; clients that keep only the first line lose the rest (ruby/net-smtp issue 19)."""
+
+    lines: Annotated[
+        list[Annotated[str, Meta(pattern=r"^[ -~]{1,200}(?!\n)$")]], Meta(min_length=1, max_length=10)
+    ] = msgspec.field(default_factory=lambda: ["see https://mockmail.test/refused for the reason"])
+
+
+class Synchronization(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """exim's `smtp_enforce_sync`: the greeting is held `greeting_delay_ms`; a client that sends anything
+    before it gets `554 SMTP synchronization error` and the connection closes (nodemailer issue 56)."""
+
+    greeting_delay_ms: Annotated[int, Meta(ge=1, le=60_000)] = 1000
+
+
 class Tarpit(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Hold every reply for `ms` milliseconds (the greeting included), as anti-spam tarpits do."""
 
@@ -152,11 +190,25 @@ class SmtpFaultPlan(
     drop_after_data: DropAfterData | None = None
     accept_and_lose: Knob | None = None
     """`250` to the final dot, and nothing stored."""
-    ehlo_unknown: Knob | None = None
-    """EHLO gets `502 5.5.1`: the client must fall back to HELO (and gets no extensions)."""
+    ehlo_unknown: EhloUnknown | None = None
+    """EHLO is refused (502 unless `code` says 500 or 503): the client must fall back to HELO."""
     no_continuation: Knob | None = None
     """Multi-line replies come without `-` continuation: every line reads `250 ...`."""
     starttls: StartTlsFault | None = None
     missing_extensions: MissingExtensions | None = None
     line_endings: LineEndingsFault | None = None
     tarpit: Tarpit | None = None
+    greeting_lines: GreetingLines | None = None
+    error_lines: ErrorLines | None = None
+    auth_equals: Knob | None = None
+    """EHLO lists AUTH twice, also as `AUTH=<mechanisms>` for pre-RFC clients (Postfix's
+    `broken_sasl_auth_clients`)."""
+    auth_failure_235: Knob | None = None
+    """A failed AUTH is answered `235 auth failure`: the success code with a failure text (qmail); the
+    session stays unauthenticated."""
+    auth_after_starttls: Knob | None = None
+    """After STARTTLS, EHLO no longer lists AUTH and AUTH gets `503 5.5.1 AUTH command used when not
+    advertised` (exim's text; nodemailer issue 1081)."""
+    quit_no_reply: Knob | None = None
+    """QUIT closes the connection without a 221 (OpenSMTPD issue 801)."""
+    synchronization: Synchronization | None = None

@@ -32,6 +32,13 @@ _SESSION_KNOBS = (
     "missing_extensions",
     "line_endings",
     "tarpit",
+    "greeting_lines",
+    "error_lines",
+    "auth_equals",
+    "auth_failure_235",
+    "auth_after_starttls",
+    "quit_no_reply",
+    "synchronization",
 )
 
 
@@ -40,12 +47,21 @@ class SmtpSessionFaults:
     """The SMTP quirks one session drew; the hooks act on these, never on the plan."""
 
     greeting: int | None = None
-    ehlo_unknown: bool = False
+    ehlo_unknown: int | None = None
+    """The code EHLO is refused with, or None."""
     no_continuation: bool = False
     starttls: str | None = None
     missing: frozenset[str] = frozenset()
     line_endings_lf: bool = False
     tarpit_ms: int = 0
+    greeting_lines: int = 1
+    error_lines: tuple[str, ...] = ()
+    auth_equals: bool = False
+    auth_failure_235: bool = False
+    auth_after_starttls: bool = False
+    quit_no_reply: bool = False
+    sync_delay_ms: int = 0
+    """exim's synchronization check: the greeting held this long, early input refused; 0: off."""
     fired: tuple[str, ...] = ()
 
 
@@ -129,6 +145,14 @@ class SmtpEngine:
                 chosen["line_endings_lf"] = knob.mode == "lf"
             elif name == "tarpit":
                 chosen["tarpit_ms"] = knob.ms
+            elif name == "ehlo_unknown":
+                chosen["ehlo_unknown"] = knob.code
+            elif name == "greeting_lines":
+                chosen["greeting_lines"] = knob.lines
+            elif name == "error_lines":
+                chosen["error_lines"] = tuple(knob.lines)
+            elif name == "synchronization":
+                chosen["sync_delay_ms"] = knob.greeting_delay_ms
             else:
                 chosen[name] = True
         return SmtpSessionFaults(**chosen, fired=tuple(fired))

@@ -521,6 +521,25 @@ class SessionDriver:
         """Queue bytes that are not a reply of the core (a fault's greeting)."""
         self._outbox.append(data)
 
+    @property
+    def replies_pending(self) -> bool:
+        """Replies are queued and not yet written: the command being answered came in the same read as
+        an earlier one (it was pipelined)."""
+        return bool(self._outbox)
+
+    async def input_within(self, seconds: float) -> bool:
+        """Wait up to `seconds` for the client to send something, before anything is written (a fault's
+        greeting check); what arrives goes to the core as any input does.  True when something came
+        (end of file included)."""
+        with trio.move_on_after(seconds):
+            try:
+                data = await self.stream.receive_some(RECEIVE_SIZE)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                data = b""
+            self.conn.receive_data(data)
+            return True
+        return False
+
     async def flush(self) -> None:
         """Write what is queued, if anything is."""
         if self._outbox:

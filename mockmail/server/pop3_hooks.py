@@ -4,10 +4,10 @@ The POP3 handler (`server/pop3_session.py`) is compliant only; the driver routes
 hooks instead whenever the tenant has a fault plan.  Each quirk acts at exactly one of four points:
 
 - the greeting (`greet`): `-ERR` or a non-POP3 banner instead of `+OK`;
-- the event (`answer`, `_event`): a scripted reply or a QUIT fault replaces the handler, PASS takes any
-  password, LIST/UIDL ignore their argument;
+- the event (`answer`, `_event`): a scripted reply or a QUIT fault replaces the handler, a pipelined
+  command is dropped unanswered, PASS takes any password, LIST/UIDL ignore their argument, TOP is broken;
 - the reply (`_reply`): sizes one octet per line short, unstable UIDs, a custom or over-claiming CAPA, the
-  line-limit text, the newest message first, an error that closes the connection;
+  line-limit text, the newest message first, a bare `+OK` to a login, an error that closes the connection;
 - the bytes (`chunks`): LF instead of CRLF, the multi-line terminator left out.
 The quirks of the sans-IO core itself (relaxed states, case-sensitive verbs, Go float sizes, dot-stuffing,
 disabled verbs) are handed to `Pop3Connection.quirks` when drawn, not here.
@@ -56,6 +56,8 @@ BAD_GREETINGS = {
 MULTI_LINE = (Listing, ScanListing, UidListing, MessageContent)
 OVERCLAIMED = ["STLS", "SASL GSSAPI XOAUTH2", "LOGIN-DELAY 900", "UTF8", "LANG"]
 _TERMINATOR = b".\r\n"
+WHOLE_MESSAGE = 1 << 30
+"""The line count a broken TOP uses whatever the client asked for: more lines than any message has."""
 
 
 class Pop3Hooks:
@@ -94,6 +96,8 @@ class Pop3Hooks:
         session, quirks = self.session, self.quirks
         if type(event) is Quit and quirks.quit is not None and quirks.quit.reply != "ok":
             return self._quit_fault
+        if quirks.pipelining_first_only and session.replies_pending:
+            return self._dropped(event)
         scripted = self._scripted(event)
         if scripted is not None:
             return scripted  # the handler never sees the command
@@ -102,6 +106,9 @@ class Pop3Hooks:
             assert user is not None  # the core refuses PASS without a successful USER
             given = bool(event.password)
             reply = session.login(Credentials(user, lambda stored: given))
+        elif type(event) is Top and quirks.top == "err":
+            session.fault("top (err)")
+            reply = Err("TOP failed")
         else:
             event = self._event(event)
             reply = session.handle(event)
@@ -121,15 +128,33 @@ class Pop3Hooks:
         session.cancel_login()
         return Err(line[len("-ERR ") :] if line.startswith("-ERR ") else "")
 
+    def _dropped(self, event: Any) -> FollowUp:
+        """A pipelined command the server never answers (it read the first command of the batch only)."""
+        session = self.session
+
+        async def drop() -> bool:
+            session.fault(f"pipelining (first only: {getattr(event, 'verb', '?')} dropped)")
+            session.conn.send(Err("dropped"))  # the core's bookkeeping; the bytes never reach the wire
+            return False
+
+        return drop
+
     def _event(self, event: Any) -> Any:
-        """The command as the handler gets it: LIST and UIDL may lose their argument."""
-        if self.quirks.ignore_message_argument and type(event) in (List, Uidl) and event.msg is not None:
-            return type(event)()
+        """The command as the handler gets it: LIST and UIDL may lose their argument, TOP its line count."""
+        kind = type(event)
+        if self.quirks.ignore_message_argument and kind in (List, Uidl) and event.msg is not None:
+            return kind()
+        if kind is Top and self.quirks.top == "whole":
+            self.session.fault("top (whole)")
+            return Top(event.msg, WHOLE_MESSAGE)
         return event
 
     def _reply(self, event: Any, reply: Reply) -> Reply:
         session, quirks = self.session, self.quirks
         kind = type(reply)
+        if kind is LoggedIn and quirks.bare_ok:
+            session.fault("bare_ok")
+            reply = LoggedIn("")
         if kind is LoggedIn and quirks.newest_first and session.maildrop is not None:
             session.maildrop.reverse()  # a fault plan's order: message 1 is the newest
         elif quirks.octets_off_by_lf and kind in (DropStat, ScanLine, ScanListing):

@@ -50,6 +50,13 @@ class HookedSession(Protocol):
     def queue_raw(self, data: bytes) -> None:
         """Queue bytes that are no reply of the core (a fault's greeting)."""
 
+    @property
+    def replies_pending(self) -> bool:
+        """Replies are queued and not yet written: the command being answered was pipelined."""
+
+    async def input_within(self, seconds: float) -> bool:
+        """Wait up to `seconds` for client input before anything is written; True when some came."""
+
     async def flush(self) -> None:
         """Write what is queued, if anything is."""
 

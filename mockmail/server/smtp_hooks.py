@@ -3,13 +3,15 @@
 The SMTP handler (`server/smtp_session.py`) is compliant only; when a plan of the tenant has an `smtp`
 part, the driver routes each command through these hooks.  Each fault acts at one point:
 
-- the greeting (`greet`): `421` and close, or `554` and then only QUIT (RFC 5321 section 3.1);
+- the greeting (`greet`): `421` and close, or `554` and then only QUIT (RFC 5321 section 3.1); exim's
+  `554 SMTP synchronization error` to a client that talks first; a greeting over several lines;
 - the command (`answer`, before the handler): a refused sender after the 554 greeting, EHLO unknown,
   STARTTLS refused or cut, the missing extensions' commands and parameters, the rate limit at MAIL,
   greylisting at RCPT, scripted replies (filtered by sender and recipient), the drop after the final dot,
-  accept-and-lose;
-- the reply (`_reply`): EHLO without the missing extensions, no enhanced codes without
-  ENHANCEDSTATUSCODES, a 421 that closes;
+  accept-and-lose, AUTH refused over TLS, QUIT closing without 221;
+- the reply (`_reply`): EHLO without the missing extensions (or without AUTH over TLS), with an extra
+  `AUTH=` line, no enhanced codes without ENHANCEDSTATUSCODES, a failed AUTH answered 235, 4xx/5xx over
+  several lines, a 421 that closes;
 - the bytes (`chunks`): multi-line replies without `-`, bare LF line ends; and every flush held by the
   tarpit (`delay`).
 """
@@ -23,7 +25,20 @@ import trio
 
 from ..faults import SmtpSessionFaults
 from ..message.ids import random_hex
-from ..smtp import Auth, BadCommand, Bdat, Ehlo, Mail, MessageData, Quit, Rcpt, Reply, StartTls, TlsReady
+from ..smtp import (
+    Auth,
+    AuthResponse,
+    BadCommand,
+    Bdat,
+    Ehlo,
+    Mail,
+    MessageData,
+    Quit,
+    Rcpt,
+    Reply,
+    StartTls,
+    TlsReady,
+)
 from .driver import FollowUp
 from .seams import SmtpSeams
 
@@ -33,6 +48,13 @@ _CONTINUATION = re.compile(rb"^(\d{3})-", re.M)
 _PARAM_EXTENSION = {"SIZE": "SIZE", "BODY": "8BITMIME", "SMTPUTF8": "SMTPUTF8"}
 _COMMAND_EXTENSION = {Bdat: "CHUNKING", Auth: "AUTH"}
 _CLOSING_CODE = 421
+_EHLO_REFUSALS = {
+    500: Reply.of(500, None, "command unrecognized"),
+    502: Reply.of(502, "5.5.1", "command not recognized"),
+    503: Reply.of(503, None, "bad sequence of commands"),  # what HELO-only servers sent (pear/Net_SMTP 5)
+}
+_SYNC_ERROR = Reply(554, ["SMTP synchronization error"], None)
+"""exim's words to a client that sent before its turn (exim spec, `smtp_enforce_sync`)."""
 
 
 def _reply_of(line: str) -> Reply:
@@ -58,8 +80,20 @@ class SmtpHooks:
     # --- greeting ---------------------------------------------------------------------------------
 
     async def greet(self, greeting: Reply) -> bool:
-        session, code = self.session, self.quirks.greeting
+        session, quirks = self.session, self.quirks
+        code = quirks.greeting
+        if quirks.sync_delay_ms and await session.input_within(quirks.sync_delay_ms / 1000):
+            session.fault("smtp.synchronization (input before the greeting)")
+            session.emit(_SYNC_ERROR)
+            await session.flush()
+            session.end_reason = "fault: synchronization error"
+            return False
         if code is None:
+            count = quirks.greeting_lines
+            if count > 1:
+                session.fault(f"smtp.greeting_lines ({count:d})")
+                more = [f"greeting line {n:d} of {count:d}" for n in range(2, count + 1)]
+                greeting = Reply(greeting.code, [*greeting.lines, *more], greeting.enhanced)
             session.emit(greeting)
             return True
         session.fault(f"smtp.greeting ({code:d})")
@@ -95,9 +129,16 @@ class SmtpHooks:
         faults = session.config.faults
         assert faults is not None  # hooks exist only with a plan
         kind = type(event)
-        if kind is Ehlo and quirks.ehlo_unknown:
-            session.fault("smtp.ehlo_unknown")
-            return Reply.of(502, "5.5.1", "command not recognized")
+        if kind is Ehlo and quirks.ehlo_unknown is not None:
+            session.fault(
+                "smtp.ehlo_unknown" + ("" if quirks.ehlo_unknown == 502 else f" ({quirks.ehlo_unknown:d})")
+            )
+            return _EHLO_REFUSALS[quirks.ehlo_unknown]
+        if kind is Quit and quirks.quit_no_reply:
+            return self._quit_unanswered
+        if kind is Auth and quirks.auth_after_starttls and session.conn.secure:
+            session.fault("smtp.auth_after_starttls")
+            return Reply.of(503, "5.5.1", "AUTH command used when not advertised")
         if kind is StartTls and quirks.starttls == "refuse" and session.config.tls_context is not None:
             session.fault("smtp.starttls (refuse)")
             return Reply.of(454, "4.7.0", "TLS not available due to temporary reason")
@@ -171,18 +212,52 @@ class SmtpHooks:
 
         return drop
 
+    async def _quit_unanswered(self) -> bool:
+        """QUIT: the connection closes with no 221 (the session is over)."""
+        session = self.session
+        session.fault("smtp.quit_no_reply")
+        await session.flush()
+        session.conn.send_failed()
+        session.end_reason = "fault: QUIT closed without 221"
+        return True
+
+    def _ehlo(self, reply: Reply) -> Reply:
+        """EHLO's extension lines as the plan shapes them."""
+        quirks = self.quirks
+        missing = quirks.missing
+        if quirks.auth_after_starttls and self.session.conn.secure:
+            missing = missing | {"AUTH"}
+        lines = [reply.lines[0]] + [line for line in reply.lines[1:] if line.split(" ")[0] not in missing]
+        if quirks.auth_equals:
+            lines = [
+                more
+                for line in lines
+                for more in ((line, "AUTH=" + line[5:]) if line.startswith("AUTH ") else (line,))
+            ]
+        return Reply(250, lines, None)
+
     def _reply(self, event: Any, reply: Reply) -> Reply:
         kind = type(event)
+        quirks = self.quirks
         if reply.code == 250 and (kind is MessageData or (kind is Bdat and event.last)):
             faults = self.session.config.faults
             assert faults is not None
             faults.smtp.arrived(trio.current_time())  # what the rate limit counts
-        missing = self.quirks.missing
-        if type(event) is Ehlo and reply.code == 250 and missing:
-            kept = [reply.lines[0]] + [line for line in reply.lines[1:] if line.split(" ")[0] not in missing]
-            reply = Reply(250, kept, None)
+        missing = quirks.missing
+        if (
+            kind is Ehlo
+            and reply.code == 250
+            and (missing or quirks.auth_equals or quirks.auth_after_starttls)
+        ):
+            reply = self._ehlo(reply)
         if "ENHANCEDSTATUSCODES" in missing and reply.enhanced:
             reply = Reply(reply.code, reply.lines, None)
+        if quirks.auth_failure_235 and reply.code == 535 and kind in (Auth, AuthResponse):
+            self.session.fault("smtp.auth_failure_235")
+            reply = Reply(235, ["auth failure"], None)  # qmail's words (jakartaee/mail-api issue 23)
+        if quirks.error_lines and reply.code >= 400:
+            self.session.fault("smtp.error_lines")
+            reply = Reply(reply.code, [*reply.lines, *quirks.error_lines], reply.enhanced)
         if reply.code == _CLOSING_CODE and type(event) is not BadCommand and self.session.closing is None:
             self.session.close_after_reply("fault: 421")
         return reply

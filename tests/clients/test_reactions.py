@@ -33,5 +33,7 @@ async def test_clients_react_as_documented(server: Running, knob: str) -> None:
     require("curl")
     port = int(server.api_url.rsplit(":", 1)[1])
     index = list(reactions.KNOBS).index(knob)
-    cells = await trio.to_thread.run_sync(reactions.observe, Api(port), f"r{index}", reactions.KNOBS[knob])
+    cells = await trio.to_thread.run_sync(
+        reactions.observe, Api(port), f"r{index}", reactions.KNOBS[knob], reactions.SHAPES.get(knob)
+    )
     assert [reactions.essence(c) for c in cells] == [reactions.essence(c) for c in DOCUMENTED[knob]]

@@ -34,5 +34,7 @@ async def test_clients_react_as_documented(server: Running, knob: str) -> None:
         require(program)
     port = int(server.api_url.rsplit(":", 1)[1])
     index = list(PLANS).index(knob)
-    cells = await trio.to_thread.run_sync(smtp_reactions.observe, Api(port), f"sr{index}", PLANS[knob])
+    cells = await trio.to_thread.run_sync(
+        smtp_reactions.observe, Api(port), f"sr{index}", PLANS[knob], smtp_reactions.login_of(knob)
+    )
     assert [smtp_reactions.essence(c) for c in cells] == [smtp_reactions.essence(c) for c in DOCUMENTED[knob]]
