@@ -28,7 +28,7 @@ def blueprint(service: Service) -> Blueprint:
         service.require(check_tenant_name(tenant))  # 404 before the body is read
         check_user_name(user)
         spec = await decode_json(_SPEC)
-        view, created = service.put_mailbox(tenant, user, spec.password)
+        view, created = service.put_mailbox(tenant, user, spec.password, spec.bearer_token)
         headers = {"Location": f"/api/v1/tenants/{tenant}/mailboxes/{user}"} if created else None
         return json_response(view, 201 if created else 200, headers=headers)
 

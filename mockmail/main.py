@@ -228,6 +228,7 @@ class SeedMailbox:
     user: str
     password: str
     messages: list[Incoming]
+    bearer_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -253,7 +254,7 @@ def prepare_seed(config: ConfigFile, base: Path, settings: Settings) -> list[See
                 items = mailbox_messages(box, root=root, base=base, limit=settings.max_message_size)
             except ConfigError as exc:
                 raise ConfigError(f"{where}.{exc}") from None
-            mailboxes.append(SeedMailbox(where, box.user, box.password, items))
+            mailboxes.append(SeedMailbox(where, box.user, box.password, items, box.bearer_token))
         spec = TenantSpec(**{name: getattr(tenant_config, name) for name in TenantSpec.__struct_fields__})
         tenants.append(SeedTenant(spec, mailboxes))
     return tenants
@@ -273,7 +274,7 @@ async def seed(service: Service, tenants: list[SeedTenant], settings: Settings) 
         await service.create_tenant(seeded.spec)
         for box in seeded.mailboxes:
             try:
-                service.put_mailbox(name, box.user, box.password)
+                service.put_mailbox(name, box.user, box.password, box.bearer_token)
                 service.deliver(name, box.user, box.messages, via="config")
             except DomainError as exc:  # the tenant's limits, or the UID rules (a UID given twice)
                 raise ConfigError(f"{box.where}: {exc.detail}") from None

@@ -117,6 +117,19 @@ def test_mailboxes_and_seeding(env: dict[str, str], tenant: str, tmp_path: Path)
     assert unknown.returncode == 1 and "404" in unknown.stderr
 
 
+def test_mailbox_add_with_a_bearer_token(env: dict[str, str], tenant: str) -> None:
+    added = mockmail(env, "mailbox", "add", tenant, "bob", "--password", "pw", "--bearer-token", "ya29.x-y")
+    assert added.returncode == 0, added.stderr
+    header, row = added.stdout.splitlines()[:2]
+    assert header.split()[-1] == "OAUTH" and row.split()[-1] == "yes"
+    shown = json.loads(mockmail(env, "mailbox", "list", tenant, "--json").stdout)
+    assert [(m["user"], m["oauth"]) for m in shown] == [("bob", True)] and "ya29" not in str(shown)
+    refused = mockmail(env, "mailbox", "add", tenant, "bob", "--password", "pw", "--bearer-token", "a b")
+    assert refused.returncode == 1 and "bearer_token" in refused.stderr
+    again = mockmail(env, "mailbox", "add", tenant, "bob", "--password", "pw", "--json")
+    assert json.loads(again.stdout)["oauth"] is False  # the credentials are replaced as a whole
+
+
 def test_faults_set_show_clear(env: dict[str, str], tenant: str) -> None:
     assert mockmail(env, "faults", "show", tenant).stdout.strip() == "compliant (no faults)"
     applied = mockmail(

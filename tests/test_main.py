@@ -62,6 +62,11 @@ uid = "invoice-42"
 
 [[tenants.mailboxes.messages]]
 file = "welcome.eml"
+
+[[tenants.mailboxes]]
+user = "bob"
+password = "pw"
+bearer_token = "ya29.from-the-config"
 """
 
 
@@ -79,6 +84,10 @@ def write_config(tmp_path: Path, text: str = CONFIG) -> Path:
         ("[[tenants]]\nname = 'a'\nport = 1\n", "unknown field `port`"),
         ("[[tenants]]\nname = 'a'\n[[tenants]]\nname = 'a'\n", "repeated: a"),
         ("tenants = [", "not valid TOML"),
+        (
+            "[[tenants]]\nname = 'a'\n[[tenants.mailboxes]]\nuser = 'u'\npassword = 'p'\nbearer_token = 'a b'\n",
+            "tenants[0].mailboxes[0].bearer_token",
+        ),
     ],
 )
 def test_config_errors(tmp_path: Path, text: str, message: str) -> None:
@@ -97,6 +106,7 @@ async def test_serve_seeds_from_config_and_stops_without_committing(
     assert next(m.uid for m in box.listing()) == "invoice-42"
     assert [m.summary.subject for m in box.listing()] == ["Invoice 42", "Welcome"]
     assert {(m.via, m.envelope) for m in box.listing()} == {("config", None)}
+    assert (box.bearer_token, tenant.store.get("bob").bearer_token) == (None, "ya29.from-the-config")
 
     pop = await trio.to_thread.run_sync(poplib.POP3, tenant.endpoints.get("pop3").host, tenant.endpoints.get("pop3").port)
     await trio.to_thread.run_sync(pop.user, "alice")

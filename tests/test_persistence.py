@@ -18,9 +18,11 @@ import trio
 
 from mockmail.config.settings import Settings
 from mockmail.main import Running, serve
+from tests.clients.external import require, run
 from tests.rest import Rest
 
 ADMIN = "admin-token-for-the-persistence-tests"
+CURLE_LOGIN_DENIED = 67
 
 
 @contextlib.asynccontextmanager
@@ -153,3 +155,24 @@ async def test_a_tenant_made_again_under_a_kept_name_starts_empty(tmp_path: Path
         assert (await rest.get("/tenants/acme/mailboxes")).json() == []
     async with running(tmp_path) as (_server, rest):
         assert (await rest.get("/tenants/acme/mailboxes")).json() == []
+
+
+async def test_a_bearer_token_set_over_rest_survives_a_restart(tmp_path: Path) -> None:
+    token = "ya29.kept-across-restarts"
+    async with running(tmp_path) as (_server, rest):
+        await rest.post("/tenants", {"name": "acme", "exclusive_sessions": False})
+        put = await rest.put("/tenants/acme/mailboxes/bob", {"password": "pw", "bearer_token": token})
+        assert put.status == 201 and put.json()["oauth"] is True
+        await rest.put("/tenants/acme/mailboxes/carol", {"password": "pw"})
+    async with running(tmp_path) as (_server, rest):
+        shown = {m["user"]: m["oauth"] for m in (await rest.get("/tenants/acme/mailboxes")).json()}
+        assert shown == {"bob": True, "carol": False}
+        port = (await rest.get("/tenants/acme")).json()["pop3"]["port"]
+
+        async def login(user: str) -> int:
+            url = f"pop3://127.0.0.1:{port}/"
+            args = ["-sS", "--max-time", "30", "-u", f"{user}:", "--oauth2-bearer", token, url]
+            return (await run(require("curl"), *args)).returncode
+
+        assert await login("bob") == 0
+        assert await login("carol") == CURLE_LOGIN_DENIED

@@ -93,11 +93,17 @@ def add_commands(commands: Any) -> None:
     _command(
         mailboxes,
         "add",
-        lambda c, a: c.put_mailbox(a.tenant, a.user, a.password),
-        "create a mailbox, or set its password",
+        lambda c, a: c.put_mailbox(a.tenant, a.user, a.password, bearer_token=a.bearer_token),
+        "create a mailbox, or set its password (and bearer token)",
         TENANT,
         USER,
         _arg("--password", required=True),
+        _arg(
+            "--bearer-token",
+            default=None,
+            metavar="TOKEN",
+            help="OAuth bearer token for XOAUTH2/OAUTHBEARER logins (omitted: the mailbox has none)",
+        ),
     )
     _command(mailboxes, "list", lambda c, a: c.list_mailboxes(a.tenant), "list a tenant's mailboxes", TENANT)
     _command(

@@ -72,8 +72,11 @@ def _tenant(view: TenantView) -> str:
 
 
 def _mailboxes(views: list[MailboxView]) -> str:
-    rows = [[v.user, str(v.messages), str(v.octets), "yes" if v.locked else "no"] for v in views]
-    return _table(rows, ["USER", "MESSAGES", "OCTETS", "LOCKED"]) if rows else "(no mailboxes)"
+    rows = [
+        [v.user, str(v.messages), str(v.octets), "yes" if v.locked else "no", "yes" if v.oauth else "no"]
+        for v in views
+    ]
+    return _table(rows, ["USER", "MESSAGES", "OCTETS", "LOCKED", "OAUTH"]) if rows else "(no mailboxes)"
 
 
 def _sessions(found: list[SessionSummary]) -> str:

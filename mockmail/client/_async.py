@@ -155,8 +155,11 @@ class AsyncClient:
     async def get_mailbox(self, tenant: str, user: str) -> MailboxView:
         return await self.send(Call("GET", _mailbox(tenant, user), MailboxView))
 
-    async def put_mailbox(self, tenant: str, user: str, password: str) -> MailboxView:
-        spec = MailboxSpec(password=password)
+    async def put_mailbox(
+        self, tenant: str, user: str, password: str, *, bearer_token: str | None = None
+    ) -> MailboxView:
+        """Create the mailbox, or replace its password and bearer token (None: it has none)."""
+        spec = MailboxSpec(password=password, bearer_token=bearer_token)
         return await self.send(json_call("PUT", _mailbox(tenant, user), MailboxView, spec))
 
     async def delete_mailbox(self, tenant: str, user: str) -> None:

@@ -80,12 +80,15 @@ class AsyncTenant:
     async def delete(self) -> None:
         await self.client.delete_tenant(self.name)
 
-    async def mailbox(self, user: str, password: str | None = None) -> AsyncMailbox:
-        """The mailbox `user`: created (or given this password) when `password` is set, else an existing one."""
+    async def mailbox(
+        self, user: str, password: str | None = None, *, bearer_token: str | None = None
+    ) -> AsyncMailbox:
+        """The mailbox `user`: created (or given this password and bearer token) when `password` is set,
+        else an existing one."""
         if password is None:
             view = await self.client.get_mailbox(self.name, user)
         else:
-            view = await self.client.put_mailbox(self.name, user, password)
+            view = await self.client.put_mailbox(self.name, user, password, bearer_token=bearer_token)
         return AsyncMailbox(self.client, self.name, view.user)
 
     async def mailboxes(self) -> list[AsyncMailbox]:

@@ -150,8 +150,11 @@ class Client:
     def get_mailbox(self, tenant: str, user: str) -> MailboxView:
         return self.send(Call("GET", _mailbox(tenant, user), MailboxView))
 
-    def put_mailbox(self, tenant: str, user: str, password: str) -> MailboxView:
-        spec = MailboxSpec(password=password)
+    def put_mailbox(
+        self, tenant: str, user: str, password: str, *, bearer_token: str | None = None
+    ) -> MailboxView:
+        """Create the mailbox, or replace its password and bearer token (None: it has none)."""
+        spec = MailboxSpec(password=password, bearer_token=bearer_token)
         return self.send(json_call("PUT", _mailbox(tenant, user), MailboxView, spec))
 
     def delete_mailbox(self, tenant: str, user: str) -> None:

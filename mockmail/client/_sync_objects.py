@@ -77,12 +77,15 @@ class Tenant:
     def delete(self) -> None:
         self.client.delete_tenant(self.name)
 
-    def mailbox(self, user: str, password: str | None = None) -> Mailbox:
-        """The mailbox `user`: created (or given this password) when `password` is set, else an existing one."""
+    def mailbox(
+        self, user: str, password: str | None = None, *, bearer_token: str | None = None
+    ) -> Mailbox:
+        """The mailbox `user`: created (or given this password and bearer token) when `password` is set,
+        else an existing one."""
         if password is None:
             view = self.client.get_mailbox(self.name, user)
         else:
-            view = self.client.put_mailbox(self.name, user, password)
+            view = self.client.put_mailbox(self.name, user, password, bearer_token=bearer_token)
         return Mailbox(self.client, self.name, view.user)
 
     def mailboxes(self) -> list[Mailbox]:

@@ -7,6 +7,7 @@
     [[tenants.mailboxes]]
     user = "alice"
     password = "secret"
+    bearer_token = "ya29.test-token"   # optional: XOAUTH2/OAUTHBEARER logins with this token
 
     [[tenants.mailboxes.messages]]
     from = "billing@example.com"
@@ -37,7 +38,7 @@ from msgspec import Meta
 from ..errors import DomainError
 from ..message.compose import compose
 from ..message.ingest import Incoming, prepare
-from ..tenancy.specs import MessageSpec, Password, TenantSpec, UserName
+from ..tenancy.specs import BearerToken, MessageSpec, Password, TenantSpec, UserName
 
 __all__ = [
     "ConfigError",
@@ -71,6 +72,7 @@ class MessageConfig(MessageSpec, frozen=True, kw_only=True, forbid_unknown_field
 class MailboxConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     user: UserName
     password: Password
+    bearer_token: BearerToken | None = None
     messages: list[MessageConfig] = []
 
 

@@ -54,11 +54,12 @@ def check_new_uids(mailbox: Mailbox, uids: Sequence[str | None], field: str) -> 
 
 
 class Mailbox(abc.ABC):
-    """A maildrop: its owner, password and messages in order (message 1 first)."""
+    """A maildrop: its owner, password, bearer token (None: none) and messages in order (message 1 first)."""
 
     __slots__ = ()
     user: str
     password: str
+    bearer_token: str | None
 
     @property
     @abc.abstractmethod
@@ -267,8 +268,9 @@ class MailStore(abc.ABC):
         """The mailboxes, as they are when iteration starts."""
 
     @abc.abstractmethod
-    def put(self, user: str, password: str) -> tuple[Mailbox, bool]:
-        """Create the mailbox, or change its password; return it and whether it was created."""
+    def put(self, user: str, password: str, bearer_token: str | None = None) -> tuple[Mailbox, bool]:
+        """Create the mailbox, or replace its password and bearer token (None: it has none); return it and
+        whether it was created."""
 
     @abc.abstractmethod
     def find(self, user: str) -> Mailbox | None:

@@ -27,7 +27,7 @@ from .folders import UidValidities
 
 __all__ = ["SCHEMA_VERSION", "Database"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 FILE_NAME = "mockmail.sqlite3"
 
 _SCHEMA_1 = """
@@ -101,7 +101,12 @@ _TO_2 = (
     "DROP INDEX messages_in_order",
 )
 
-_UPGRADES: dict[int, tuple[str, ...]] = {1: _TO_2}
+_TO_3 = (
+    # A mailbox's OAuth bearer token (XOAUTH2, OAUTHBEARER); NULL: none, which every older mailbox has.
+    "ALTER TABLE mailboxes ADD COLUMN bearer_token TEXT",
+)
+
+_UPGRADES: dict[int, tuple[str, ...]] = {1: _TO_2, 2: _TO_3}
 """The statements that take a file from version N to N + 1."""
 
 

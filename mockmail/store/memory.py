@@ -115,12 +115,15 @@ class _Folder:
 class MemoryMailbox(Mailbox):
     """A mailbox held in dicts, one per folder."""
 
-    __slots__ = ("_folders", "_hub", "_inbox", "_uids", "password", "user")
+    __slots__ = ("_folders", "_hub", "_inbox", "_uids", "bearer_token", "password", "user")
 
-    def __init__(self, user: str, password: str, hub: Hub | None = None) -> None:
+    def __init__(
+        self, user: str, password: str, hub: Hub | None = None, bearer_token: str | None = None
+    ) -> None:
         self.user = user
         self._hub = hub if hub is not None else Hub()
         self.password = password
+        self.bearer_token = bearer_token
         self._inbox = _Folder(INBOX, _UIDVALIDITIES.next(), subscribed=True)
         self._folders: dict[str, _Folder] = {INBOX: self._inbox}
         self._uids: set[str] = set()
@@ -440,12 +443,15 @@ class MemoryStore(MailStore):
     def __iter__(self) -> Iterator[Mailbox]:
         return iter(list(self._mailboxes.values()))
 
-    def put(self, user: str, password: str) -> tuple[MemoryMailbox, bool]:
+    def put(
+        self, user: str, password: str, bearer_token: str | None = None
+    ) -> tuple[MemoryMailbox, bool]:
         mailbox = self._mailboxes.get(user)
         if mailbox is None:
-            mailbox = self._mailboxes[user] = MemoryMailbox(user, password, self._hub)
+            mailbox = self._mailboxes[user] = MemoryMailbox(user, password, self._hub, bearer_token)
             return mailbox, True
         mailbox.password = password
+        mailbox.bearer_token = bearer_token
         return mailbox, False
 
     def find(self, user: str) -> MemoryMailbox | None:

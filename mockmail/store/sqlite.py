@@ -1,6 +1,6 @@
 """The SQLite `MailStore`: one tenant's mailboxes in the server's `Database`.
 
-Memory holds, per mailbox, its row id, password and, per folder, its row, UIDVALIDITY, UIDNEXT and two
+Memory holds, per mailbox, its row id, password, bearer token and, per folder, its row, UIDVALIDITY, UIDNEXT and two
 running figures (messages, octets); per message nothing, except while a session's snapshot lists it (id,
 UIDs, size, flags: no content).  Content is read from the `bodies` table when a client asks for it
 (`read_content`), or streamed in chunks (`stream`).
@@ -51,15 +51,23 @@ CHUNK = 256 * 1024
 class SqliteMailbox(SqliteFolders):
     """A mailbox whose folders and messages are rows of the `folders`, `messages` and `bodies` tables."""
 
-    __slots__ = ("password", "user")
+    __slots__ = ("bearer_token", "password", "user")
 
     def __init__(
-        self, db: Database, key: int, user: str, password: str, folders: list[FolderRow], hub: Hub
+        self,
+        db: Database,
+        key: int,
+        user: str,
+        password: str,
+        folders: list[FolderRow],
+        hub: Hub,
+        bearer_token: str | None = None,
     ) -> None:
         self._db = db
         self.key = key
         self.user = user
         self.password = password
+        self.bearer_token = bearer_token
         self._hub = hub
         self._set_folders(folders)
 
@@ -314,9 +322,10 @@ class SqliteStore(MailStore):
         mine = "SELECT id FROM mailboxes WHERE tenant = ?"
         folders = folders_of(db.conn.execute(FOLDERS.format(mailboxes=mine), (tenant, tenant)))
         self._mailboxes: dict[str, SqliteMailbox] = {
-            user: SqliteMailbox(db, key, user, password, folders.get(key, []), self._hub)
-            for key, user, password in db.conn.execute(
-                "SELECT id, user, password FROM mailboxes WHERE tenant = ? ORDER BY id", (tenant,)
+            user: SqliteMailbox(db, key, user, password, folders.get(key, []), self._hub, token)
+            for key, user, password, token in db.conn.execute(
+                "SELECT id, user, password, bearer_token FROM mailboxes WHERE tenant = ? ORDER BY id",
+                (tenant,),
             )
         }
 
@@ -335,25 +344,30 @@ class SqliteStore(MailStore):
     def __iter__(self) -> Iterator[Mailbox]:
         return iter(list(self._mailboxes.values()))
 
-    def put(self, user: str, password: str) -> tuple[SqliteMailbox, bool]:
+    def put(
+        self, user: str, password: str, bearer_token: str | None = None
+    ) -> tuple[SqliteMailbox, bool]:
         mailbox = self._mailboxes.get(user)
         db = self._db
         if mailbox is None:
             with db.write() as conn:
                 key = conn.execute(
-                    "INSERT INTO mailboxes (tenant, user, password) VALUES (?, ?, ?)",
-                    (self.tenant, user, password),
+                    "INSERT INTO mailboxes (tenant, user, password, bearer_token) VALUES (?, ?, ?, ?)",
+                    (self.tenant, user, password, bearer_token),
                 ).lastrowid
                 assert key is not None
-                mailbox = SqliteMailbox(db, key, user, password, [], self._hub)
+                mailbox = SqliteMailbox(db, key, user, password, [], self._hub, bearer_token)
                 mailbox._make_folder(conn, INBOX, subscribed=True, tell=False)
                 mailbox._inbox = mailbox._folders[INBOX]
             self._mailboxes[user] = mailbox
             return mailbox, True
-        if mailbox.password != password:
+        if (mailbox.password, mailbox.bearer_token) != (password, bearer_token):
             with db.write() as conn:
-                conn.execute("UPDATE mailboxes SET password = ? WHERE id = ?", (password, mailbox.key))
-            mailbox.password = password
+                conn.execute(
+                    "UPDATE mailboxes SET password = ?, bearer_token = ? WHERE id = ?",
+                    (password, bearer_token, mailbox.key),
+                )
+            mailbox.password, mailbox.bearer_token = password, bearer_token
         return mailbox, False
 
     def find(self, user: str) -> SqliteMailbox | None:

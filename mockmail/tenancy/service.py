@@ -135,8 +135,11 @@ class Service:
         found = self._registry.get(tenant)
         return self._mailbox_view(found, found.store.get(user))
 
-    def put_mailbox(self, tenant: str, user: str, password: str) -> tuple[MailboxView, bool]:
-        """Create the mailbox (within the tenant's `mailboxes` limit) or change its password.
+    def put_mailbox(
+        self, tenant: str, user: str, password: str, bearer_token: str | None = None
+    ) -> tuple[MailboxView, bool]:
+        """Create the mailbox (within the tenant's `mailboxes` limit) or replace its password and bearer
+        token (None: it has none).
 
         Raises:
             StorageLimit: a new mailbox would cross `mailboxes`.
@@ -144,7 +147,7 @@ class Service:
         found = self._registry.get(tenant)
         if found.store.find(user) is None:
             found.policies.quota.check_mailbox()
-        mailbox, created = found.store.put(user, password)
+        mailbox, created = found.store.put(user, password, bearer_token)
         return self._mailbox_view(found, mailbox), created
 
     def delete_mailbox(self, tenant: str, user: str) -> None:
@@ -206,6 +209,7 @@ class Service:
             octets=mailbox.octets,
             sessions=tenant.locks.sessions(mailbox),
             locked=tenant.locks.holder(mailbox) is not None,
+            oauth=mailbox.bearer_token is not None,
         )
 
     # --- faults and transcripts ---------------------------------------------------------------------

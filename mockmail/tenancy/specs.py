@@ -16,11 +16,13 @@ from ..protocols import LISTENERS, PROTOCOLS, with_protocol_fields
 from ..store.folders import FLAG_PATTERN
 
 __all__ = [
+    "BEARER_TOKEN_PATTERN",
     "HEADER_TEXT_PATTERN",
     "PASSWORD_PATTERN",
     "TENANT_NAME_PATTERN",
     "USER_NAME_PATTERN",
     "Attachment",
+    "BearerToken",
     "Endpoint",
     "FlagsSpec",
     "MailboxSpec",
@@ -42,6 +44,8 @@ __all__ = [
 TENANT_NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?!\n)$"
 USER_NAME_PATTERN = r"^[A-Za-z0-9._%+@=-]{1,128}(?!\n)$"
 PASSWORD_PATTERN = r"^[^\x00-\x1f\x7f]{1,255}(?!\n)$"
+BEARER_TOKEN_PATTERN = r"^[A-Za-z0-9\-._~+/]+=*(?!\n)$"
+"""RFC 6750 section 2.1 `b64token`: what may follow `Bearer ` in XOAUTH2 and OAUTHBEARER."""
 _HEADER_NAME_PATTERN = r"^[!-9;-~]{1,76}(?!\n)$"
 
 Port = Annotated[int, Meta(ge=0, le=65535, description="TCP port; 0 lets the system pick a free one.")]
@@ -53,6 +57,15 @@ UserName = Annotated[
 ]
 Password = Annotated[
     str, Meta(pattern=PASSWORD_PATTERN, description="1 to 255 characters, no control characters.")
+]
+BearerToken = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=4096,
+        pattern=BEARER_TOKEN_PATTERN,
+        description="An OAuth 2.0 bearer token (RFC 6750 `b64token`), 1 to 4096 characters.",
+    ),
 ]
 HEADER_TEXT_PATTERN = r"^[^\x00-\x08\x0a-\x1f\x7f]*(?!\n)$"
 """Header field text: no control character but HTAB (RFC 5322 section 2.2; CR and LF would end the field)."""
@@ -148,9 +161,12 @@ else:
 
 
 class MailboxSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A mailbox's credentials."""
+    """A mailbox's credentials, replacing those it has."""
 
     password: Password
+    bearer_token: BearerToken | None = None
+    """The OAuth 2.0 bearer token that logs in with XOAUTH2 or OAUTHBEARER (POP3, SMTP) instead of the
+    password; absent or null: the mailbox has none (a PUT without it removes the one it had)."""
 
 
 class FlagsSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -76,6 +76,7 @@ class Tenant:
             transcripts=self.transcripts,
             locks=self.locks,
             auth_failure_delay=settings.auth_failure_delay,
+            bearer_tokens=self._bearer_token,
             metrics=metrics,
             tenant=self.metrics_label,
         )
@@ -123,6 +124,11 @@ class Tenant:
     def visible(self) -> bool:
         """Listed, shown and deletable over the API: running, or failed and waiting to be deleted."""
         return self.state in ("running", "failed")
+
+    def _bearer_token(self, user: str) -> str | None:
+        """The mailbox's bearer token, read at each login: one set over REST counts from the next."""
+        mailbox = self.store.find(user)
+        return mailbox.bearer_token if mailbox is not None else None
 
     def _arrival(self, mailbox: Mailbox, stored: Sequence[Message]) -> None:
         if self.metrics is not None:

@@ -85,3 +85,5 @@ class MailboxView(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     sessions: int
     locked: bool
     """True while a POP3 session holds the RFC 1939 maildrop lock."""
+    oauth: bool
+    """True when the mailbox has a bearer token (XOAUTH2, OAUTHBEARER logins); the token is never shown."""

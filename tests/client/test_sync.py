@@ -223,7 +223,10 @@ def test_every_other_operation(mockmail_server: MockmailServer, mail_tenant: Ten
     assert "mailpit-legacy" in [p.name for p in client.list_fault_profiles()]
     rotated = client.rotate_tenant_token(mail_tenant.name)
     assert rotated.tenant == mail_tenant.name and len(rotated.token) == 43
-    client.put_mailbox(mail_tenant.name, "bob", "pw")
+    assert client.put_mailbox(mail_tenant.name, "bob", "pw").oauth is False
+    assert client.put_mailbox(mail_tenant.name, "bob", "pw", bearer_token="ya29.t").oauth is True
+    assert mail_tenant.mailbox("carol", "pw", bearer_token="t2").info().oauth is True
+    client.delete_mailbox(mail_tenant.name, "carol")
     client.put_mailbox_faults(mail_tenant.name, "bob", {"quit": {"reply": "drop"}})
     assert client.patch_mailbox_faults(mail_tenant.name, "bob", {"quit": None}).quit is None
     client.delete_mailbox_faults(mail_tenant.name, "bob")

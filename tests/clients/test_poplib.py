@@ -121,7 +121,7 @@ async def test_capa_top_and_noop(rest: Rest, tenant: Seeded) -> None:
 
     caps, lines = await in_thread(run)  # type: ignore[misc]
     assert {"TOP", "UIDL", "USER", "STLS", "PIPELINING", "RESP-CODES"} <= set(caps)
-    assert caps["SASL"] == ["PLAIN", "LOGIN", "CRAM-MD5"]
+    assert caps["SASL"] == ["PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER"]
     assert lines[-2:] == [b"", b"l1"]
 
 

@@ -1,5 +1,5 @@
 """mockmail/store/database.py: a data dir written by the release before folders (schema 1) opens and is
-upgraded in place.
+upgraded in place, and so does one of schema 2 (folders, before mailboxes had bearer tokens).
 
 tests/data/release-1/ was made by that release itself (tests/data/make_release_data_dir.py, run with its
 checkout): tenant `acme`, mailboxes `bob` (a message with a chosen UID, one with the default, one sent over
@@ -17,7 +17,7 @@ import pytest
 
 from mockmail.errors import UidTaken
 from mockmail.server.maildrop import SessionMaildrop
-from mockmail.store import INBOX, Database, SqliteCatalog, SqliteStore
+from mockmail.store import INBOX, Database, SqliteCatalog, SqliteStore, database
 from mockmail.store.database import FILE_NAME, SCHEMA_VERSION
 from mockmail.tenancy.tokens import digest
 
@@ -45,7 +45,7 @@ def version(path: Path) -> int:
 
 
 def test_the_release_file_is_of_schema_1() -> None:
-    assert version(RELEASE_1) == 1 and SCHEMA_VERSION == 2
+    assert version(RELEASE_1) == 1 and SCHEMA_VERSION == 3
     assert {user: [uid for _, uid, _ in listed] for user, listed in MADE["messages"].items()} == UIDLS
 
 
@@ -65,7 +65,7 @@ def test_a_release_data_dir_is_upgraded_in_place(data_dir: Path) -> None:
     validities = set()
     for user, uidls in UIDLS.items():
         box = store.get(user)
-        assert box.password == f"{user}-pw"
+        assert box.password == f"{user}-pw" and box.bearer_token is None
         drop = SessionMaildrop(box)  # what POP3 sees: INBOX, the same messages and UIDL values
         assert [m.uid for _, m in drop.live()] == uidls
         listed = box.listing()
@@ -94,6 +94,7 @@ def test_a_release_data_dir_is_upgraded_in_place(data_dir: Path) -> None:
     assert bob.add(b"Subject: new\r\n\r\n").imap_uid == 4
     bob.create_folder("Archive")
     assert bob.move(INBOX, [1], "Archive") == [(1, 1)]
+    store.put("carol", "carol-pw", "carol-token")
     db.close()
 
     db = Database(data_dir)  # opened again: already upgraded, nothing changes
@@ -102,7 +103,49 @@ def test_a_release_data_dir_is_upgraded_in_place(data_dir: Path) -> None:
     assert again.folder(INBOX).uidvalidity in validities
     assert [m.uid for m in again.snapshot()] == [*UIDLS["bob"][1:], again.snapshot()[-1].uid]
     assert [m.uid for m in again.folder_snapshot("Archive")] == ["u-1"]
+    assert SqliteStore(db, "acme").get("carol").bearer_token == "carol-token"
     db.close()
+
+
+def _schema_2_file(path: Path) -> None:
+    """A data dir as schema 2 left it: version 1's tables and the 1 -> 2 step, a mailbox with a message."""
+    conn = sqlite3.connect(path / FILE_NAME, isolation_level=None)
+    for statement in database._SCHEMA_1.split(";"):
+        conn.execute(statement)
+    for statement in database._UPGRADES[1]:
+        conn.execute(statement, {"now": 1000} if ":now" in statement else ())
+    conn.execute("PRAGMA user_version=2")
+    conn.execute("INSERT INTO mailboxes (tenant, user, password) VALUES ('acme', 'bob', 'pw')")
+    conn.execute(
+        "INSERT INTO folders (mailbox, name, uidvalidity, uidnext, subscribed) VALUES (1, 'INBOX', 7, 1, 1)"
+    )
+    conn.execute("UPDATE counters SET value = 7")
+    conn.close()
+
+
+def test_a_schema_2_data_dir_gets_bearer_tokens_in_place(tmp_path: Path) -> None:
+    _schema_2_file(tmp_path)
+    assert "bearer_token" not in _columns(tmp_path, "mailboxes")
+    db = Database(tmp_path)
+    assert version(tmp_path) == SCHEMA_VERSION == 3
+    store = SqliteStore(db, "acme")
+    bob = store.get("bob")
+    assert (bob.password, bob.bearer_token, bob.folder(INBOX).uidvalidity) == ("pw", None, 7)
+    bob.add(b"Subject: kept\r\n\r\n")
+    store.put("bob", "pw", "tok")
+    db.close()
+    db = Database(tmp_path)
+    bob = SqliteStore(db, "acme").get("bob")
+    assert (bob.bearer_token, [m.summary.subject for m in bob.listing()]) == ("tok", ["kept"])
+    db.close()
+
+
+def _columns(path: Path, table: str) -> list[str]:
+    conn = sqlite3.connect(path / FILE_NAME)
+    try:
+        return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+    finally:
+        conn.close()
 
 
 def test_a_failed_upgrade_leaves_the_file_as_it_was(data_dir: Path) -> None:
@@ -113,15 +156,13 @@ def test_a_failed_upgrade_leaves_the_file_as_it_was(data_dir: Path) -> None:
     with pytest.raises(sqlite3.OperationalError):
         Database(data_dir)
     assert version(data_dir) == 1
-    conn = sqlite3.connect(data_dir / FILE_NAME)
-    columns = [row[1] for row in conn.execute("PRAGMA table_info(messages)")]
-    conn.close()
-    assert "imap_uid" not in columns
+    assert "imap_uid" not in _columns(data_dir, "messages")
+    assert "bearer_token" not in _columns(data_dir, "mailboxes")
 
 
 def test_a_newer_schema_is_refused_with_a_clear_error(data_dir: Path) -> None:
     conn = sqlite3.connect(data_dir / FILE_NAME)
     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1:d}")
     conn.close()
-    with pytest.raises(RuntimeError, match=f"schema version {SCHEMA_VERSION + 1}, this mockmail knows 2"):
+    with pytest.raises(RuntimeError, match=f"schema version {SCHEMA_VERSION + 1}, this mockmail knows 3"):
         Database(data_dir)

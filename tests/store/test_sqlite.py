@@ -21,7 +21,7 @@ def test_everything_comes_back_after_reopening(tmp_path: Path) -> None:
     sent = box.add_many([(b"Subject: sent\r\n\r\n", None)], via="smtp", envelope=ENVELOPE)[0]
     gone = box.add(b"Subject: gone\r\n\r\n", uid="u-2")
     box.remove([gone.id])
-    SqliteStore(db, "other").put("bob", "theirs")
+    SqliteStore(db, "other").put("bob", "theirs", "their-token")
     db.close()
 
     db = Database(tmp_path)
@@ -36,6 +36,7 @@ def test_everything_comes_back_after_reopening(tmp_path: Path) -> None:
         with pytest.raises(UidTaken):
             again.add(b"Subject: x\r\n\r\n", uid=used)
     assert SqliteStore(db, "other").get("bob").password == "theirs"
+    assert (again.bearer_token, SqliteStore(db, "other").get("bob").bearer_token) == (None, "their-token")
     db.close()
 
 

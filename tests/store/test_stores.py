@@ -79,6 +79,17 @@ def test_store_lookups(new_store: NewStore) -> None:
     assert message not in box  # sessions still holding the old mailbox see its messages gone
 
 
+def test_put_replaces_password_and_bearer_token_together(new_store: NewStore) -> None:
+    store = new_store()
+    box, created = store.put("bob", "pw", "tok")
+    assert created and (box.password, box.bearer_token) == ("pw", "tok")
+    assert store.put("carol", "pw")[0].bearer_token is None
+    store.put("bob", "pw", "rotated")
+    assert store.get("bob").bearer_token == "rotated"
+    store.put("bob", "new")  # no token given: the mailbox has none
+    assert (box.password, box.bearer_token) == ("new", None)
+
+
 def test_session_maildrop_marks_and_commits(new_store: NewStore) -> None:
     box, _ = new_store().put("bob", "pw")
     a, b, c = (box.add(f"S: {n}\r\n\r\n".encode()) for n in "abc")
