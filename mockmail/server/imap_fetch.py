@@ -84,9 +84,14 @@ class MessageCache:
     def __len__(self) -> int:
         return len(self._trees)
 
-    def view(self, message: Message) -> MessageView:
-        """The message's content with its MIME tree, parsing it only when no tree is kept for it."""
-        content = message.content
+    def view(self, message: Message, *, content: bytes | None = None) -> MessageView:
+        """The message's content with its MIME tree, parsing it only when no tree is kept for it.
+
+        `content` is the message's content when the caller has read it already (a persistent store's
+        message reads it afresh on each `Message.content`).
+        """
+        if content is None:
+            content = message.content
         ref = weakref.ref(message)
         tree = self._trees.get(ref)
         if tree is not None:
@@ -161,7 +166,7 @@ class _Reading:
 
     def view(self) -> MessageView:
         if self._view is None:
-            self._view = self._cache.view(self._message)
+            self._view = self._cache.view(self._message, content=self._content)
         return self._view
 
 
@@ -201,6 +206,8 @@ def _item(attribute: FetchAttribute, message: Message, flags: frozenset[str], re
         return Rendered(body_structure(reading.view().tree, extended=False))
     if kind is FetchKind.BODYSTRUCTURE:
         return Rendered(body_structure(reading.view().tree, extended=True))
+    if kind is FetchKind.MODSEQ:
+        raise ValueError("FETCH MODSEQ is not served (the store keeps no CONDSTORE mod-sequences)")
     assert section is not None, f"{kind.value} comes with a section"
     if kind is FetchKind.BODY_SECTION:
         if _whole(section):
@@ -214,7 +221,7 @@ def _item(attribute: FetchAttribute, message: Message, flags: frozenset[str], re
         if not section.parts:
             return message.size
         return binary_size(reading.view(), section)
-    raise ValueError(f"FETCH {kind.value} is not served (the store keeps no CONDSTORE mod-sequences)")
+    raise AssertionError(f"no FETCH item {kind.value}")
 
 
 def fetch_response(
