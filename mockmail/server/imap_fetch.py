@@ -68,7 +68,11 @@ _TEXT = Section(text=SectionText.TEXT)
 
 
 class MessageCache:
-    """The parsed MIME trees of a session's messages: each message parsed once, at most `limit` kept."""
+    """The parsed MIME trees of a session's messages: each message parsed once, at most `limit` kept.
+
+    Keep one cache per session (or per store): a `replaced` message finds its predecessor's tree by
+    `Message.key`, which is unique within one store only.
+    """
 
     __slots__ = ("__weakref__", "_by_key", "_limit", "_trees", "parses")
 
