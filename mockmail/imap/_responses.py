@@ -7,7 +7,9 @@ the one place that renders numbers, strings, mailbox names and CRLF.  Tagged com
 Values inside FETCH items, ESEARCH and response codes are plain Python data, rendered by type:
 `None` is NIL, `int` a number, `str` and `bytes` a string (quoted when safe, else a literal), `Atom` an
 atom, `Flags` a flag list, `Binary` a literal8 when it holds NUL, `datetime` a date-time, `SequenceSet`
-a sequence set, and a tuple a parenthesised list.  ENVELOPE and BODYSTRUCTURE are such nested tuples.
+a sequence set, and a tuple a parenthesised list.  ENVELOPE and BODYSTRUCTURE come from the message side
+already written (`write_envelope`, `body_structure`) as `Rendered`: a multipart's bodies follow each other
+with no space between them (`body-type-mpart = 1*body SP media-subtype`), which no tuple renders.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ __all__ = [
     "No",
     "Ok",
     "RecentResponse",
+    "Rendered",
     "Response",
     "SaslChallenge",
     "SearchResponse",
@@ -97,8 +100,15 @@ class Binary:
     data: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A value already in IMAP syntax (ENVELOPE, BODYSTRUCTURE from the message side), written as it is."""
+
+    data: bytes
+
+
 Value: TypeAlias = Union[  # noqa: UP007 - a recursive alias needs the string form
-    int, str, bytes, Atom, Flags, Binary, datetime.datetime, SequenceSet, tuple["Value", ...], None
+    int, str, bytes, Atom, Flags, Binary, Rendered, datetime.datetime, SequenceSet, tuple["Value", ...], None
 ]
 
 

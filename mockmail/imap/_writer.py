@@ -46,6 +46,7 @@ from ._responses import (
     No,
     Ok,
     RecentResponse,
+    Rendered,
     Response,
     SaslChallenge,
     SearchResponse,
@@ -195,6 +196,8 @@ def _value(out: _Out, value: Value) -> None:
         out.text(_flag_list(value.flags))
     elif isinstance(value, Binary):
         out.literal(value.data, binary=b"\x00" in value.data)
+    elif isinstance(value, Rendered):
+        out.text(value.data)
     elif isinstance(value, datetime.datetime):
         out.text('"' + format_date_time(value) + '"')
     elif isinstance(value, SequenceSet):

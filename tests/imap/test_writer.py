@@ -47,6 +47,7 @@ from mockmail.imap import (
     No,
     Ok,
     RecentResponse,
+    Rendered,
     Response,
     SaslChallenge,
     SearchResponse,
@@ -192,6 +193,10 @@ NOON = datetime.datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
         ),
         (FetchResponse(3, (("X", Atom("7BIT")),)), b"* 3 FETCH (X 7BIT)\r\n"),
         (FetchResponse(3, (("X", parse_sequence_set("1:3")),)), b"* 3 FETCH (X 1:3)\r\n"),
+        (
+            FetchResponse(4, (("BODY", Rendered(b'(("TEXT" "PLAIN" NIL NIL NIL "7BIT" 1 1)("TEXT" "HTML" NIL NIL NIL "7BIT" 1 1) "ALTERNATIVE")')),)),
+            b'* 4 FETCH (BODY (("TEXT" "PLAIN" NIL NIL NIL "7BIT" 1 1)("TEXT" "HTML" NIL NIL NIL "7BIT" 1 1) "ALTERNATIVE"))\r\n',
+        ),
     ],
 )
 def test_exact_bytes(response: Response, wire: bytes) -> None:
