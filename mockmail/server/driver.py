@@ -41,20 +41,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import ssl
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Literal
 
 import trio
 
-from ..faults import (
-    FaultState,
-)
+from ..faults import FaultState
 from ..login.policy import FailurePolicy
-from ..observe.metrics import Metrics
-from ..observe.transcripts import Recorder, TranscriptLog
-from .maildrop import MaildropLocks
+from ..observe.transcripts import Recorder
+from .session_config import FollowUp, Hooks, SansIO, SessionConfig, peer_address
 from .wire_faults import FaultEnd, PeerGone, drain, send_through
 
 __all__ = [
@@ -65,6 +60,7 @@ __all__ = [
     "FollowUp",
     "SessionConfig",
     "SessionDriver",
+    "peer_address",
 ]
 
 log = logging.getLogger("mockmail.server")
@@ -84,73 +80,6 @@ read it does not hold the shutdown up."""
 UNPROMPTED = "(unprompted)"
 """The verb wire faults and end reasons see for lines no command asked for: a fault aimed at a command
 never fires on them, one aimed at every command does."""
-
-FollowUp = Callable[[], Awaitable[bool]]
-"""An awaitable step after a command (a QUIT fault, a close): True when it ended the session."""
-
-
-@dataclass(frozen=True, slots=True)
-class SessionConfig:
-    """What a session needs to know about its tenant and server."""
-
-    hostname: str = "mockmail.test"
-    idle_timeout: float = 600.0
-    line_timeout: float = 60.0
-    """Seconds a started line may take to end (capped at the idle timeout): a trickling client is cut."""
-    handshake_timeout: float = 10.0
-    max_command_line: int = 255
-    exclusive_sessions: bool = True
-    tls_context: ssl.SSLContext | None = None
-    faults: FaultState | None = None
-    """The tenant's fault plans (shared, live); None means always compliant."""
-    transcripts: TranscriptLog | None = None
-    """Where the session records its lines; None records nothing."""
-    locks: MaildropLocks = field(default_factory=MaildropLocks)
-    """The tenant's maildrop locks, shared by every session of the tenant."""
-    auth_failure_delay: float = 0.0
-    """Seconds the reply to a failed login is held (this session only; the server's default is 0.5)."""
-    bearer_tokens: Callable[[str], str | None] | None = None
-    """The bearer token of a mailbox user (XOAUTH2, OAUTHBEARER); None offers neither mechanism."""
-    metrics: Metrics | None = None
-    """Where sessions, commands, faults and octets are counted; None counts nothing."""
-    tenant: str = ""
-    """The tenant label the metrics count under."""
-
-
-class SansIO(Protocol):
-    """What the driver needs of a protocol's state machine."""
-
-    @property
-    def mid_line(self) -> bool: ...
-    @property
-    def closed(self) -> bool: ...
-    def receive_data(self, data: bytes | bytearray) -> None: ...
-    def next_event(self) -> Any: ...
-    def send_chunks(self, reply: Any) -> list[bytes]: ...
-    def send_failed(self) -> None: ...
-
-
-class Hooks(Protocol):
-    """A session's quirk hooks (see `server/pop3_hooks.py`): the one place faults reshape the protocol."""
-
-    def answer(self, event: Any) -> Any:
-        """The reply to `event` as the plan shapes it (the handler's, rewritten), or a `FollowUp`."""
-
-    def chunks(self, reply: Any, chunks: list[bytes]) -> list[bytes]: ...
-    @property
-    def delay(self) -> float:
-        """Seconds to hold every flush (a tarpit); 0 for none."""
-
-
-def peer_address(stream: trio.abc.Stream) -> str:
-    """`host:port` of the client, or empty when the stream has no socket (memory streams in tests)."""
-    sock = getattr(stream, "socket", None)
-    try:
-        host, port = sock.getpeername()[:2] if sock is not None else ("", 0)
-    except OSError:
-        return ""
-    return f"{host}:{port}" if host else ""
-
 
 class SessionDriver:
     """The read-answer-write loop of one session; a protocol handler subclasses it.
