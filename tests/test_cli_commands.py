@@ -64,8 +64,10 @@ def test_tenant_create_list_show_delete(env: dict[str, str], server: EmbeddedSer
         "STATE",
         "POP3",
         "SMTP",
+        "IMAP",
         "POP3S",
         "SMTPS",
+        "IMAPS",
         "MAILBOXES",
         "SESSIONS",
     ]

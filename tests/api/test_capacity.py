@@ -8,6 +8,7 @@ import socket
 import pytest
 
 from mockmail.config.settings import Settings
+from mockmail.protocols import LISTENERS
 
 from .conftest import Api, problem
 
@@ -51,7 +52,9 @@ def _free_block(size: int) -> range:
     raise AssertionError("no free block of ports")
 
 
-BLOCK = _free_block(4)
+PLAIN = [listener.name for listener in LISTENERS if not listener.implicit_tls]
+"""The listeners a tenant opens without TLS (one per protocol)."""
+BLOCK = _free_block(2 * len(PLAIN))
 
 
 class TestPortRange:
@@ -62,15 +65,15 @@ class TestPortRange:
     async def test_picked_ports_come_from_the_range_until_it_runs_out(self, api: Api) -> None:
         first = (await api.post("/api/v1/tenants", {"name": "p1"})).json()
         second = (await api.post("/api/v1/tenants", {"name": "p2"})).json()
-        picked = [view[kind]["port"] for view in (first, second) for kind in ("pop3", "smtp")]
-        assert sorted(picked) == list(BLOCK)  # two listeners each, four ports: the whole range
+        picked = [view[kind]["port"] for view in (first, second) for kind in PLAIN]
+        assert sorted(picked) == list(BLOCK)  # a listener per protocol each: the whole range
         doc = problem(await api.post("/api/v1/tenants", {"name": "p3"}), 409)
         assert "no free port left in --port-range" in doc["detail"]
         explicit = await api.post("/api/v1/tenants", {"name": "p4", "pop3_port": 0, "smtp_port": 0})
         assert explicit.status == 409  # 0 means "the system picks": from the range, which is full
         assert (await api.delete("/api/v1/tenants/p1")).status == 204
         third = (await api.post("/api/v1/tenants", {"name": "p3"})).json()
-        assert {third["pop3"]["port"], third["smtp"]["port"]} <= set(BLOCK)
+        assert {third[kind]["port"] for kind in PLAIN} <= set(BLOCK)
 
 
 @pytest.mark.parametrize("bad", ["0-10", "10-5", "1-70000", "abc"])
