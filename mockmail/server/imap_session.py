@@ -4,7 +4,8 @@ The loop, deadlines, TLS and wire faults are the driver's (`server/driver.py`); 
 and its pending updates are `server/imap_selected.py`'s; FETCH items and SEARCH/SORT are rendered and
 decided by `server/imap_fetch.py` and `server/imap_search.py`; the folder commands are
 `server/imap_folders.py`'s and the message commands `server/imap_messages.py`'s (mixins of this class).
-Faults will act through an `imap_hooks` module, as POP3's and SMTP's do through theirs: `hooks` stays None here (the compliant fast path).
+Faults act through `server/imap_hooks.py`, as POP3's and SMTP's do through theirs: `hooks` stays None
+while no plan of the tenant has an `imap` part (the compliant fast path).
 
 Rules kept here:
 - Every change to the store is one synchronous store call made before the tagged OK is queued: what the
@@ -27,6 +28,7 @@ import trio
 
 from .. import __version__
 from ..errors import FolderNotFound
+from ..faults import FaultState
 from ..imap import (
     AUTHENTICATIONFAILED,
     CANNOT,
@@ -108,6 +110,7 @@ from .context import TenantContext
 from .driver import BAD_COMMAND_BUDGET, SessionConfig, SessionDriver
 from .imap_fetch import MessageCache
 from .imap_folders import DELIMITER, FolderCommands
+from .imap_hooks import ImapHooks
 from .imap_messages import MessageCommands
 from .imap_selected import SelectedFolder
 
@@ -224,6 +227,15 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
         self._emit(Greeting("mockmail IMAP4rev2 server ready", capability_code(self.capabilities())))
         return True
 
+    def _draw(self, faults: FaultState) -> tuple[str, ...]:
+        engine = faults.imap
+        if not engine.active:
+            self.hooks = None
+            return ()
+        quirks = engine.session(self.user)
+        self.hooks = ImapHooks(self, quirks)
+        return quirks.fired
+
     def _release(self) -> None:
         stop, self._stop_watching = self._stop_watching, None
         if stop is not None:
@@ -243,8 +255,28 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
             lines.append(self.conn.send(Bye("the mailbox was deleted", NONEXISTENT)))
             self._closing = "mailbox deleted"
         elif self.selected is not None:
+            hooks = self.hooks
+            if isinstance(hooks, ImapHooks) and hooks.idle_updates_held():
+                return lines
             lines.extend(self.conn.send(response) for response in self.selected.updates())
         return lines
+
+    # --- the seams the quirk hooks use (`server/seams.py`) ------------------------------------------
+
+    @property
+    def commands_answered(self) -> int:
+        """Commands answered in the session so far, the one being answered included."""
+        return self._answered
+
+    def folder_messages(self, name: str) -> int | None:
+        """How many messages the logged-in user's folder `name` holds; None when there is no such folder."""
+        mailbox = self._mailbox
+        if mailbox is None:
+            return None
+        try:
+            return mailbox.folder(name).messages
+        except FolderNotFound:
+            return None
 
     # --- capabilities -----------------------------------------------------------------------------
 
