@@ -124,6 +124,7 @@ def test_every_quirk_field_is_drawn() -> None:
         "replies",
         "transport",
         "smtp",  # drawn by the SMTP engine, for SMTP sessions only
+        "imap",  # drawn by the IMAP engine, for IMAP sessions only
     }
     assert "line_endings" in _QUIRK_FIELDS and "order" in _QUIRK_FIELDS
 

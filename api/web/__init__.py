@@ -38,6 +38,7 @@ _EXAMPLES: dict[str, str] = {
     "replies": '[{"command": "RETR", "line": "-ERR [SYS/TEMP] try later"}]',
     "transport": '[{"kind": "latency", "ms": 200}]',
     "smtp": '{"greylisting": {"retry_after": 60}}',
+    "imap": '{"idle_cut": {"seconds": 30}, "replies": [{"command": "SELECT", "status": "NO", "text": "try later"}]}',
 }
 
 

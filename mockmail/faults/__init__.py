@@ -20,6 +20,9 @@ and `_engine.py` (drawing them for sessions and commands).
 from __future__ import annotations
 
 from ._engine import COMPLIANT, FaultState, SessionFaults
+from ._imap import *  # noqa: F403  (the imap part's names: see _imap.__all__)
+from ._imap import __all__ as _imap_names
+from ._imap_engine import IMAP_COMPLIANT, ImapEngine, ImapSessionFaults
 from ._knob import Knob, LineEndingsFault
 from ._presets import PROFILES, Profile, UnknownProfile, expand
 from ._schema import *  # noqa: F403  (the schema's names are the package's: see _schema.__all__)
@@ -40,7 +43,11 @@ __all__ = [
     "SmtpEngine",
     "SmtpSessionFaults",
     "LineEndingsFault",
+    "IMAP_COMPLIANT",
+    "ImapEngine",
+    "ImapSessionFaults",
     "expand",
     *_schema_names,
     *_smtp_names,
+    *_imap_names,
 ]

@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from ..pop3 import COMPLIANT_QUIRKS, Pop3Quirks
+from ._imap_engine import ImapEngine
 from ._presets import expand
 from ._schema import (
     CapaFault,
@@ -31,7 +32,7 @@ from ._smtp_engine import SmtpEngine
 
 __all__ = ["COMPLIANT", "FaultState", "SessionFaults"]
 
-_NOT_QUIRKS = {"profile", "seed", "replies", "transport", "smtp"}
+_NOT_QUIRKS = {"profile", "seed", "replies", "transport", "smtp", "imap"}
 _QUIRK_FIELDS = tuple(name for name in FaultPlan.__struct_fields__ if name not in _NOT_QUIRKS)
 """Every per-session quirk: the plan's fields but the preset name, the seed and the per-occurrence lists."""
 
@@ -88,6 +89,8 @@ class FaultState:
         """Where each firing is counted by knob (the server's metrics); None counts nothing."""
         self.smtp = SmtpEngine(self)
         """The draws of the plans' `smtp` parts, and the greylist and rate-limit memory."""
+        self.imap = ImapEngine(self)
+        """The draws of the plans' `imap` parts."""
         self.on_change: Callable[[FaultState], None] | None = None
         """Called after every change worth keeping (a plan set, a `times` used up): the persistent store."""
 

@@ -9,6 +9,7 @@ import typing
 
 import msgspec
 
+from ._imap import BodystructureFault, IdleCut, ImapFaultPlan, SelectEmptyFault
 from ._schema import (
     PLAN_DEFAULTS,
     CapaFault,
@@ -150,6 +151,53 @@ PROFILES: dict[str, Profile] = {
             ),
             source="Postfix SASL_README, broken_sasl_auth_clients; thunderbird/thunderbird-android issue 8715",
             plan=FaultPlan(smtp=SmtpFaultPlan(auth_equals=Knob())),
+        ),
+        Profile(
+            name="greenmail-imap",
+            description=(
+                "GreenMail's IMAP before its issue 113 was fixed: a part's Content-Disposition went into "
+                "BODYSTRUCTURE without its parameter list, (\"inline\") instead of (\"inline\" NIL), and "
+                "Jakarta Mail failed with Unable to load BODYSTRUCTURE."
+            ),
+            source="greenmail-mail-test/greenmail issue 113 (JavaMail can't parse BODYSTRUCTURE for inline attachment)",
+            plan=FaultPlan(imap=ImapFaultPlan(bodystructure=BodystructureFault())),
+        ),
+        Profile(
+            name="smtp4dev-imap",
+            description=(
+                "smtp4dev 3.x's IMAP (a LumiSoft fork): SELECT of a folder holding no message failed with "
+                "uid must be >= 1, so a client could not open an empty INBOX."
+            ),
+            source="rnwood/smtp4dev issue 2004",
+            plan=FaultPlan(imap=ImapFaultPlan(select_empty_fails=SelectEmptyFault(text="uid must be >= 1"))),
+        ),
+        Profile(
+            name="idle-dropper",
+            description=(
+                "An IMAP server behind a NAT or proxy that drops quiet connections: an IDLE in which the "
+                "client says nothing for 30 seconds ends in a close without BYE (RFC 2177 asks clients to "
+                "re-issue IDLE at least every 29 minutes; middleboxes cut much sooner)."
+            ),
+            source="RFC 2177 section 3; mockmail (the NAT/proxy idle timeout, not one server's bug)",
+            plan=FaultPlan(imap=ImapFaultPlan(idle_cut=IdleCut(seconds=30.0))),
+        ),
+        Profile(
+            name="uidvalidity-churn",
+            description=(
+                "An IMAP server that announces a new UIDVALIDITY at every SELECT (as servers that derive it "
+                "from a restart or a rebuilt index do), so a client must forget every UID it cached."
+            ),
+            source="RFC 9051 section 2.3.1.1; mockmail",
+            plan=FaultPlan(imap=ImapFaultPlan(uidvalidity_churn=Knob())),
+        ),
+        Profile(
+            name="imap-logout-no-ok",
+            description=(
+                "An IMAP server that closes after the BYE to LOGOUT without the tagged OK that RFC 9051 "
+                "section 6.1.3 requires: the IMAP twin of a POP3 QUIT answered with a close."
+            ),
+            source="RFC 9051 section 6.1.3; the POP3 twin is axllent/mailpit issue 311",
+            plan=FaultPlan(imap=ImapFaultPlan(logout_no_ok=Knob())),
         ),
     )
 }

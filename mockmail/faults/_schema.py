@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, Union
 import msgspec
 from msgspec import Meta
 
+from ._imap import ImapFaultPlan, ImapVerb
 from ._knob import Knob, LineEndingsFault, Probability, Times
 from ._smtp import SmtpCommand, SmtpFaultPlan
 
@@ -193,10 +194,10 @@ class ScriptedReply(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True)
 
 class Transport(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="kind"):
     """Base of the wire faults; `protocol` and `command` limit one to the replies of that protocol or to
-    that command (`DATA-END`: the reply to SMTP DATA's final dot)."""
+    that command (`DATA-END`: the reply to SMTP DATA's final dot; an IMAP UID command is its verb)."""
 
-    protocol: Literal["pop3", "smtp"] | None = None
-    command: Pop3Verb | SmtpCommand | None = None
+    protocol: Literal["pop3", "smtp", "imap"] | None = None
+    command: Pop3Verb | SmtpCommand | ImapVerb | None = None
 
 
 class Latency(Transport, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="latency"):
@@ -226,7 +227,8 @@ class Slicer(Transport, frozen=True, kw_only=True, forbid_unknown_fields=True, t
 
 
 class TruncateRetr(Transport, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="truncate_retr"):
-    """Send only the first `after_bytes` octets of a RETR reply, then close the connection."""
+    """Send only the first `after_bytes` octets of a POP3 RETR reply (or of an IMAP FETCH reply), then
+    close the connection."""
 
     after_bytes: Annotated[int, Meta(ge=0)]
 
@@ -258,6 +260,11 @@ ProfileName = Literal[
     "exim-sync",
     "qmail",
     "postfix-broken-auth",
+    "greenmail-imap",
+    "smtp4dev-imap",
+    "idle-dropper",
+    "uidvalidity-churn",
+    "imap-logout-no-ok",
 ]
 """The presets of PROFILES (an import-time check keeps the two equal)."""
 
@@ -300,6 +307,8 @@ class FaultPlan(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     occurrence, for the replies of every protocol unless `protocol` or `command` narrows it."""
     smtp: SmtpFaultPlan | None = None
     """How SMTP departs from RFC 5321 (a mailbox plan's part applies to mail for that mailbox)."""
+    imap: ImapFaultPlan | None = None
+    """How IMAP departs from RFC 9051 (a mailbox plan's part applies from that user's login on)."""
 
 
 def _derived(

@@ -2,8 +2,10 @@
 
 The loop, deadlines, TLS and wire faults are the driver's (`server/driver.py`); the selected folder's view
 and its pending updates are `server/imap_selected.py`'s; FETCH items and SEARCH/SORT are rendered and
-decided by `server/imap_fetch.py` and `server/imap_search.py`.  Faults will act through an `imap_hooks`
-module, as POP3's and SMTP's do through theirs: `hooks` stays None here (the compliant fast path).
+decided by `server/imap_fetch.py` and `server/imap_search.py`; the folder commands are
+`server/imap_folders.py`'s and the message commands `server/imap_messages.py`'s (mixins of this class).
+Faults act through `server/imap_hooks.py`, as POP3's and SMTP's do through theirs: `hooks` stays None
+while no plan of the tenant has an `imap` part (the compliant fast path).
 
 Rules kept here:
 - Every change to the store is one synchronous store call made before the tagged OK is queued: what the
@@ -19,27 +21,24 @@ Rules kept here:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import trio
 
 from .. import __version__
-from ..errors import FolderExists, FolderNotFound, InvalidInput, MessageTooLarge, StorageLimit, UidTaken
+from ..errors import FolderNotFound
+from ..faults import FaultState
 from ..imap import (
-    ALREADYEXISTS,
     AUTHENTICATIONFAILED,
     CANNOT,
     CLOSED,
-    LIMIT,
     NEED_DATA,
     NONEXISTENT,
     PRIVACYREQUIRED,
     READ_ONLY,
     READ_WRITE,
     TOOBIG,
-    TRYCREATE,
     Append,
     Authenticate,
     AuthenticateResponse,
@@ -59,13 +58,10 @@ from ..imap import (
     Delete,
     Enable,
     EnabledResponse,
-    EsearchResponse,
     Examine,
     ExistsResponse,
     Expunge,
     Fetch,
-    FetchAttribute,
-    FetchKind,
     FlagsResponse,
     Greeting,
     Id,
@@ -79,11 +75,9 @@ from ..imap import (
     Login,
     Logout,
     Lsub,
-    LsubResponse,
     Mode,
     Move,
     Namespace,
-    NamespaceResponse,
     No,
     Noop,
     Ok,
@@ -92,25 +86,17 @@ from ..imap import (
     Response,
     SaslChallenge,
     Search,
-    SearchResponse,
     Select,
-    SequenceError,
-    SequenceSet,
     Sort,
-    SortResponse,
     StartTls,
     State,
     Status,
-    StatusResponse,
     Store,
-    StoreMode,
     Subscribe,
     Unselect,
     Unsubscribe,
     Untagged,
-    append_uid,
     capability_code,
-    copy_uid,
     permanent_flags,
     uid_next,
     uid_validity,
@@ -118,13 +104,14 @@ from ..imap import (
 from ..login.credentials import authenticate, password_credentials
 from ..login.exchange import Cancelled, Denied, Granted, Malformed, SaslExchange, Step, offered, open_exchange
 from ..login.sasl import Challenge, Credentials
-from ..message.ingest import Incoming, deliver
-from ..store import INBOX, SYSTEM_FLAGS, Change, Mailbox, MailboxDeleted, MailStore, check_flags
+from ..store import SYSTEM_FLAGS, Change, Mailbox, MailboxDeleted, MailStore
 from ..tenancy.quotas import Quota
 from .context import TenantContext
 from .driver import BAD_COMMAND_BUDGET, SessionConfig, SessionDriver
-from .imap_fetch import MessageCache, fetch_response, sets_seen
-from .imap_search import Candidate, search, sort
+from .imap_fetch import MessageCache
+from .imap_folders import DELIMITER, FolderCommands
+from .imap_hooks import ImapHooks
+from .imap_messages import MessageCommands
 from .imap_selected import SelectedFolder
 
 __all__ = ["EXTENSIONS", "ImapSession", "open_session"]
@@ -148,8 +135,6 @@ EXTENSIONS = (
     "STATUS=SIZE",
 )
 """The extensions this server implements, in its CAPABILITY order (SASL-IR follows when AUTH= is listed)."""
-DELIMITER = "/"
-SPECIAL_USES = frozenset({"\\Sent", "\\Drafts", "\\Trash", "\\Junk", "\\Archive", "\\All", "\\Flagged"})
 _ENABLEABLE = {"IMAP4REV2": "IMAP4rev2", "UTF8=ACCEPT": "UTF8=ACCEPT"}
 _LOGGED_IN = (State.AUTHENTICATED, State.SELECTED)
 
@@ -174,7 +159,7 @@ class TlsReady(Ok):
 TlsReady.__name__ = TlsReady.__qualname__ = "Ok"
 
 
-class ImapSession(SessionDriver):
+class ImapSession(SessionDriver, FolderCommands, MessageCommands):
     """One IMAP session on an accepted stream.
 
     Args:
@@ -242,6 +227,15 @@ class ImapSession(SessionDriver):
         self._emit(Greeting("mockmail IMAP4rev2 server ready", capability_code(self.capabilities())))
         return True
 
+    def _draw(self, faults: FaultState) -> tuple[str, ...]:
+        engine = faults.imap
+        if not engine.active:
+            self.hooks = None
+            return ()
+        quirks = engine.session(self.user)
+        self.hooks = ImapHooks(self, quirks)
+        return quirks.fired
+
     def _release(self) -> None:
         stop, self._stop_watching = self._stop_watching, None
         if stop is not None:
@@ -261,8 +255,28 @@ class ImapSession(SessionDriver):
             lines.append(self.conn.send(Bye("the mailbox was deleted", NONEXISTENT)))
             self._closing = "mailbox deleted"
         elif self.selected is not None:
+            hooks = self.hooks
+            if isinstance(hooks, ImapHooks) and hooks.idle_updates_held():
+                return lines
             lines.extend(self.conn.send(response) for response in self.selected.updates())
         return lines
+
+    # --- the seams the quirk hooks use (`server/seams.py`) ------------------------------------------
+
+    @property
+    def commands_answered(self) -> int:
+        """Commands answered in the session so far, the one being answered included."""
+        return self._answered
+
+    def folder_messages(self, name: str) -> int | None:
+        """How many messages the logged-in user's folder `name` holds; None when there is no such folder."""
+        mailbox = self._mailbox
+        if mailbox is None:
+            return None
+        try:
+            return mailbox.folder(name).messages
+        except FolderNotFound:
+            return None
 
     # --- capabilities -----------------------------------------------------------------------------
 
@@ -473,157 +487,6 @@ class ImapSession(SessionDriver):
         keywords = {flag for m in view.messages.values() for flag in m.flags if not flag.startswith("\\")}
         return (*SYSTEM_FLAGS, *sorted(keywords))
 
-    def _on_create(self, event: Create) -> Response:
-        name = event.mailbox.removesuffix(DELIMITER)  # a trailing delimiter only says "a parent to be"
-        if len(event.special_use) > 1 or not SPECIAL_USES.issuperset(event.special_use):
-            return No("one special use of " + " ".join(sorted(SPECIAL_USES)), Code("USEATTR"))
-        use: Any = event.special_use[0] if event.special_use else None
-        try:
-            self._box().create_folder(name, special_use=use)
-        except FolderExists:
-            return No(f"{name} already exists", ALREADYEXISTS)
-        except InvalidInput as exc:
-            return No(str(exc), CANNOT)
-        return Ok("CREATE completed")
-
-    def _on_delete(self, event: Delete) -> Response:
-        try:
-            self._box().delete_folder(event.mailbox)
-        except FolderNotFound:
-            return No(f"no folder {event.mailbox}", NONEXISTENT)
-        except InvalidInput as exc:
-            return No(str(exc), CANNOT)
-        return Ok("DELETE completed")
-
-    def _on_rename(self, event: Rename) -> Response:
-        try:
-            self._box().rename_folder(event.mailbox, event.new_name)
-        except FolderNotFound:
-            return No(f"no folder {event.mailbox}", NONEXISTENT)
-        except FolderExists:
-            return No(f"{event.new_name} already exists", ALREADYEXISTS)
-        except InvalidInput as exc:
-            return No(str(exc), CANNOT)
-        return Ok("RENAME completed")
-
-    def _on_subscribe(self, event: Subscribe | Unsubscribe) -> Response:
-        try:
-            self._box().subscribe(event.mailbox, isinstance(event, Subscribe))
-        except FolderNotFound:
-            return No(f"no folder {event.mailbox}", NONEXISTENT)
-        return Ok(f"{event.verb} completed")
-
-    def _on_namespace(self, event: Namespace) -> Response:
-        self._emit(NamespaceResponse((("", DELIMITER),)))
-        return Ok("NAMESPACE completed")
-
-    @staticmethod
-    def _attributes(
-        name: str, mailbox: Mailbox, special_use: str | None, subscribed: bool, names: Sequence[str] = ()
-    ) -> tuple[str, ...]:
-        if not names:
-            names = [f.name for f in mailbox.folders()]
-        prefix = name + DELIMITER
-        attrs = ["\\HasChildren" if any(n.startswith(prefix) for n in names) else "\\HasNoChildren"]
-        if special_use is not None:
-            attrs.append(special_use)
-        if subscribed:
-            attrs.append("\\Subscribed")
-        return tuple(attrs)
-
-    def _on_list(self, event: List) -> Response:
-        mailbox = self._box()
-        if event.patterns == ("",) and not event.extended:
-            self._emit(ListResponse(("\\Noselect",), DELIMITER, ""))
-            return Ok("LIST completed")
-        folders = mailbox.folders()
-        names = [f.name for f in folders]
-        matchers = [_pattern(event.reference + p) for p in event.patterns]
-        only_subscribed = "SUBSCRIBED" in event.selection
-        only_special = "SPECIAL-USE" in event.selection
-        show_subscribed = only_subscribed or "SUBSCRIBED" in event.return_options
-        for info in folders:
-            if not any(m(info.name) for m in matchers):
-                continue
-            if (only_subscribed and not info.subscribed) or (only_special and info.special_use is None):
-                continue
-            attrs = self._attributes(
-                info.name, mailbox, info.special_use, show_subscribed and info.subscribed, names
-            )
-            self._emit(ListResponse(attrs, DELIMITER, info.name))
-            if event.status_items:
-                self._emit(StatusResponse(info.name, self._status_items(info.name, event.status_items)))
-        return Ok("LIST completed")
-
-    def _on_lsub(self, event: Lsub) -> Response:
-        mailbox = self._box()
-        match = _pattern(event.reference + event.pattern)
-        folders = mailbox.folders()
-        names = [f.name for f in folders]
-        for info in folders:
-            if info.subscribed and match(info.name):
-                attrs = self._attributes(info.name, mailbox, None, False, names)
-                self._emit(LsubResponse(attrs, DELIMITER, info.name))
-        return Ok("LSUB completed")
-
-    def _status_items(self, name: str, items: Sequence[str]) -> tuple[tuple[str, int], ...]:
-        mailbox = self._box()
-        info = mailbox.folder(name)
-        out: list[tuple[str, int]] = []
-        snapshot = None
-        for item in items:
-            if item == "MESSAGES":
-                out.append((item, info.messages))
-            elif item == "UIDNEXT":
-                out.append((item, info.uidnext))
-            elif item == "UIDVALIDITY":
-                out.append((item, info.uidvalidity))
-            elif item == "SIZE":
-                out.append((item, info.octets))
-            elif item == "RECENT":
-                out.append((item, 0))
-            elif item in ("UNSEEN", "DELETED"):
-                if snapshot is None:
-                    snapshot = mailbox.folder_snapshot(name)
-                if item == "UNSEEN":
-                    out.append((item, sum(1 for m in snapshot if "\\Seen" not in m.flags)))
-                else:
-                    out.append((item, sum(1 for m in snapshot if "\\Deleted" in m.flags)))
-        return tuple(out)
-
-    def _on_status(self, event: Status) -> Response:
-        try:
-            items = self._status_items(event.mailbox, event.items)
-        except FolderNotFound:
-            return No(f"no folder {event.mailbox}", NONEXISTENT)
-        self._emit(StatusResponse(self._box().folder(event.mailbox).name, items))
-        return Ok("STATUS completed")
-
-    def _on_append(self, event: Append) -> Response:
-        mailbox = self._box()
-        when = None if event.internal_date is None else event.internal_date.timestamp()
-        try:
-            folder = mailbox.folder(event.mailbox)
-            stored = deliver(
-                mailbox,
-                [Incoming(event.message, field="message")],
-                limit=self.max_message_size,
-                via="imap",
-                quota=self.quota,
-                folder=folder.name,
-                flags=check_flags(event.flags),
-                internaldate=when,
-            )
-        except FolderNotFound:
-            return No(f"no folder {event.mailbox}", TRYCREATE)
-        except MessageTooLarge as exc:
-            return No(str(exc), TOOBIG)
-        except StorageLimit as exc:
-            return No(str(exc), Code("OVERQUOTA"))
-        except (InvalidInput, UidTaken) as exc:
-            return No(str(exc), LIMIT if isinstance(exc, UidTaken) else None)
-        return Ok("APPEND completed", append_uid(folder.uidvalidity, stored[0].imap_uid))
-
     def _on_idle(self, event: Idle) -> Response:
         self.notify()  # what is pending goes out as soon as the continuation is
         return Continuation("idling")
@@ -632,25 +495,6 @@ class ImapSession(SessionDriver):
         return Ok("IDLE terminated")
 
     # --- selected -----------------------------------------------------------------------------------
-
-    def _view(self) -> SelectedFolder:
-        view = self.selected
-        assert view is not None  # the core allows these commands only in SELECTED state
-        return view
-
-    def _targets(self, numbers: SequenceSet, uid: bool) -> list[tuple[int, int]] | None:
-        """(sequence number, UID) of every message `numbers` names, in order; None when it is invalid."""
-        view = self._view()
-        if numbers.saved:
-            saved = set(view.saved)
-            return [(n, u) for n, u in enumerate(view.uids, 1) if u in saved]
-        if uid:
-            picked = numbers.resolve_uids(view.uids)
-            return [(n, u) for u in picked if (n := view.seq_of(u)) is not None]
-        try:
-            return [(n, view.uids[n - 1]) for n in numbers.resolve_sequence(len(view.uids))]
-        except SequenceError:
-            return None
 
     def _on_check(self, event: Check) -> Response:
         return Ok("CHECK completed")
@@ -667,160 +511,6 @@ class ImapSession(SessionDriver):
     def _on_unselect(self, event: Unselect) -> Response:
         self.selected = None
         return Ok("UNSELECT completed")
-
-    def _on_expunge(self, event: Expunge) -> Response:
-        view = self._view()
-        if view.read_only:
-            return No("the folder is read-only (EXAMINE)", READ_ONLY)
-        uids = [u for u in view.uids if "\\Deleted" in view.messages[u].flags]
-        if event.uids is not None:
-            wanted = set(event.uids.resolve_uids(view.uids)) if not event.uids.saved else set(view.saved)
-            uids = [u for u in uids if u in wanted]
-        if uids and not view.gone:
-            self._box().expunge(view.folder, uids)
-        return Ok("EXPUNGE completed")
-
-    def _on_search(self, event: Search) -> Response:
-        view = self._view()
-        candidates = [Candidate(n, view.messages[u]) for n, u in enumerate(view.uids, 1)]
-        found = search(
-            event.criteria,
-            candidates,
-            self._cache,
-            largest_uid=view.uids[-1] if view.uids else 0,
-            largest_seq=len(view.uids),
-            saved=view.saved,
-        )
-        numbers = [c.message.imap_uid if event.uid else c.seq for c in found]
-        options = event.return_options
-        if options is None:
-            self._emit(SearchResponse(tuple(numbers)))
-            return Ok("SEARCH completed")
-        if "SAVE" in options:
-            view.saved = tuple(c.message.imap_uid for c in found)
-        wanted = set(options) - {"SAVE"} if options != ("SAVE",) else set()
-        if not options:
-            wanted = {"ALL"}
-        if wanted or not options:
-            self._emit(
-                EsearchResponse(
-                    uid=event.uid,
-                    min=min(numbers) if numbers and "MIN" in wanted else None,
-                    max=max(numbers) if numbers and "MAX" in wanted else None,
-                    all=SequenceSet.from_numbers(numbers) if numbers and "ALL" in wanted else None,
-                    count=len(numbers) if "COUNT" in wanted else None,
-                )
-            )
-        return Ok("SEARCH completed")
-
-    def _on_sort(self, event: Sort) -> Response:
-        view = self._view()
-        candidates = [Candidate(n, view.messages[u]) for n, u in enumerate(view.uids, 1)]
-        found = search(
-            event.search,
-            candidates,
-            self._cache,
-            largest_uid=view.uids[-1] if view.uids else 0,
-            largest_seq=len(view.uids),
-            saved=view.saved,
-        )
-        ordered = sort(event.criteria, found, self._cache)
-        self._emit(SortResponse(tuple(c.message.imap_uid if event.uid else c.seq for c in ordered)))
-        return Ok("SORT completed")
-
-    def _on_fetch(self, event: Fetch) -> Response:
-        view = self._view()
-        targets = self._targets(event.sequence_set, event.uid)
-        if targets is None:
-            return Bad("invalid message sequence number")
-        attributes: Sequence[FetchAttribute] = event.items
-        if targets and not view.read_only and not view.gone and sets_seen(attributes):
-            unseen = [u for _, u in targets if "\\Seen" not in view.messages[u].flags]
-            if unseen:
-                self._box().set_flags(view.folder, unseen, ("\\Seen",), "add")
-                if not any(a.kind is FetchKind.FLAGS for a in attributes):
-                    attributes = (*attributes, FetchAttribute(FetchKind.FLAGS))
-        cache = self._cache
-        emit = self._emit
-        for seq, uid in targets:
-            emit(fetch_response(view.messages[uid], seq, attributes, cache, uid=event.uid))
-        if attributes is not event.items or any(a.kind is FetchKind.FLAGS for a in attributes):
-            view.heard(u for _, u in targets)
-        return Ok("FETCH completed")
-
-    def _on_store(self, event: Store) -> Response:
-        view = self._view()
-        if view.read_only:
-            return No("the folder is read-only (EXAMINE)", READ_ONLY)
-        targets = self._targets(event.sequence_set, event.uid)
-        if targets is None:
-            return Bad("invalid message sequence number")
-        try:
-            flags = check_flags(event.flags)
-        except InvalidInput as exc:
-            return Bad(str(exc))
-        mode: Any = {StoreMode.REPLACE: "replace", StoreMode.ADD: "add", StoreMode.REMOVE: "remove"}[
-            event.mode
-        ]
-        if targets and not view.gone:
-            self._box().set_flags(view.folder, [u for _, u in targets], flags, mode)
-        if not event.silent:
-            attrs = (FetchAttribute(FetchKind.FLAGS),)
-            for seq, uid in targets:
-                self._emit(fetch_response(view.messages[uid], seq, attrs, self._cache, uid=event.uid))
-        view.heard(u for _, u in targets)
-        return Ok("STORE completed")
-
-    def _transfer(self, event: Copy | Move) -> Response:
-        view = self._view()
-        targets = self._targets(event.sequence_set, event.uid)
-        if targets is None:
-            return Bad("invalid message sequence number")
-        mailbox = self._box()
-        move = isinstance(event, Move)
-        if move and view.read_only:
-            return No("the folder is read-only (EXAMINE)", READ_ONLY)
-        try:
-            target = mailbox.folder(event.mailbox)
-            uids = [u for _, u in targets]
-            pairs = (mailbox.move if move else mailbox.copy)(view.folder, uids, target.name) if uids else []
-        except FolderNotFound as exc:
-            if getattr(exc, "field", None) == "folder":
-                return No("the selected folder is gone", NONEXISTENT)
-            return No(f"no folder {event.mailbox}", TRYCREATE)
-        code = None
-        if pairs:
-            code = copy_uid(
-                target.uidvalidity,
-                SequenceSet.from_numbers(old for old, _ in pairs),
-                SequenceSet.from_numbers(new for _, new in pairs),
-            )
-        if move:
-            if code is not None:
-                self._emit(Untagged("OK", "moved", code))
-            return Ok("MOVE completed")
-        return Ok("COPY completed", code)
-
-    def _on_copy(self, event: Copy) -> Response:
-        return self._transfer(event)
-
-    def _on_move(self, event: Move) -> Response:
-        return self._transfer(event)
-
-
-def _pattern(pattern: str) -> Callable[[str], bool]:
-    """A LIST pattern as a test of folder names: `*` matches anything, `%` anything but the delimiter;
-    `INBOX` in any case is INBOX."""
-    parts = [".*" if c == "*" else "[^/]*" if c == "%" else re.escape(c) for c in pattern]
-    compiled = re.compile("".join(parts) + r"\Z", re.DOTALL)
-    inbox = re.compile("".join(parts) + r"\Z", re.DOTALL | re.IGNORECASE)
-
-    def test(name: str) -> bool:
-        if name == INBOX:
-            return inbox.match(name) is not None
-        return compiled.match(name) is not None
-
-    return test
 
 
 def _answering(

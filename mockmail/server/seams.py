@@ -5,14 +5,16 @@ queue a reply, flush, close after the reply, run the compliant handler, see the 
 transaction.  They do so only through these Protocols, never through a session's underscore members and
 never by importing the session's module: a session module imports its hooks, and the hooks import this
 module, so no import runs in a circle (a test checks both rules).  `SessionDriver` implements the
-protocol-neutral half (`HookedSession`); each session adds its own (`Pop3Seams`, `SmtpSeams`), and IMAP's
-hooks will get an `ImapSeams` here.
+protocol-neutral half (`HookedSession`); each session adds its own (`Pop3Seams`, `SmtpSeams`,
+`ImapSeams`).
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
+from ..imap import ImapConnection
+from ..imap import Response as ImapResponse
 from ..login.sasl import Credentials
 from ..pop3 import Pop3Connection
 from ..pop3 import Reply as Pop3Reply
@@ -21,7 +23,7 @@ from ..smtp import SmtpConnection
 from .driver import SessionConfig
 from .maildrop import SessionMaildrop
 
-__all__ = ["HookedSession", "Pop3Seams", "SmtpSeams"]
+__all__ = ["HookedSession", "ImapSeams", "Pop3Seams", "SmtpSeams"]
 
 
 class HookedSession(Protocol):
@@ -107,3 +109,17 @@ class SmtpSeams(HookedSession, Protocol):
 
     def reset_transaction(self) -> None:
         """Forget the mail transaction (sender, recipients, chunks): nothing of it is stored."""
+
+
+class ImapSeams(HookedSession, Protocol):
+    """What `ImapHooks` needs of an IMAP session."""
+
+    @property
+    def conn(self) -> ImapConnection: ...
+    @property
+    def commands_answered(self) -> int:
+        """Commands answered in the session so far, the one being answered included."""
+
+    def handle(self, event: Any) -> ImapResponse: ...
+    def folder_messages(self, name: str) -> int | None:
+        """How many messages the logged-in user's folder `name` holds; None when there is no such folder."""

@@ -1,7 +1,7 @@
 """Wire faults: what a fault plan does to the bytes of a reply on their way out, in one place.
 
 Latency and greeting delay wait; bandwidth and the slicer cut the bytes into timed pieces; truncation sends
-a prefix of a RETR and ends; stall says nothing until the client gives up; reset ends with a TCP RST; close
+a prefix of a RETR (or an IMAP FETCH) and ends; stall says nothing until the client gives up; reset ends with a TCP RST; close
 after N ends with a FIN once the reply is out.  The session driver calls `send_through` with the faults that
 fired for one flush; the functions here know no protocol.
 """
@@ -40,6 +40,8 @@ __all__ = [
 RECEIVE_SIZE = 65536
 HALF_CLOSE_DRAIN = 5.0
 """Seconds a fault's close waits for the client to close its side (see `half_close`)."""
+TRUNCATED = frozenset({"RETR", "FETCH"})
+"""The verbs whose replies truncation cuts: POP3's RETR and IMAP's (UID) FETCH."""
 
 
 class PeerGone(Exception):
@@ -104,7 +106,7 @@ async def send_through(
 
     Args:
         uniform: the tenant's seeded random draw (latency jitter), so a seed replays the same delays.
-        answering: the verb being answered (None for the greeting); truncation acts on RETR only.
+        answering: the verb being answered (None for the greeting); truncation acts on `TRUNCATED` only.
         answered: commands answered so far in the session (named in the end reason of close after N).
 
     Raises:
@@ -124,7 +126,7 @@ async def send_through(
         elif isinstance(fault, GreetingDelay):
             await trio.sleep(fault.ms / 1000)
     truncate = kinds.get(TruncateRetr)
-    cut = isinstance(truncate, TruncateRetr) and answering == "RETR"
+    cut = isinstance(truncate, TruncateRetr) and answering in TRUNCATED
     if isinstance(truncate, TruncateRetr) and cut:
         data = data[: truncate.after_bytes]
     piece, pause = len(data) or 1, 0.0
@@ -142,7 +144,7 @@ async def send_through(
     except (trio.BrokenResourceError, trio.ClosedResourceError):
         raise PeerGone from None
     if isinstance(truncate, TruncateRetr) and cut:
-        raise FaultEnd(f"fault: RETR cut after {truncate.after_bytes:d} octets")
+        raise FaultEnd(f"fault: {answering} cut after {truncate.after_bytes:d} octets")
     if CloseAfter in kinds:
         await half_close(stream)
         raise FaultEnd(f"fault: closed after {answered:d} commands")

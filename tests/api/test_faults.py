@@ -123,7 +123,7 @@ async def test_the_smtp_part_of_a_plan(api: Api, registry: Registry) -> None:
             {"smtp": {"missing_extensions": {"extensions": ["STARTTLS"]}}},
             "$.smtp.missing_extensions.extensions[0]",
         ),
-        ({"transport": [{"kind": "latency", "ms": 1, "protocol": "imap"}]}, "$.transport[0].protocol"),
+        ({"transport": [{"kind": "latency", "ms": 1, "protocol": "nntp"}]}, "$.transport[0].protocol"),
     ],
 )
 async def test_bad_smtp_parts_name_the_field(api: Api, body: dict[str, object], field: str) -> None:

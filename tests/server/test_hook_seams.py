@@ -44,7 +44,7 @@ def _violations(source: str) -> list[str]:
 
 
 def test_there_are_hook_modules_to_check() -> None:
-    assert {path.name for path in HOOK_MODULES} >= {"pop3_hooks.py", "smtp_hooks.py"}
+    assert {path.name for path in HOOK_MODULES} >= {"pop3_hooks.py", "smtp_hooks.py", "imap_hooks.py"}
 
 
 @pytest.mark.parametrize("module", HOOK_MODULES, ids=lambda path: path.name)
@@ -79,7 +79,7 @@ def test_the_check_sees_a_private_access_or_a_session_import(source: str, expect
 
 def test_importing_the_hooks_loads_no_session() -> None:
     script = (
-        "import sys, mockmail.server.pop3_hooks, mockmail.server.smtp_hooks\n"
+        "import sys, mockmail.server.pop3_hooks, mockmail.server.smtp_hooks, mockmail.server.imap_hooks\n"
         "print(sorted(m for m in sys.modules if m.endswith('_session')))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
