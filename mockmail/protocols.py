@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from . import pop3, smtp
+from . import imap, pop3, smtp
 
 if TYPE_CHECKING:
     from .server.context import SessionFactory
@@ -141,6 +141,33 @@ PROTOCOLS: tuple[Protocol, ...] = (
             ),
         ),
         limit_description="Concurrent SMTP and SMTPS sessions; one more is greeted `421 4.7.0` and closed.",
+    ),
+    Protocol(
+        name="imap",
+        title="IMAP",
+        listeners=(
+            Listener(
+                "imap",
+                False,
+                "IMAP (RFC 9051 IMAP4rev2, and IMAP4rev1), with STARTTLS when the server runs with TLS.",
+            ),
+            Listener(
+                "imaps", True, "IMAPS: IMAP over implicit TLS (RFC 8314); only when the server runs with TLS."
+            ),
+        ),
+        session="mockmail.server.imap_session:open_session",
+        busy=b"* BYE [UNAVAILABLE] too many sessions on this tenant, try later\r\n",
+        describe=imap.describe_event,
+        carries_content=imap.CARRIES_CONTENT,
+        fields=(
+            SpecField(
+                "imap_login_requires_tls",
+                bool,
+                False,
+                "LOGIN and AUTHENTICATE need TLS first: the plain port advertises LOGINDISABLED until STARTTLS.",
+            ),
+        ),
+        limit_description="Concurrent IMAP and IMAPS sessions; one more is greeted `* BYE [UNAVAILABLE]` and closed.",
     ),
 )
 

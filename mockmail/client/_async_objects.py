@@ -73,6 +73,14 @@ class AsyncTenant:
     def smtps(self) -> Endpoint | None:
         return self.view.endpoint("smtps")
 
+    @property
+    def imap(self) -> Endpoint | None:
+        return self.view.endpoint("imap")
+
+    @property
+    def imaps(self) -> Endpoint | None:
+        return self.view.endpoint("imaps")
+
     async def refresh(self) -> TenantView:
         self.view = await self.client.get_tenant(self.name)
         return self.view

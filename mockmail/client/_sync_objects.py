@@ -70,6 +70,14 @@ class Tenant:
     def smtps(self) -> Endpoint | None:
         return self.view.endpoint("smtps")
 
+    @property
+    def imap(self) -> Endpoint | None:
+        return self.view.endpoint("imap")
+
+    @property
+    def imaps(self) -> Endpoint | None:
+        return self.view.endpoint("imaps")
+
     def refresh(self) -> TenantView:
         self.view = self.client.get_tenant(self.name)
         return self.view

@@ -135,6 +135,8 @@ from ._sort import (
     sort_to,
 )
 from ._state import ALLOWED, Mode, State
+from ._transcript import CARRIES_CONTENT
+from ._transcript import describe as describe_event
 
 __all__ = [
     "ALERT",
@@ -142,6 +144,7 @@ __all__ = [
     "ALREADYEXISTS",
     "AUTHENTICATIONFAILED",
     "CANNOT",
+    "CARRIES_CONTENT",
     "CLIENTBUG",
     "CLOSED",
     "DEFAULT_APPEND_LIMIT",
@@ -264,6 +267,7 @@ __all__ = [
     "capability_code",
     "copy_uid",
     "decode_mutf7",
+    "describe_event",
     "encode_mutf7",
     "header_contains",
     "literal",

@@ -186,7 +186,7 @@ class SessionDriver:
         "user",
     )
 
-    PROTOCOL: ClassVar[Literal["pop3", "smtp"]]
+    PROTOCOL: ClassVar[Literal["pop3", "smtp", "imap"]]
     """The name in transcripts and logs: `pop3`, `smtp`."""
     NEED_DATA: ClassVar[object]
     """The core's answer when no complete event is buffered."""

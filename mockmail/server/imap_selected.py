@@ -1,0 +1,155 @@
+"""`SelectedFolder`: one IMAP session's view of the folder it selected (RFC 9051 sections 2.3.1.2, 7.5.1).
+
+The view is the session's own map between message sequence numbers and messages, taken from the store's
+snapshot at SELECT and then moved only by the updates the session tells its client about:
+
+- The store tells every change (`mockmail.store.changes`) synchronously, whoever made it: SMTP delivery,
+  REST seeding, deletion and flag changes, a POP3 QUIT's deletions, another IMAP session, this one.  The
+  view records what concerns its folder as *pending*: messages gone (by UID), messages new, messages
+  whose flags changed.  Recording is cheap and never writes.
+- `updates(expunges=...)` turns what is pending into responses, in the order a client can follow:
+  EXPUNGEs first (each numbered as the view is when it is sent, so several messages going are numbered
+  right: the view drops each one as its EXPUNGE is made), then FETCH FLAGS of messages still there, then
+  one EXISTS for the new ones.  The session calls it before each tagged completion, or at once during
+  IDLE.  RFC 9051 section 7.5.1: no EXPUNGE while answering FETCH, STORE or SEARCH (or SORT) by sequence
+  number, so the session asks for `expunges=False` then; until it is sent, an expunged message keeps its
+  number, and is still readable when its object holds its content.
+- Until the client has heard of a change, the view answers with what the client believes: sequence
+  numbers do not move under a command.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+
+from ..imap import ExistsResponse, ExpungeResponse, FetchResponse, Flags, Response
+from ..store import Arrived, Change, Expunged, FlagsChanged, FolderDeleted, FolderRenamed, Mailbox, Message
+
+__all__ = ["SelectedFolder"]
+
+
+class SelectedFolder:
+    """The selected folder as one session sees it.
+
+    Args:
+        mailbox: the logged-in user's mailbox.
+        folder: the folder's name as the store keeps it.
+        read_only: EXAMINE (or a SELECT that could not get write access).
+    """
+
+    __slots__ = (
+        "_arrived",
+        "_flagged",
+        "_gone",
+        "folder",
+        "gone",
+        "mailbox",
+        "messages",
+        "read_only",
+        "saved",
+        "uids",
+        "uidvalidity",
+    )
+
+    def __init__(self, mailbox: Mailbox, folder: str, *, read_only: bool) -> None:
+        self.mailbox = mailbox
+        self.folder = folder
+        self.read_only = read_only
+        self.uidvalidity = mailbox.folder(folder).uidvalidity
+        snapshot = mailbox.folder_snapshot(folder)
+        self.uids: list[int] = [m.imap_uid for m in snapshot]
+        """UIDs in sequence order: message `n` is `uids[n - 1]` (UIDs rise, so the list is sorted)."""
+        self.messages: dict[int, Message] = {m.imap_uid: m for m in snapshot}
+        """The latest object of every message the client knows of (or will hear of), by UID."""
+        self.saved: tuple[int, ...] = ()
+        """The UIDs of the last SEARCH RETURN (SAVE) (RFC 5182 `$`)."""
+        self.gone = False
+        """The folder was deleted or the mailbox removed under the session."""
+        self._gone: set[int] = set()
+        self._flagged: set[int] = set()
+        self._arrived: list[int] = []
+
+    # --- what the store says ---------------------------------------------------------------------
+
+    def changed(self, change: Change) -> bool:
+        """Record a change of the store; True when it concerns this folder (something may be pending)."""
+        if isinstance(change, FolderRenamed):
+            for old, new in change.renames:
+                if old == self.folder:
+                    self.folder = new
+            return False
+        folder = getattr(change, "folder", None)
+        if folder != self.folder:
+            return False
+        if isinstance(change, Arrived):
+            for message in change.messages:
+                if message.imap_uid not in self.messages:
+                    self.messages[message.imap_uid] = message
+                    self._arrived.append(message.imap_uid)
+        elif isinstance(change, Expunged):
+            for uid in change.uids:
+                if uid in self._arrived:  # never announced: forget it quietly
+                    self._arrived.remove(uid)
+                    del self.messages[uid]
+                elif uid in self.messages:
+                    self._gone.add(uid)
+        elif isinstance(change, FlagsChanged):
+            for message in change.messages:
+                uid = message.imap_uid
+                if uid in self.messages:
+                    self.messages[uid] = message
+                    self._flagged.add(uid)
+        elif isinstance(change, FolderDeleted):
+            self.gone = True
+            self._gone.update(self.uids)
+            self._arrived.clear()
+        return True
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._gone or self._flagged or self._arrived)
+
+    def heard(self, uids: Iterable[int]) -> None:
+        """The client was just sent these messages' flags (a FETCH or STORE answer): no update for them."""
+        self._flagged.difference_update(uids)
+
+    # --- what the client hears -------------------------------------------------------------------
+
+    def updates(self, *, expunges: bool = True, uid: bool = False) -> list[Response]:
+        """The pending changes as responses, applied to the view as they are made."""
+        out: list[Response] = []
+        if expunges and self._gone:
+            uids = self.uids
+            for gone in sorted(self._gone):
+                index = bisect.bisect_left(uids, gone)
+                if index < len(uids) and uids[index] == gone:
+                    out.append(ExpungeResponse(index + 1))
+                    del uids[index]
+                self.messages.pop(gone, None)
+                self._flagged.discard(gone)
+            self._gone.clear()
+        if self._flagged:
+            for flagged in sorted(self._flagged):
+                index = bisect.bisect_left(self.uids, flagged)
+                if index < len(self.uids) and self.uids[index] == flagged:
+                    flags = Flags(tuple(sorted(self.messages[flagged].flags)))
+                    items = (("UID", flagged), ("FLAGS", flags)) if uid else (("FLAGS", flags),)
+                    out.append(FetchResponse(index + 1, items))
+            self._flagged.clear()
+        if self._arrived:
+            self.uids.extend(sorted(self._arrived))
+            self._arrived.clear()
+            out.append(ExistsResponse(len(self.uids)))
+        return out
+
+    # --- numbers ---------------------------------------------------------------------------------
+
+    def message(self, seq: int) -> Message:
+        return self.messages[self.uids[seq - 1]]
+
+    def seq_of(self, uid: int) -> int | None:
+        index = bisect.bisect_left(self.uids, uid)
+        if index < len(self.uids) and self.uids[index] == uid:
+            return index + 1
+        return None

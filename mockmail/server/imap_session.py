@@ -1,0 +1,893 @@
+"""`ImapSession`: the IMAP handler, mapping the core's events to RFC 9051 responses (compliant only).
+
+The loop, deadlines, TLS and wire faults are the driver's (`server/driver.py`); the selected folder's view
+and its pending updates are `server/imap_selected.py`'s; FETCH items and SEARCH/SORT are rendered and
+decided by `server/imap_fetch.py` and `server/imap_search.py`.  Faults will act through an `imap_hooks`
+module, as POP3's and SMTP's do through theirs: `hooks` stays None here (the compliant fast path).
+
+Rules kept here:
+- Every change to the store is one synchronous store call made before the tagged OK is queued: what the
+  client hears acknowledged is stored (and committed, for a persistent store).
+- Untagged updates (EXPUNGE, FETCH FLAGS, EXISTS) go out just before a tagged completion, except that
+  EXPUNGE waits while FETCH, STORE, SEARCH or SORT by sequence number is answered (RFC 9051 section
+  7.5.1); during IDLE they go out at once, through the driver's `notify()`.
+- POP3 beside IMAP, as Dovecot does it: IMAP takes no maildrop lock (a POP3 session holding the lock does
+  not keep IMAP out, nor the reverse); a POP3 QUIT's deletions reach IMAP sessions as EXPUNGEs; an IMAP
+  EXPUNGE of a message a POP3 session listed leaves that POP3 session's numbering alone: the message
+  answers "no longer in the maildrop" to RETR and TOP, and its DELE at QUIT deletes nothing more.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import trio
+
+from .. import __version__
+from ..errors import FolderExists, FolderNotFound, InvalidInput, MessageTooLarge, StorageLimit, UidTaken
+from ..imap import (
+    ALREADYEXISTS,
+    AUTHENTICATIONFAILED,
+    CANNOT,
+    CLOSED,
+    LIMIT,
+    NEED_DATA,
+    NONEXISTENT,
+    PRIVACYREQUIRED,
+    READ_ONLY,
+    READ_WRITE,
+    TOOBIG,
+    TRYCREATE,
+    Append,
+    Authenticate,
+    AuthenticateResponse,
+    Bad,
+    BadCommand,
+    Bye,
+    Capability,
+    CapabilityResponse,
+    Check,
+    Close,
+    Code,
+    ConnectionClosed,
+    Continuation,
+    ContinuationNeeded,
+    Copy,
+    Create,
+    Delete,
+    Enable,
+    EnabledResponse,
+    EsearchResponse,
+    Examine,
+    ExistsResponse,
+    Expunge,
+    Fetch,
+    FetchAttribute,
+    FetchKind,
+    FlagsResponse,
+    Greeting,
+    Id,
+    Idle,
+    IdleDone,
+    IdResponse,
+    ImapConnection,
+    List,
+    ListResponse,
+    LiteralTooLarge,
+    Login,
+    Logout,
+    Lsub,
+    LsubResponse,
+    Mode,
+    Move,
+    Namespace,
+    NamespaceResponse,
+    No,
+    Noop,
+    Ok,
+    RecentResponse,
+    Rename,
+    Response,
+    SaslChallenge,
+    Search,
+    SearchResponse,
+    Select,
+    SequenceError,
+    SequenceSet,
+    Sort,
+    SortResponse,
+    StartTls,
+    State,
+    Status,
+    StatusResponse,
+    Store,
+    StoreMode,
+    Subscribe,
+    Unselect,
+    Unsubscribe,
+    Untagged,
+    append_uid,
+    capability_code,
+    copy_uid,
+    permanent_flags,
+    uid_next,
+    uid_validity,
+)
+from ..login.credentials import authenticate, password_credentials
+from ..login.exchange import Cancelled, Denied, Granted, Malformed, SaslExchange, Step, offered, open_exchange
+from ..login.sasl import Challenge, Credentials
+from ..message.ingest import Incoming, deliver
+from ..store import INBOX, SYSTEM_FLAGS, Change, Mailbox, MailboxDeleted, MailStore, check_flags
+from ..tenancy.quotas import Quota
+from .context import TenantContext
+from .driver import BAD_COMMAND_BUDGET, SessionConfig, SessionDriver
+from .imap_fetch import MessageCache, fetch_response, sets_seen
+from .imap_search import Candidate, search, sort
+from .imap_selected import SelectedFolder
+
+__all__ = ["EXTENSIONS", "ImapSession", "open_session"]
+
+EXTENSIONS = (
+    "ENABLE",
+    "IDLE",
+    "UIDPLUS",
+    "MOVE",
+    "LITERAL+",
+    "NAMESPACE",
+    "UNSELECT",
+    "ID",
+    "ESEARCH",
+    "SORT",
+    "CHILDREN",
+    "SPECIAL-USE",
+    "CREATE-SPECIAL-USE",
+    "LIST-EXTENDED",
+    "LIST-STATUS",
+    "STATUS=SIZE",
+)
+"""The extensions this server implements, in its CAPABILITY order (SASL-IR follows when AUTH= is listed)."""
+DELIMITER = "/"
+SPECIAL_USES = frozenset({"\\Sent", "\\Drafts", "\\Trash", "\\Junk", "\\Archive", "\\All", "\\Flagged"})
+_ENABLEABLE = {"IMAP4REV2": "IMAP4rev2", "UTF8=ACCEPT": "UTF8=ACCEPT"}
+_LOGGED_IN = (State.AUTHENTICATED, State.SELECTED)
+
+
+class _Conn(ImapConnection):
+    """The core with the one property the driver reads by another name."""
+
+    __slots__ = ()
+
+    @property
+    def mid_line(self) -> bool:
+        return self.mid_command
+
+
+class TlsReady(Ok):
+    """STARTTLS's OK: a type of its own, so that the driver starts the handshake once it is out.  It is
+    named `Ok` because the core and the writer read the status from the class name."""
+
+    __slots__ = ()
+
+
+TlsReady.__name__ = TlsReady.__qualname__ = "Ok"
+
+
+class ImapSession(SessionDriver):
+    """One IMAP session on an accepted stream.
+
+    Args:
+        stream: the accepted connection (plain TCP; wrapped in TLS by the driver for STARTTLS or IMAPS).
+        store: the tenant's mailboxes.
+        config: limits, TLS, faults and transcripts of the tenant.
+        max_message_size: APPENDLIMIT, the largest message APPEND stores.
+        login_requires_tls: LOGIN and AUTHENTICATE wait for TLS (LOGINDISABLED) when the server has TLS.
+        quota: the tenant's storage limits, checked by APPEND.
+    """
+
+    __slots__ = (
+        "_cache",
+        "_mailbox",
+        "_sasl",
+        "_stop_watching",
+        "conn",
+        "login_requires_tls",
+        "max_message_size",
+        "quota",
+        "selected",
+        "store",
+    )
+
+    PROTOCOL = "imap"
+    NEED_DATA = NEED_DATA
+    EOF_EVENT = ConnectionClosed
+    BAD_EVENT = BadCommand
+    TLS_READY = TlsReady
+    INTERNAL_ERROR = b"* BYE [SERVERBUG] internal server error\r\n"
+    SHUTDOWN = b"* BYE [UNAVAILABLE] server shutting down\r\n"
+    SPEAKS_UNPROMPTED = True
+
+    def __init__(
+        self,
+        stream: trio.abc.Stream,
+        store: MailStore,
+        config: SessionConfig,
+        *,
+        max_message_size: int,
+        login_requires_tls: bool = False,
+        quota: Quota | None = None,
+        implicit_tls: bool = False,
+    ) -> None:
+        super().__init__(stream, config, implicit_tls=implicit_tls)
+        self.store = store
+        self.max_message_size = max_message_size
+        self.login_requires_tls = login_requires_tls
+        self.quota = quota
+        self.conn: _Conn = _Conn(
+            append_limit=max_message_size,
+            secure=implicit_tls,
+            auth_mechanisms=offered(config.bearer_tokens),
+            extensions=EXTENSIONS,
+        )
+        self.selected: SelectedFolder | None = None
+        self._mailbox: Mailbox | None = None
+        self._sasl: SaslExchange[Mailbox] | None = None
+        self._stop_watching: Callable[[], None] | None = None
+        self._cache = MessageCache()
+
+    # --- the driver's hooks ---------------------------------------------------------------------
+
+    async def _greet(self) -> bool:
+        self._emit(Greeting("mockmail IMAP4rev2 server ready", capability_code(self.capabilities())))
+        return True
+
+    def _release(self) -> None:
+        stop, self._stop_watching = self._stop_watching, None
+        if stop is not None:
+            stop()
+
+    def _tls_started(self) -> None:
+        self.conn.trailing_data = b""  # plaintext pipelined after STARTTLS never counts (CVE-2011-0411)
+
+    def _outcome(self, reply: Any) -> str:
+        return "ok" if isinstance(reply, Ok | Continuation | SaslChallenge) else "error"
+
+    def _unprompted(self) -> Sequence[bytes]:
+        if self.conn.mode is not Mode.IDLE:
+            return ()
+        lines: list[bytes] = []
+        if self._mailbox is None:
+            lines.append(self.conn.send(Bye("the mailbox was deleted", NONEXISTENT)))
+            self._closing = "mailbox deleted"
+        elif self.selected is not None:
+            lines.extend(self.conn.send(response) for response in self.selected.updates())
+        return lines
+
+    # --- capabilities -----------------------------------------------------------------------------
+
+    @property
+    def login_disabled(self) -> bool:
+        """LOGIN and AUTHENTICATE wait for TLS: the tenant asks it, the server has TLS, the session is plain."""
+        return self.login_requires_tls and self.config.tls_context is not None and not self.conn.secure
+
+    def capabilities(self) -> tuple[str, ...]:
+        caps = ["IMAP4rev1", "IMAP4rev2"]
+        if self.conn.state is State.NOT_AUTHENTICATED:
+            if self.config.tls_context is not None and not self.conn.secure:
+                caps.append("STARTTLS")
+            if self.login_disabled:
+                caps.append("LOGINDISABLED")
+            else:
+                caps.extend(f"AUTH={name}" for name in self.conn.auth_mechanisms)
+                caps.append("SASL-IR")
+        caps.extend(EXTENSIONS)
+        caps.append(f"APPENDLIMIT={self.max_message_size:d}")
+        return tuple(caps)
+
+    # --- watching the store ---------------------------------------------------------------------------
+
+    def _on_change(self, change: Change) -> None:
+        """A change to any mailbox of the store (synchronous, after it is stored): note what concerns us."""
+        mailbox = self._mailbox
+        if change.mailbox is not mailbox:
+            return
+        if isinstance(change, MailboxDeleted):
+            self._mailbox = None
+            if self.selected is not None:
+                self.selected.gone = True
+            self.notify()
+            return
+        selected = self.selected
+        if selected is not None and selected.changed(change) and self.conn.mode is Mode.IDLE:
+            self.notify()
+
+    def _mailbox_gone(self) -> Response:
+        """The answer to any command once the mailbox was deleted under the session: BYE, and close."""
+        self._emit(Bye("the mailbox was deleted", NONEXISTENT))
+        self._closing = "mailbox deleted"
+        return No("the mailbox was deleted", NONEXISTENT)
+
+    def _updates(self, *, expunges: bool = True, uid: bool = False) -> None:
+        """Queue what is pending of the selected folder, before a tagged completion."""
+        selected = self.selected
+        if selected is not None and selected.pending:
+            for response in selected.updates(expunges=expunges, uid=uid):
+                self._emit(response)
+
+    # --- any state ---------------------------------------------------------------------------------
+
+    def _on_capability(self, event: Capability) -> Response:
+        self._emit(CapabilityResponse(self.capabilities()))
+        return Ok("CAPABILITY completed")
+
+    def _on_noop(self, event: Noop) -> Response:
+        return Ok("NOOP completed")
+
+    def _on_logout(self, event: Logout) -> Response:
+        self._emit(Bye("mockmail IMAP4rev2 server logging out"))
+        return Ok("LOGOUT completed")
+
+    def _on_id(self, event: Id) -> Response:
+        self._emit(IdResponse((("name", "mockmail"), ("version", __version__))))
+        return Ok("ID completed")
+
+    def _on_bad(self, event: BadCommand) -> Response:
+        self._sasl = None
+        last = self._count_bad(f"{BAD_COMMAND_BUDGET:d} bad commands in a row, closing")
+        if last is not None:
+            self._emit(Bye(last))
+            return Bad(last)
+        return Bad(event.reason)
+
+    def _on_continuation_needed(self, event: ContinuationNeeded) -> Response:
+        return Continuation("Ready for literal data")
+
+    def _on_literal_too_large(self, event: LiteralTooLarge) -> Response:
+        what = (
+            f"message of {event.size:d} octets"
+            if event.verb == "APPEND"
+            else f"literal of {event.size:d} octets"
+        )
+        return No(f"{what} is over the limit of {event.limit:d}", TOOBIG)
+
+    # --- not authenticated ------------------------------------------------------------------------
+
+    def _on_starttls(self, event: StartTls) -> Response:
+        if self.config.tls_context is None:
+            return Bad("STARTTLS is not available: TLS is not configured on this server")
+        return TlsReady("Begin TLS negotiation now")
+
+    def _on_login(self, event: Login) -> Response:
+        if self.login_disabled:
+            return No("LOGIN needs TLS first: use STARTTLS", PRIVACYREQUIRED)
+        return self._login(password_credentials(event.user, event.password))
+
+    def _check(self, credentials: Credentials) -> Mailbox | None:
+        return authenticate(self.store, credentials)
+
+    def _login(self, credentials: Credentials) -> Response:
+        mailbox = authenticate(self.store, credentials)
+        if mailbox is None:
+            return self._denied()
+        return self._logged_in(credentials.user, mailbox)
+
+    def _denied(self) -> Response:
+        self._login_failed()
+        return No("invalid user name or password", AUTHENTICATIONFAILED)
+
+    def _logged_in(self, user: str, mailbox: Mailbox) -> Response:
+        self._mailbox = mailbox
+        self.user = user
+        if self.recorder is not None:
+            self.recorder.user = user
+        if self._stop_watching is None:
+            self._stop_watching = self.store.watch_changes(self._on_change)
+        faults = self.config.faults
+        if faults is not None and user in faults.mailbox_plans:
+            self.redraw_at_next_command()
+        caps = ["IMAP4rev1", "IMAP4rev2", *EXTENSIONS, f"APPENDLIMIT={self.max_message_size:d}"]
+        return Ok(f"{user} logged in", capability_code(caps))
+
+    def _on_authenticate(self, event: Authenticate) -> Response:
+        if self.login_disabled:
+            return No("AUTHENTICATE needs TLS first: use STARTTLS", PRIVACYREQUIRED)
+        tokens = self.config.bearer_tokens
+        exchange = open_exchange(event.mechanism, self._check, hostname=self.config.hostname, tokens=tokens)
+        if exchange is None:
+            return No(f"unsupported SASL mechanism, use one of: {' '.join(offered(tokens))}", CANNOT)
+        return self._sasl_step(exchange, exchange.start(event.initial_response))
+
+    def _on_authenticate_response(self, event: AuthenticateResponse) -> Response:
+        exchange, self._sasl = self._sasl, None
+        assert exchange is not None  # the core yields responses only inside an exchange
+        return self._sasl_step(
+            exchange, exchange.cancel() if event.cancelled else exchange.respond(event.data)
+        )
+
+    def _sasl_step(self, exchange: SaslExchange[Mailbox], step: Step[Mailbox]) -> Response:
+        if isinstance(step, Challenge):
+            self._sasl = exchange
+            return SaslChallenge(step.data)
+        if isinstance(step, Granted):
+            return self._logged_in(step.user, step.grant)
+        if isinstance(step, Denied):
+            return self._denied()
+        if isinstance(step, Cancelled):
+            return Bad("AUTHENTICATE cancelled by the client")
+        if isinstance(step, Malformed):
+            return Bad(step.reason)
+        return No(step.reason)  # Refused: no login was tried
+
+    # --- authenticated ------------------------------------------------------------------------------
+
+    def _box(self) -> Mailbox:
+        mailbox = self._mailbox
+        assert mailbox is not None  # the core allows these commands only after login; deletion ends us
+        return mailbox
+
+    def _on_enable(self, event: Enable) -> Response:
+        wanted = tuple(_ENABLEABLE[c] for c in event.capabilities if c in _ENABLEABLE)
+        fresh = tuple(c for c in wanted if c.upper() not in self.conn.enabled)
+        self._emit(EnabledResponse(fresh))
+        return Ok("ENABLE completed")
+
+    def _on_select(self, event: Select | Examine) -> Response:
+        if self.selected is not None:
+            self.selected = None
+            self._emit(Untagged("OK", "previous mailbox closed", CLOSED))
+        mailbox = self._box()
+        try:
+            view = SelectedFolder(mailbox, event.mailbox, read_only=isinstance(event, Examine))
+        except FolderNotFound:
+            return No(f"no folder {event.mailbox}", NONEXISTENT)
+        info = mailbox.folder(view.folder)
+        flags = self._folder_flags(view)
+        self._emit(FlagsResponse(flags))
+        self._emit(ExistsResponse(len(view.uids)))
+        if not self.conn.rev2:
+            self._emit(RecentResponse(0))
+            unseen = next(
+                (n for n, uid in enumerate(view.uids, 1) if "\\Seen" not in view.messages[uid].flags), None
+            )
+            if unseen is not None:
+                self._emit(
+                    Untagged("OK", f"message {unseen:d} is the first unseen", Code("UNSEEN", (unseen,)))
+                )
+        self._emit(Untagged("OK", "UIDs valid", uid_validity(view.uidvalidity)))
+        self._emit(Untagged("OK", "predicted next UID", uid_next(info.uidnext)))
+        permanent = () if view.read_only else (*flags, "\\*")
+        self._emit(Untagged("OK", "flags permitted", permanent_flags(permanent)))
+        if self.conn.rev2:
+            self._emit(
+                ListResponse(
+                    self._attributes(info.name, mailbox, info.special_use, False), DELIMITER, info.name
+                )
+            )
+        self.selected = view
+        verb = "EXAMINE" if view.read_only else "SELECT"
+        return Ok(f"{verb} completed", READ_ONLY if view.read_only else READ_WRITE)
+
+    @staticmethod
+    def _folder_flags(view: SelectedFolder) -> tuple[str, ...]:
+        keywords = {flag for m in view.messages.values() for flag in m.flags if not flag.startswith("\\")}
+        return (*SYSTEM_FLAGS, *sorted(keywords))
+
+    def _on_create(self, event: Create) -> Response:
+        name = event.mailbox.removesuffix(DELIMITER)  # a trailing delimiter only says "a parent to be"
+        if len(event.special_use) > 1 or not SPECIAL_USES.issuperset(event.special_use):
+            return No("one special use of " + " ".join(sorted(SPECIAL_USES)), Code("USEATTR"))
+        use: Any = event.special_use[0] if event.special_use else None
+        try:
+            self._box().create_folder(name, special_use=use)
+        except FolderExists:
+            return No(f"{name} already exists", ALREADYEXISTS)
+        except InvalidInput as exc:
+            return No(str(exc), CANNOT)
+        return Ok("CREATE completed")
+
+    def _on_delete(self, event: Delete) -> Response:
+        try:
+            self._box().delete_folder(event.mailbox)
+        except FolderNotFound:
+            return No(f"no folder {event.mailbox}", NONEXISTENT)
+        except InvalidInput as exc:
+            return No(str(exc), CANNOT)
+        return Ok("DELETE completed")
+
+    def _on_rename(self, event: Rename) -> Response:
+        try:
+            self._box().rename_folder(event.mailbox, event.new_name)
+        except FolderNotFound:
+            return No(f"no folder {event.mailbox}", NONEXISTENT)
+        except FolderExists:
+            return No(f"{event.new_name} already exists", ALREADYEXISTS)
+        except InvalidInput as exc:
+            return No(str(exc), CANNOT)
+        return Ok("RENAME completed")
+
+    def _on_subscribe(self, event: Subscribe | Unsubscribe) -> Response:
+        try:
+            self._box().subscribe(event.mailbox, isinstance(event, Subscribe))
+        except FolderNotFound:
+            return No(f"no folder {event.mailbox}", NONEXISTENT)
+        return Ok(f"{event.verb} completed")
+
+    def _on_namespace(self, event: Namespace) -> Response:
+        self._emit(NamespaceResponse((("", DELIMITER),)))
+        return Ok("NAMESPACE completed")
+
+    @staticmethod
+    def _attributes(
+        name: str, mailbox: Mailbox, special_use: str | None, subscribed: bool, names: Sequence[str] = ()
+    ) -> tuple[str, ...]:
+        if not names:
+            names = [f.name for f in mailbox.folders()]
+        prefix = name + DELIMITER
+        attrs = ["\\HasChildren" if any(n.startswith(prefix) for n in names) else "\\HasNoChildren"]
+        if special_use is not None:
+            attrs.append(special_use)
+        if subscribed:
+            attrs.append("\\Subscribed")
+        return tuple(attrs)
+
+    def _on_list(self, event: List) -> Response:
+        mailbox = self._box()
+        if event.patterns == ("",) and not event.extended:
+            self._emit(ListResponse(("\\Noselect",), DELIMITER, ""))
+            return Ok("LIST completed")
+        folders = mailbox.folders()
+        names = [f.name for f in folders]
+        matchers = [_pattern(event.reference + p) for p in event.patterns]
+        only_subscribed = "SUBSCRIBED" in event.selection
+        only_special = "SPECIAL-USE" in event.selection
+        show_subscribed = only_subscribed or "SUBSCRIBED" in event.return_options
+        for info in folders:
+            if not any(m(info.name) for m in matchers):
+                continue
+            if (only_subscribed and not info.subscribed) or (only_special and info.special_use is None):
+                continue
+            attrs = self._attributes(
+                info.name, mailbox, info.special_use, show_subscribed and info.subscribed, names
+            )
+            self._emit(ListResponse(attrs, DELIMITER, info.name))
+            if event.status_items:
+                self._emit(StatusResponse(info.name, self._status_items(info.name, event.status_items)))
+        return Ok("LIST completed")
+
+    def _on_lsub(self, event: Lsub) -> Response:
+        mailbox = self._box()
+        match = _pattern(event.reference + event.pattern)
+        folders = mailbox.folders()
+        names = [f.name for f in folders]
+        for info in folders:
+            if info.subscribed and match(info.name):
+                attrs = self._attributes(info.name, mailbox, None, False, names)
+                self._emit(LsubResponse(attrs, DELIMITER, info.name))
+        return Ok("LSUB completed")
+
+    def _status_items(self, name: str, items: Sequence[str]) -> tuple[tuple[str, int], ...]:
+        mailbox = self._box()
+        info = mailbox.folder(name)
+        out: list[tuple[str, int]] = []
+        snapshot = None
+        for item in items:
+            if item == "MESSAGES":
+                out.append((item, info.messages))
+            elif item == "UIDNEXT":
+                out.append((item, info.uidnext))
+            elif item == "UIDVALIDITY":
+                out.append((item, info.uidvalidity))
+            elif item == "SIZE":
+                out.append((item, info.octets))
+            elif item == "RECENT":
+                out.append((item, 0))
+            elif item in ("UNSEEN", "DELETED"):
+                if snapshot is None:
+                    snapshot = mailbox.folder_snapshot(name)
+                if item == "UNSEEN":
+                    out.append((item, sum(1 for m in snapshot if "\\Seen" not in m.flags)))
+                else:
+                    out.append((item, sum(1 for m in snapshot if "\\Deleted" in m.flags)))
+        return tuple(out)
+
+    def _on_status(self, event: Status) -> Response:
+        try:
+            items = self._status_items(event.mailbox, event.items)
+        except FolderNotFound:
+            return No(f"no folder {event.mailbox}", NONEXISTENT)
+        self._emit(StatusResponse(self._box().folder(event.mailbox).name, items))
+        return Ok("STATUS completed")
+
+    def _on_append(self, event: Append) -> Response:
+        mailbox = self._box()
+        when = None if event.internal_date is None else event.internal_date.timestamp()
+        try:
+            folder = mailbox.folder(event.mailbox)
+            stored = deliver(
+                mailbox,
+                [Incoming(event.message, field="message")],
+                limit=self.max_message_size,
+                via="imap",
+                quota=self.quota,
+                folder=folder.name,
+                flags=check_flags(event.flags),
+                internaldate=when,
+            )
+        except FolderNotFound:
+            return No(f"no folder {event.mailbox}", TRYCREATE)
+        except MessageTooLarge as exc:
+            return No(str(exc), TOOBIG)
+        except StorageLimit as exc:
+            return No(str(exc), Code("OVERQUOTA"))
+        except (InvalidInput, UidTaken) as exc:
+            return No(str(exc), LIMIT if isinstance(exc, UidTaken) else None)
+        return Ok("APPEND completed", append_uid(folder.uidvalidity, stored[0].imap_uid))
+
+    def _on_idle(self, event: Idle) -> Response:
+        self.notify()  # what is pending goes out as soon as the continuation is
+        return Continuation("idling")
+
+    def _on_idle_done(self, event: IdleDone) -> Response:
+        return Ok("IDLE terminated")
+
+    # --- selected -----------------------------------------------------------------------------------
+
+    def _view(self) -> SelectedFolder:
+        view = self.selected
+        assert view is not None  # the core allows these commands only in SELECTED state
+        return view
+
+    def _targets(self, numbers: SequenceSet, uid: bool) -> list[tuple[int, int]] | None:
+        """(sequence number, UID) of every message `numbers` names, in order; None when it is invalid."""
+        view = self._view()
+        if numbers.saved:
+            saved = set(view.saved)
+            return [(n, u) for n, u in enumerate(view.uids, 1) if u in saved]
+        if uid:
+            picked = numbers.resolve_uids(view.uids)
+            return [(n, u) for u in picked if (n := view.seq_of(u)) is not None]
+        try:
+            return [(n, view.uids[n - 1]) for n in numbers.resolve_sequence(len(view.uids))]
+        except SequenceError:
+            return None
+
+    def _on_check(self, event: Check) -> Response:
+        return Ok("CHECK completed")
+
+    def _on_close(self, event: Close) -> Response:
+        view = self._view()
+        self.selected = None
+        if not view.read_only and not view.gone:
+            deleted = [u for u in view.uids if "\\Deleted" in view.messages[u].flags]
+            if deleted:
+                self._box().expunge(view.folder, deleted)
+        return Ok("CLOSE completed")
+
+    def _on_unselect(self, event: Unselect) -> Response:
+        self.selected = None
+        return Ok("UNSELECT completed")
+
+    def _on_expunge(self, event: Expunge) -> Response:
+        view = self._view()
+        if view.read_only:
+            return No("the folder is read-only (EXAMINE)", READ_ONLY)
+        uids = [u for u in view.uids if "\\Deleted" in view.messages[u].flags]
+        if event.uids is not None:
+            wanted = set(event.uids.resolve_uids(view.uids)) if not event.uids.saved else set(view.saved)
+            uids = [u for u in uids if u in wanted]
+        if uids and not view.gone:
+            self._box().expunge(view.folder, uids)
+        return Ok("EXPUNGE completed")
+
+    def _on_search(self, event: Search) -> Response:
+        view = self._view()
+        candidates = [Candidate(n, view.messages[u]) for n, u in enumerate(view.uids, 1)]
+        found = search(
+            event.criteria,
+            candidates,
+            self._cache,
+            largest_uid=view.uids[-1] if view.uids else 0,
+            largest_seq=len(view.uids),
+            saved=view.saved,
+        )
+        numbers = [c.message.imap_uid if event.uid else c.seq for c in found]
+        options = event.return_options
+        if options is None:
+            self._emit(SearchResponse(tuple(numbers)))
+            return Ok("SEARCH completed")
+        if "SAVE" in options:
+            view.saved = tuple(c.message.imap_uid for c in found)
+        wanted = set(options) - {"SAVE"} if options != ("SAVE",) else set()
+        if not options:
+            wanted = {"ALL"}
+        if wanted or not options:
+            self._emit(
+                EsearchResponse(
+                    uid=event.uid,
+                    min=min(numbers) if numbers and "MIN" in wanted else None,
+                    max=max(numbers) if numbers and "MAX" in wanted else None,
+                    all=SequenceSet.from_numbers(numbers) if numbers and "ALL" in wanted else None,
+                    count=len(numbers) if "COUNT" in wanted else None,
+                )
+            )
+        return Ok("SEARCH completed")
+
+    def _on_sort(self, event: Sort) -> Response:
+        view = self._view()
+        candidates = [Candidate(n, view.messages[u]) for n, u in enumerate(view.uids, 1)]
+        found = search(
+            event.search,
+            candidates,
+            self._cache,
+            largest_uid=view.uids[-1] if view.uids else 0,
+            largest_seq=len(view.uids),
+            saved=view.saved,
+        )
+        ordered = sort(event.criteria, found, self._cache)
+        self._emit(SortResponse(tuple(c.message.imap_uid if event.uid else c.seq for c in ordered)))
+        return Ok("SORT completed")
+
+    def _on_fetch(self, event: Fetch) -> Response:
+        view = self._view()
+        targets = self._targets(event.sequence_set, event.uid)
+        if targets is None:
+            return Bad("invalid message sequence number")
+        attributes: Sequence[FetchAttribute] = event.items
+        if targets and not view.read_only and not view.gone and sets_seen(attributes):
+            unseen = [u for _, u in targets if "\\Seen" not in view.messages[u].flags]
+            if unseen:
+                self._box().set_flags(view.folder, unseen, ("\\Seen",), "add")
+                if not any(a.kind is FetchKind.FLAGS for a in attributes):
+                    attributes = (*attributes, FetchAttribute(FetchKind.FLAGS))
+        cache = self._cache
+        emit = self._emit
+        for seq, uid in targets:
+            emit(fetch_response(view.messages[uid], seq, attributes, cache, uid=event.uid))
+        if attributes is not event.items or any(a.kind is FetchKind.FLAGS for a in attributes):
+            view.heard(u for _, u in targets)
+        return Ok("FETCH completed")
+
+    def _on_store(self, event: Store) -> Response:
+        view = self._view()
+        if view.read_only:
+            return No("the folder is read-only (EXAMINE)", READ_ONLY)
+        targets = self._targets(event.sequence_set, event.uid)
+        if targets is None:
+            return Bad("invalid message sequence number")
+        try:
+            flags = check_flags(event.flags)
+        except InvalidInput as exc:
+            return Bad(str(exc))
+        mode: Any = {StoreMode.REPLACE: "replace", StoreMode.ADD: "add", StoreMode.REMOVE: "remove"}[
+            event.mode
+        ]
+        if targets and not view.gone:
+            self._box().set_flags(view.folder, [u for _, u in targets], flags, mode)
+        if not event.silent:
+            attrs = (FetchAttribute(FetchKind.FLAGS),)
+            for seq, uid in targets:
+                self._emit(fetch_response(view.messages[uid], seq, attrs, self._cache, uid=event.uid))
+        view.heard(u for _, u in targets)
+        return Ok("STORE completed")
+
+    def _transfer(self, event: Copy | Move) -> Response:
+        view = self._view()
+        targets = self._targets(event.sequence_set, event.uid)
+        if targets is None:
+            return Bad("invalid message sequence number")
+        mailbox = self._box()
+        move = isinstance(event, Move)
+        if move and view.read_only:
+            return No("the folder is read-only (EXAMINE)", READ_ONLY)
+        try:
+            target = mailbox.folder(event.mailbox)
+            uids = [u for _, u in targets]
+            pairs = (mailbox.move if move else mailbox.copy)(view.folder, uids, target.name) if uids else []
+        except FolderNotFound as exc:
+            if getattr(exc, "field", None) == "folder":
+                return No("the selected folder is gone", NONEXISTENT)
+            return No(f"no folder {event.mailbox}", TRYCREATE)
+        code = None
+        if pairs:
+            code = copy_uid(
+                target.uidvalidity,
+                SequenceSet.from_numbers(old for old, _ in pairs),
+                SequenceSet.from_numbers(new for _, new in pairs),
+            )
+        if move:
+            if code is not None:
+                self._emit(Untagged("OK", "moved", code))
+            return Ok("MOVE completed")
+        return Ok("COPY completed", code)
+
+    def _on_copy(self, event: Copy) -> Response:
+        return self._transfer(event)
+
+    def _on_move(self, event: Move) -> Response:
+        return self._transfer(event)
+
+
+def _pattern(pattern: str) -> Callable[[str], bool]:
+    """A LIST pattern as a test of folder names: `*` matches anything, `%` anything but the delimiter;
+    `INBOX` in any case is INBOX."""
+    parts = [".*" if c == "*" else "[^/]*" if c == "%" else re.escape(c) for c in pattern]
+    compiled = re.compile("".join(parts) + r"\Z", re.DOTALL)
+    inbox = re.compile("".join(parts) + r"\Z", re.DOTALL | re.IGNORECASE)
+
+    def test(name: str) -> bool:
+        if name == INBOX:
+            return inbox.match(name) is not None
+        return compiled.match(name) is not None
+
+    return test
+
+
+def _answering(
+    handler: Callable[[Any, Any], Response], *, searching: bool = False, updates: bool = True
+) -> Callable[[Any, Any], Response]:
+    """`handler`, followed by the selected folder's pending updates before its tagged completion."""
+
+    def answer(session: ImapSession, event: Any) -> Response:
+        if session._mailbox is None and session.conn.state in _LOGGED_IN:
+            return session._mailbox_gone()
+        reply = handler(session, event)
+        if updates and isinstance(reply, Ok | No | Bad) and session.conn.state is not State.LOGOUT:
+            uid = bool(getattr(event, "uid", False))
+            session._updates(expunges=not searching or uid, uid=uid)
+        return reply
+
+    return answer
+
+
+ImapSession._HANDLERS = {  # built once: no getattr per line
+    Capability: _answering(ImapSession._on_capability),
+    Noop: _answering(ImapSession._on_noop),
+    Logout: _answering(ImapSession._on_logout, updates=False),
+    Id: _answering(ImapSession._on_id),
+    BadCommand: _answering(ImapSession._on_bad, updates=False),
+    ContinuationNeeded: _answering(ImapSession._on_continuation_needed, updates=False),
+    LiteralTooLarge: _answering(ImapSession._on_literal_too_large, updates=False),
+    StartTls: _answering(ImapSession._on_starttls, updates=False),
+    Login: _answering(ImapSession._on_login, updates=False),
+    Authenticate: _answering(ImapSession._on_authenticate, updates=False),
+    AuthenticateResponse: _answering(ImapSession._on_authenticate_response, updates=False),
+    Enable: _answering(ImapSession._on_enable),
+    Select: _answering(ImapSession._on_select, updates=False),
+    Examine: _answering(ImapSession._on_select, updates=False),
+    Create: _answering(ImapSession._on_create),
+    Delete: _answering(ImapSession._on_delete),
+    Rename: _answering(ImapSession._on_rename),
+    Subscribe: _answering(ImapSession._on_subscribe),
+    Unsubscribe: _answering(ImapSession._on_subscribe),
+    List: _answering(ImapSession._on_list),
+    Lsub: _answering(ImapSession._on_lsub),
+    Namespace: _answering(ImapSession._on_namespace),
+    Status: _answering(ImapSession._on_status),
+    Append: _answering(ImapSession._on_append),
+    Idle: _answering(ImapSession._on_idle, updates=False),
+    IdleDone: _answering(ImapSession._on_idle_done),
+    Check: _answering(ImapSession._on_check),
+    Close: _answering(ImapSession._on_close, updates=False),
+    Unselect: _answering(ImapSession._on_unselect, updates=False),
+    Expunge: _answering(ImapSession._on_expunge),
+    Search: _answering(ImapSession._on_search, searching=True),
+    Sort: _answering(ImapSession._on_sort, searching=True),
+    Fetch: _answering(ImapSession._on_fetch, searching=True),
+    Store: _answering(ImapSession._on_store, searching=True),
+    Copy: _answering(ImapSession._on_copy),
+    Move: _answering(ImapSession._on_move),
+}
+
+
+def open_session(stream: trio.abc.Stream, context: TenantContext, implicit_tls: bool) -> ImapSession:
+    """The IMAP session factory of `mockmail.protocols` (IMAP on `imap`, IMAPS on `imaps`)."""
+    return ImapSession(
+        stream,
+        context.store,
+        context.config,
+        max_message_size=context.max_message_size,
+        login_requires_tls=bool(getattr(context.options, "imap_login_requires_tls", False)),
+        quota=context.quota,
+        implicit_tls=implicit_tls,
+    )
