@@ -140,7 +140,9 @@ def main() -> int:
         help="the checkout whose mockmail to run (with its own .venv when it has one); no IMAP_RESULTS.md",
     )
     parser.add_argument("--python", default=None, help="the interpreter for --root's mockmail")
-    parser.add_argument("--json", default=None, help="raw results file (default bench/results-imap-<date>.json)")
+    parser.add_argument(
+        "--json", default=None, help="raw results file (default bench/results-imap-<date>.json)"
+    )
     parser.add_argument("--no-markdown", action="store_true", help="do not rewrite bench/IMAP_RESULTS.md")
     args = parser.parse_args()
     root = args.root.resolve()
@@ -199,7 +201,9 @@ def main() -> int:
                     results[server.name][f"idle_{count}"] = {"sessions": count, "error": str(exc)}
     results["seconds"] = time.perf_counter() - started
     results["load_average"]["end"] = load_average()
-    out = Path(args.json) if args.json else HERE / f"results-imap-{results['date'][:19].replace(':', '')}.json"
+    out = (
+        Path(args.json) if args.json else HERE / f"results-imap-{results['date'][:19].replace(':', '')}.json"
+    )
     out.write_text(json.dumps(results, indent=2) + "\n")
     table = render(results, concurrencies, idle_counts)
     print(table + "\n\n" + verdicts(results, idle_counts))
@@ -265,7 +269,10 @@ def render(results: dict[str, Any], concurrencies: list[int], idle_counts: list[
             continue
         if path[-1] == "samples":
             first = [_get(r, path[0], "exists_before_250") for r in (mock, dove)]
-            cells = [f"{_fmt(v, '')} ({_fmt(f, '')})" if v is not None else "n/a" for v, f in zip((a, b), first)]
+            cells = [
+                f"{_fmt(v, '')} ({_fmt(f, '')})" if v is not None else "n/a"
+                for v, f in zip((a, b), first, strict=True)
+            ]
             lines.append(f"| {label} | {cells[0]} | {cells[1]} | |")
             continue
         ratio = f"{a / b:.2f}x" if a is not None and b else "n/a"
@@ -284,7 +291,9 @@ def verdicts(results: dict[str, Any], idle_counts: list[int]) -> str:
     for c in (1, 16, 64):
         ratio = _ratio(results, f"sessions_c{c}", "sessions_per_s")
         if ratio is not None:
-            lines.append(f"| full sessions/s at c={c} >= 1.5x Dovecot | {ratio:.2f}x | {_met(ratio >= 1.5)} |")
+            lines.append(
+                f"| full sessions/s at c={c} >= 1.5x Dovecot | {ratio:.2f}x | {_met(ratio >= 1.5)} |"
+            )
     p50 = _get(mock, "exists", "p50_ms")
     if p50 is not None:
         lines.append(f"| SMTP 250 to IDLE EXISTS p50 < 2 ms | {p50:.2f} ms | {_met(p50 < 2)} |")

@@ -84,7 +84,14 @@ class ImapClient:
         self.writer.close()
 
 
-ERRORS = (OSError, ImapError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError)
+ERRORS = (
+    OSError,
+    ImapError,
+    asyncio.IncompleteReadError,
+    asyncio.LimitOverrunError,
+    TimeoutError,
+    ValueError,
+)
 
 
 async def full_session(host: str, port: int, user: bytes, password: bytes) -> int:
@@ -146,7 +153,9 @@ def idle_worker(host: str, port: int, user: str, password: str, count: int, pipe
             async with gate:
                 try:
                     client = await asyncio.wait_for(ImapClient.connect(host, port), 60)
-                    await asyncio.wait_for(client.cmd(b"LOGIN %s %s" % (user.encode(), password.encode())), 60)
+                    await asyncio.wait_for(
+                        client.cmd(b"LOGIN %s %s" % (user.encode(), password.encode())), 60
+                    )
                     await asyncio.wait_for(client.cmd(b"SELECT INBOX"), 60)
                     held.append((client, await asyncio.wait_for(client.idle(), 60)))
                 except ERRORS:
