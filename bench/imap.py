@@ -352,12 +352,14 @@ includes its fixed 0.5 s hold-back of IDLE notifications (lib-storage's mailbox 
 
 - **Full sessions.** Both servers do the same work (2,874 and 2,901 octets read a session).  mockmail is
   one process and on this loaded machine got 50 to 85% of a core; per second of its own CPU it does 0.8
-  to 1.0x Dovecot's sessions, so 1.5x needs less CPU per session, not better scheduling.  A cProfile of
+  to 1.1x Dovecot's sessions, so 1.5x needs less CPU per session, not better scheduling.  A cProfile of
   the server at c=16: about 45% of its time goes to writing responses, each of the ~35 lines a session
   gets (20 of them the `FETCH 1:*` answer) alone through the driver's `_emit`, `send_chunks` and
   `imap/_writer.py`'s `_write`, which checks every atom octet by octet (`_atom`, ~970 generator steps a
   session) and records a transcript line; `send` is 10%.  Rendering a FETCH answer as one batch and not
   re-checking atoms the server built itself (flags from the store) are the first cuts to try.
+  Four runs that day gave c=16 sessions/s ratios of 0.73x, 0.60x, 0.51x and 0.33x (that one at load
+  average 58), and per-CPU-second ratios of 0.89x to 1.04x.
 - **Sessions in IDLE.** 25 to 35 KB of RSS a session over an idle server's ~80 MB (200 MB for 10,000
   needs about 12).  tracemalloc over 1,000 sessions in-process counts 11.6 KB a session of objects
   allocated in mockmail and trio: the transcript keeps every line so far (~2.6 KB, the SELECT answer
