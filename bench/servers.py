@@ -196,6 +196,8 @@ class Mockmail:
             return
         view = self.api.call("POST", "/tenants", {"name": "bench", "exclusive_sessions": False})
         self.port = int(view["pop3"]["port"])
+        self.smtp_port = int(view["smtp"]["port"])
+        self.imap_port = int(view["imap"]["port"]) if view.get("imap") else None  # a checkout with IMAP
         for user, messages in ((USER, SESSION_MESSAGES), (BIG_USER, list(BIG_MESSAGES.values()))):
             self.api.call("PUT", f"/tenants/bench/mailboxes/{user}", {"password": PASSWORD})
             self.api.call(
@@ -250,7 +252,7 @@ DOVECOT_CONF = """\
 base_dir = {base}/run
 state_dir = {base}/state
 instance_name = mockmail-bench-{port}
-protocols = pop3
+protocols = {protocols}
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
@@ -297,21 +299,57 @@ service pop3 {{
 }}
 """
 
+# Added by `Dovecot(imap=True)`, in the same high-performance shape as POP3's (bench/imap.py).
+DOVECOT_IMAP_CONF = """\
+imap_idle_notify_interval = 29 mins
+protocol imap {{
+  mail_max_userip_connections = 30000
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {imap_port}
+  }}
+  service_count = {login_service_count}
+  process_min_avail = {login_min_avail}
+  client_limit = {login_client_limit}
+}}
+service imap {{
+  service_count = {pop3_service_count}
+  process_min_avail = 4
+  process_limit = 12000
+}}
+"""
+
+# With `Dovecot(imap=True)` when dovecot-lmtpd is installed: delivery for the IDLE EXISTS probe.
+DOVECOT_LMTP_CONF = """\
+service lmtp {{
+  inet_listener lmtp {{
+    address = 127.0.0.1
+    port = {lmtp_port}
+  }}
+}}
+"""
+LMTP_BINARY = Path("/usr/lib/dovecot/lmtp")
+
 
 class Dovecot:
     """A private Dovecot on loopback with the same mailboxes: its own config, base_dir, passwd-file, maildir.
 
     `high_performance` is Dovecot's documented fast mode: login processes serve many connections
     (`service_count = 0`) and pop3 processes are reused; otherwise each login gets a fresh process
-    (`service_count = 1`, the default secure mode).
+    (`service_count = 1`, the default secure mode).  `imap` serves IMAP too, on `imap_port`, configured
+    the same way (imap-login and imap processes in the same mode as pop3-login and pop3).
     """
 
     name = "dovecot"
 
-    def __init__(self, base: Path, *, high_performance: bool = True) -> None:
+    def __init__(self, base: Path, *, high_performance: bool = True, imap: bool = False) -> None:
         self.base = base
         self.high_performance = high_performance
         self.port = free_port()
+        self.imap_port = free_port() if imap else None
+        self.lmtp_port = free_port() if imap and LMTP_BINARY.exists() else None
         if base.exists():
             shutil.rmtree(base)
         for sub in ("run", "state", "mail", "home"):
@@ -326,18 +364,27 @@ class Dovecot:
                 )
         subprocess.run(["chown", "-R", "nobody:nogroup", str(base / "mail"), str(base / "home")], check=True)
         conf = base / "dovecot.conf"
+        fields = {
+            "base": base,
+            "port": self.port,
+            "imap_port": self.imap_port,
+            "lmtp_port": self.lmtp_port,
+            "protocols": "pop3" + (" imap" if imap else "") + (" lmtp" if self.lmtp_port else ""),
+            "login_service_count": 0 if high_performance else 1,
+            "login_min_avail": (os.cpu_count() or 2) if high_performance else 0,
+            "login_client_limit": 12000 if high_performance else 1000,
+            "pop3_service_count": 0 if high_performance else 1,
+        }
         conf.write_text(
-            DOVECOT_CONF.format(
-                base=base,
-                port=self.port,
-                login_service_count=0 if high_performance else 1,
-                login_min_avail=(os.cpu_count() or 2) if high_performance else 0,
-                login_client_limit=12000 if high_performance else 1000,
-                pop3_service_count=0 if high_performance else 1,
-            )
+            DOVECOT_CONF.format(**fields)
+            + (DOVECOT_IMAP_CONF.format(**fields) if imap else "")
+            + (DOVECOT_LMTP_CONF.format(**fields) if self.lmtp_port else "")
         )
         self.proc = subprocess.Popen(["dovecot", "-F", "-c", str(conf)])
         wait_for_port(self.port)
+        for port in (self.imap_port, self.lmtp_port):
+            if port is not None:
+                wait_for_port(port)
         self._warm_up()
 
     def _warm_up(self) -> None:
@@ -350,6 +397,15 @@ class Dovecot:
             pop.list()
             pop.uidl()
             pop.quit()
+        if self.imap_port is not None:  # IMAP's own index and cache fields, also outside any measurement
+            import imaplib
+
+            imap = imaplib.IMAP4("127.0.0.1", self.imap_port)
+            imap.login(USER, PASSWORD)
+            imap.select("INBOX")
+            imap.fetch("1:*", "(FLAGS RFC822.SIZE)")
+            imap.fetch("1", "(BODY[])")
+            imap.logout()
 
     def memory(self) -> int:
         return sum(pss_bytes(pid) for pid in descendants(self.proc.pid))

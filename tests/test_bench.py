@@ -173,3 +173,48 @@ def test_the_smtp_report_renders_targets() -> None:
     assert "| pipelined, c=16, 1 KiB | 100 msg/s | 50 msg/s | 2.00x |" in table
     assert "| pipelined sends at 16 connections >= 3x aiosmtpd | 2.00x | no |" in table
     assert "| 1 MiB messages >= 10x aiosmtpd's MB/s | 10.00x | yes |" in table
+
+
+def test_the_imap_harness_runs_end_to_end(tmp_path: Path) -> None:
+    """bench/imap.py in a tiny quick mode, mockmail alone: every phase ran and every session succeeded."""
+    import json
+    import subprocess
+
+    out = tmp_path / "imap.json"
+    bench = Path(__file__).resolve().parents[1] / "bench" / "imap.py"
+    command = [sys.executable, str(bench), "--seconds", "0.5", "--concurrency", "1,2", "--samples", "5"]
+    command += ["--idle", "10", "--no-dovecot", "--no-markdown", "--json", str(out)]
+    subprocess.run(command, check=True, timeout=300, capture_output=True)
+    results = json.loads(out.read_text())
+    mock = results["mockmail"]
+    for c in (1, 2):
+        assert mock[f"sessions_c{c}"]["errors"] == 0 and mock[f"sessions_c{c}"]["sessions_per_s"] > 0
+    assert mock["sessions_c1"]["octets_per_session"] > sum(map(len, SESSION_MESSAGES[:1]))  # BODY[] was read
+    assert mock["exists"]["samples"] == 5 and mock["exists"]["timeouts"] == 0
+    assert mock["idle_10"]["opened"] == 10 and mock["idle_10"]["answered_done"] == 10
+    assert results["dovecot"] == {} and len(results["load_average"]["end"]) == 3
+
+
+def test_the_imap_report_renders_ratios_and_targets() -> None:
+    import imap as bench_imap
+
+    def sessions(per_s: float) -> dict[str, float]:
+        return {"sessions_per_s": per_s, "p50_ms": 1.0, "p99_ms": 2.0, "errors": 0}
+
+    results = {
+        "mockmail": {
+            "sessions_c16": sessions(1500.0),
+            "exists": {"p50_ms": 0.5, "p99_ms": 1.5, "samples": 200, "exists_before_250": 3},
+            "idle_10000": {"memory_mb": 250.0, "answered_done": 10000, "opened": 10000},
+        },
+        "dovecot": {"sessions_c16": sessions(1200.0), "exists": {"p50_ms": 500.0, "samples": 20}},
+    }
+    table = bench_imap.render(results, [16], [10000])
+    assert "| full sessions/s, c=16 | 1,500 /s | 1,200 /s | 1.25x |" in table
+    assert "| 250 to IDLE EXISTS, samples (EXISTS read first) | 200 (3) | 20 (n/a) | |" in table
+    targets = bench_imap.verdicts(results, [10000])
+    assert "| full sessions/s at c=16 >= 1.5x Dovecot | 1.25x | NO |" in targets
+    assert "| SMTP 250 to IDLE EXISTS p50 < 2 ms | 0.50 ms | yes |" in targets
+    assert (
+        "| 10,000 sessions in IDLE, all answering, < 200 MB RSS | 250 MB, 10,000 answered | NO |" in targets
+    )
