@@ -174,6 +174,10 @@ SCRIPTS = [  # whole sequences, so that sessions often reach deep states and cha
     b"s1 SELECT Sent\r\ns2 UID COPY 1:* INBOX\r\ns3 STORE 1 +FLAGS (\\Deleted)\r\ns4 CLOSE\r\n",
     b"s1 CREATE Work\r\ns2 SELECT Work\r\ns3 " + _append(b"Work", 20, MESSAGE + b"\r\n") + b"s4 IDLE\r\n",
     b"s1 RENAME INBOX Old\r\ns2 SELECT Old\r\ns3 MOVE 1 INBOX\r\n",
+    b"s1 CREATE Work\r\ns2 SELECT Work\r\ns3 "
+    + _append(b"Work", 20, MESSAGE + b"\r\n", plus=True)
+    + b"s4 RENAME Work Play\r\ns5 STORE 1 +FLAGS (\\Deleted)\r\ns6 EXPUNGE\r\ns7 DELETE Play\r\n"
+    + b"s8 FETCH 1 FLAGS\r\ns9 UID EXPUNGE 1\r\n",
 ]
 TAGS = st.one_of(
     *[_GOOD_TAGS] * 8,
@@ -642,3 +646,77 @@ def test_a_well_behaved_session_beside_a_fuzzed_one(data: list[bytes], vanish: b
     _check_fuzzed(str(result["end"]), bytes(result["replies"]), data, vanish, before, store)  # type: ignore[arg-type]
     assert result["good_end"] == "quit", result["good_end"]
     check_watcher(bytes(result["good"]), store)  # type: ignore[arg-type]
+
+
+# --- the checkers themselves ------------------------------------------------------------------------------
+
+
+def test_the_response_checker_rejects_malformed_output() -> None:
+    good = b"* 1 FETCH (UID 4 BODY[] {5}\r\nab\r\nc)\r\n+ idling\r\na1 OK done\r\n"
+    said = list(responses(good))
+    assert said == [b"* 1 FETCH (UID 4 BODY[] {5})\r\n", b"+ idling\r\n", b"a1 OK done\r\n"]
+    for response in said:
+        check_response(response, b"a1 FETCH 1 BODY[]\r\n")
+    bad_outputs = [
+        b"* 1 FETCH (BODY[] {9}\r\nab\r\nc)\r\n",  # a literal short of what it announced
+        b"* 1 EXISTS\n",  # bare LF
+        b"* 1 EXISTS\r\na1 OK",  # cut
+    ]
+    for output in bad_outputs:
+        try:
+            list(responses(output))
+        except AssertionError:
+            continue
+        raise AssertionError(output)
+    for response, sent in [
+        (b"b7 OK done\r\n", b"a1 NOOP\r\n"),  # a tag never sent
+        (b"a1 MAYBE done\r\n", b"a1 NOOP\r\n"),
+        (b"* 1 FETCH (UID 4\r\n", b""),  # unbalanced
+        (b"hello\r\n", b"hello"),
+    ]:
+        try:
+            check_response(response, sent)
+        except AssertionError:
+            continue
+        raise AssertionError(response)
+
+
+def test_the_accounting_counts_what_was_acknowledged() -> None:
+    said = [
+        b"* OK [UIDVALIDITY 7] UIDs valid\r\n",
+        b"a1 OK [READ-WRITE] SELECT completed\r\n",
+        b"a2 OK [APPENDUID 7 4] APPEND completed\r\n",
+        b"* OK [COPYUID 9 1:2 5:6] moved\r\n",
+        b"* 1 EXPUNGE\r\n",
+        b"* 1 EXPUNGE\r\n",
+        b"a3 OK MOVE completed\r\n",
+        b"a4 OK CLOSE completed\r\n",
+    ]
+    heard = account(said)
+    assert heard.added == {7: {4}, 9: {5, 6}}
+    assert heard.expunged == Counter({7: 2})
+    assert heard.closed == {7}
+    before = {
+        7: Folder(INBOX, 7, 4, {1: ("m1", "p1"), 2: ("m2", "p2"), 3: ("m3", "p3")}),
+        9: Folder("S", 9, 5, {}),
+    }
+    after = {
+        7: Folder(INBOX, 7, 5, {3: ("m3", "p3"), 4: ("m4", "p4")}),
+        9: Folder("S", 9, 7, {5: ("m1", "p1"), 6: ("m2", "p2")}),
+    }
+    check_accounting(before, after, heard)
+    check_survivors(before, after)
+    phantom = {**after, 9: Folder("S", 9, 8, {**after[9].messages, 7: ("m9", "p9")})}
+    try:
+        check_accounting(before, phantom, heard)
+    except AssertionError:
+        pass
+    else:
+        raise AssertionError("a message nobody was told of went unnoticed")
+    changed = {**after, 7: Folder(INBOX, 7, 5, {3: ("m3", "other"), 4: ("m4", "p4")})}
+    try:
+        check_survivors(before, changed)
+    except AssertionError:
+        pass
+    else:
+        raise AssertionError("a changed POP3 UID went unnoticed")
