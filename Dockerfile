@@ -3,7 +3,7 @@ FROM python:3.12-slim
 RUN useradd --create-home --uid 10001 mockmail \
     && mkdir -p /var/lib/mockmail && chown mockmail /var/lib/mockmail
 WORKDIR /opt/mockmail
-COPY pyproject.toml README.md openapi.yaml constraints.txt ./
+COPY pyproject.toml README.md LICENSE openapi.yaml constraints.txt ./
 COPY mockmail ./mockmail
 COPY api ./api
 RUN pip install --no-cache-dir -c constraints.txt . && rm -rf /root/.cache
