@@ -13,6 +13,7 @@ this registry without importing the servers that depend on them.
 from __future__ import annotations
 
 import importlib
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,20 +23,41 @@ import msgspec
 
 from . import imap, pop3, smtp
 
-if TYPE_CHECKING:
-    from .server.context import SessionFactory
-
 __all__ = [
     "LISTENERS",
     "PROTOCOLS",
     "Listener",
     "Protocol",
     "ProtocolName",
+    "Session",
+    "SessionFactory",
     "SpecField",
     "describe_event",
     "protocol",
     "with_protocol_fields",
 ]
+
+
+class Session(typing.Protocol):
+    """What the tenant needs of a session of any protocol."""
+
+    @property
+    def user(self) -> str | None: ...
+    @property
+    def faults_fired(self) -> Any: ...
+    @property
+    def recorder(self) -> Any: ...
+
+    async def run(self) -> str:
+        """Serve the connection until it ends; return why it ended."""
+        ...
+
+
+class SessionFactory(typing.Protocol):
+    """`open_session(stream, context, implicit_tls)` of a protocol's session module; `context` is the
+    tenant's `mockmail.server.context.TenantContext`."""
+
+    def __call__(self, stream: Any, context: Any, implicit_tls: bool) -> Session: ...
 
 
 @dataclass(frozen=True, slots=True)

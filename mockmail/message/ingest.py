@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from ..errors import InvalidInput, MessageTooLarge
 from ..store import INBOX, Envelope, Mailbox, Message, Via, normalize_crlf
-from ..tenancy.quotas import Quota
+from ..store.quota import Quota
 from .headers import looks_like_message
 
 __all__ = ["Incoming", "check_raw", "check_size", "deliver", "prepare"]

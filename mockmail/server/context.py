@@ -8,15 +8,14 @@ needs nothing from the tenancy layer that the others do not already get.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-import trio
-
+from ..protocols import Session, SessionFactory
 from ..store import MailStore
 from .driver import SessionConfig
 
 if TYPE_CHECKING:
-    from ..tenancy.quotas import Quota
+    from ..store.quota import Quota
 
 __all__ = ["Session", "SessionFactory", "TenantContext"]
 
@@ -34,24 +33,3 @@ class TenantContext:
     """Largest message the tenant stores, in octets."""
     quota: Quota | None = None
     """The tenant's storage limits, for a protocol that stores mail."""
-
-
-class Session(Protocol):
-    """What the tenant needs of a session of any protocol."""
-
-    @property
-    def user(self) -> str | None: ...
-    @property
-    def faults_fired(self) -> Any: ...
-    @property
-    def recorder(self) -> Any: ...
-
-    async def run(self) -> str:
-        """Serve the connection until it ends; return why it ended."""
-        ...
-
-
-class SessionFactory(Protocol):
-    """`open_session(stream, context, implicit_tls)` of a protocol's session module."""
-
-    def __call__(self, stream: trio.abc.Stream, context: TenantContext, implicit_tls: bool) -> Session: ...

@@ -44,7 +44,7 @@ from ..message.ingest import Incoming, deliver
 from ..store import INBOX, Mailbox, check_flags
 
 if TYPE_CHECKING:
-    from ..tenancy.quotas import Quota
+    from ..store.quota import Quota
 
 __all__ = ["DELIMITER", "SPECIAL_USES", "FolderCommands"]
 

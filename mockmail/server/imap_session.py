@@ -105,7 +105,7 @@ from ..login.credentials import authenticate, password_credentials
 from ..login.exchange import Cancelled, Denied, Granted, Malformed, SaslExchange, Step, offered, open_exchange
 from ..login.sasl import Challenge, Credentials
 from ..store import SYSTEM_FLAGS, Change, Mailbox, MailboxDeleted, MailStore
-from ..tenancy.quotas import Quota
+from ..store.quota import Quota
 from .context import TenantContext
 from .driver import BAD_COMMAND_BUDGET, SessionConfig, SessionDriver
 from .imap_fetch import MessageCache

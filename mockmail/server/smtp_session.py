@@ -69,7 +69,7 @@ from ..smtp import (
     lines_fit,
 )
 from ..store import Envelope, MailStore, normalize_crlf
-from ..tenancy.quotas import Quota
+from ..store.quota import Quota
 from .context import TenantContext
 from .driver import BAD_COMMAND_BUDGET, SessionConfig, SessionDriver, peer_address
 from .smtp_hooks import SmtpHooks

@@ -2,8 +2,8 @@
 
 - `effective` resolves them once, when the tenant is made (`message_size` is never above the server's
   `--max-message-size`, so it always has a value).
-- `Quota` checks what a tenant stores against `mailboxes`, `messages` and `bytes`.  A batch is checked
-  whole before anything of it is stored, so a bulk upload that would cross a limit is refused whole.
+- `Quota` (in the store layer, `mockmail/store/quota.py`, so that the servers and ingest need nothing
+  from this layer) checks what a tenant stores against `mailboxes`, `messages` and `bytes`.
 - `RateLimiter` is a token bucket for `api_rps`: a second's worth of burst, refilled continuously.
 """
 
@@ -13,8 +13,8 @@ import math
 import time
 
 from ..config.settings import Settings
-from ..errors import RateLimited, StorageLimit
-from ..store import MailStore
+from ..errors import RateLimited
+from ..store.quota import Quota
 from .specs import TenantLimits
 
 __all__ = ["Quota", "RateLimiter", "effective"]
@@ -31,68 +31,6 @@ def effective(own: TenantLimits, settings: Settings) -> TenantLimits:
         settings.max_message_size if size is None else min(int(size), settings.max_message_size)
     )
     return TenantLimits(**values)  # type: ignore[arg-type]
-
-
-class Quota:
-    """A tenant's storage limits, checked against what its store holds right now."""
-
-    __slots__ = ("limits", "store")
-
-    def __init__(self, store: MailStore, limits: TenantLimits) -> None:
-        self.store = store
-        self.limits = limits
-
-    def held(self) -> tuple[int, int]:
-        """Messages and octets stored across the tenant's mailboxes."""
-        totals = [box.totals for box in self.store]  # every folder counts, not only INBOX
-        return sum(count for count, _ in totals), sum(octets for _, octets in totals)
-
-    def full(self) -> str | None:
-        """The storage limit already reached (`messages` or `bytes`), or None while there is room."""
-        limits = self.limits
-        if limits.messages is None and limits.bytes is None:
-            return None
-        count, octets = self.held()
-        if limits.messages is not None and count >= limits.messages:
-            return "messages"
-        if limits.bytes is not None and octets >= limits.bytes:
-            return "bytes"
-        return None
-
-    def check(self, count: int, octets: int) -> None:
-        """Room for `count` more messages of `octets` in all.
-
-        Raises:
-            StorageLimit: they would cross `messages` or `bytes` (named in `limit`).
-        """
-        limits = self.limits
-        if limits.messages is None and limits.bytes is None:
-            return
-        held, held_octets = self.held()
-        if limits.messages is not None and held + count > limits.messages:
-            raise StorageLimit(
-                f"the tenant holds {held:d} of its {limits.messages:d} messages; {count:d} more would "
-                "cross the limit, nothing was stored",
-                limit="messages",
-            )
-        if limits.bytes is not None and held_octets + octets > limits.bytes:
-            raise StorageLimit(
-                f"the tenant holds {held_octets:d} of its {limits.bytes:d} octets; {octets:d} more would "
-                "cross the limit, nothing was stored",
-                limit="bytes",
-            )
-
-    def check_mailbox(self) -> None:
-        """Room for one more mailbox.
-
-        Raises:
-            StorageLimit: the tenant has `mailboxes` already.
-        """
-        most = self.limits.mailboxes
-        if most is not None and len(self.store) >= most:
-            raise StorageLimit(
-                f"the tenant has its maximum of {most:d} mailboxes; delete one first", limit="mailboxes"
-            )
 
 
 class RateLimiter:
