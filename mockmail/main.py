@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cli
 
     parser = argparse.ArgumentParser(
-        prog="mockmail", description="Multi-tenant mock POP3 and SMTP server with a REST control API."
+        prog="mockmail", description="Multi-tenant mock POP3, IMAP and SMTP server with a REST control API."
     )
     parser.add_argument("--version", action="version", version=f"mockmail {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)

@@ -159,7 +159,7 @@ def add_commands(commands: Any) -> None:
         commands,
         "sessions",
         _sessions,
-        "list POP3 and SMTP sessions with their lines; --follow prints lines live",
+        "list sessions of every protocol with their lines; --follow prints lines live",
         TENANT,
         _arg("--user", default=None),
         _arg("--limit", type=int, default=None),
