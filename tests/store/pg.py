@@ -1,0 +1,115 @@
+"""A real PostgreSQL for the tests: Debian's `postgresql` binaries, one throwaway cluster per test process.
+
+The cluster lives in a fresh directory under the system temp folder, owned by an unprivileged user
+(`postgres` from the package, else `nobody`: initdb refuses root, and the tests run as root in CI), listens
+on a Unix socket in that directory only (no TCP port to collide on), trusts local connections and skips
+fsync.  Each pytest-xdist worker is its own process, so it starts its own cluster.  The cluster is stopped
+(`pg_ctl stop -m fast`) and its directory removed at the end, also when a test failed; every command is
+bounded in time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["postgresql_cluster"]
+
+TIMEOUT = 60.0
+"""Seconds any one of initdb, pg_ctl start, pg_ctl stop may take."""
+
+
+def _bin_dir() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        raise RuntimeError("PostgreSQL is not installed: apt-get install postgresql (.ci/run does)")
+    return Path(found[-1]).parent
+
+
+def _user() -> pwd.struct_passwd | None:
+    """Who runs the cluster: None when the tests are not root (then they run it themselves)."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            return pwd.getpwnam(name)
+    raise RuntimeError("no unprivileged user (postgres, nobody) to run PostgreSQL as")
+
+
+def _run(command: list[str], user: pwd.struct_passwd | None) -> None:
+    if user is not None:
+        command = ["runuser", "-u", user.pw_name, "--", *command]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=False)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+
+
+@contextlib.contextmanager
+def postgresql_cluster() -> Iterator[str]:
+    """Start a cluster; yield its connection string (database `postgres`, superuser `mockmail`)."""
+    bin_dir = _bin_dir()
+    user = _user()
+    root = Path(tempfile.mkdtemp(prefix="mockmail-pg-"))
+    data = root / "data"
+    try:
+        if user is not None:
+            os.chown(root, user.pw_uid, user.pw_gid)
+        _run(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "mockmail",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ],
+            user,
+        )
+        options = f"-c listen_addresses='' -c unix_socket_directories='{root}' -c fsync=off"
+        options += " -c synchronous_commit=off -c full_page_writes=off -p 5432"
+        _run(
+            [
+                str(bin_dir / "pg_ctl"),
+                "start",
+                "-D",
+                str(data),
+                "-w",
+                "-t",
+                str(int(TIMEOUT)),
+                "-l",
+                str(root / "log"),
+                "-o",
+                options,
+            ],
+            user,
+        )
+        try:
+            yield f"host={root} port=5432 user=mockmail dbname=postgres"
+        finally:
+            _run(
+                [
+                    str(bin_dir / "pg_ctl"),
+                    "stop",
+                    "-D",
+                    str(data),
+                    "-m",
+                    "fast",
+                    "-w",
+                    "-t",
+                    str(int(TIMEOUT)),
+                ],
+                user,
+            )
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
