@@ -1,4 +1,5 @@
-"""The shared store suite runs every test of tests/store/test_stores.py on each backend."""
+"""The shared store suite runs every test of tests/store/test_stores.py, test_folders.py and test_changes.py
+on each backend: memory, SQLite, and PostgreSQL (a real server the tests start, tests/store/pg.py)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,47 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from mockmail.store import Database, MailStore, MemoryStore, SqliteStore
+from mockmail.store.pg_database import PgDatabase
+from mockmail.store.postgres import PostgresStore
+
+from .pg import postgresql_cluster
 
 NewStore = Callable[[], MailStore]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(scope="session")
+def postgresql_dsn() -> Iterator[str]:
+    """The connection string of this test process's own PostgreSQL cluster, stopped at the end."""
+    with postgresql_cluster() as dsn:
+        yield dsn
+
+
+@pytest.fixture(scope="session")
+def pg_database(postgresql_dsn: str) -> Iterator[PgDatabase]:
+    """One database of the cluster for the whole session; each store is a tenant of its own in it."""
+    db = PgDatabase(postgresql_dsn)
+    yield db
+    db.close()
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def new_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NewStore]:
-    """Makes empty stores of one backend (each SQLite store a tenant of its own in one database file)."""
+    """Makes empty stores of one backend (each SQLite or PostgreSQL store a tenant of its own in one
+    database)."""
     if request.param == "memory":
         yield MemoryStore
         return
-    db = Database(tmp_path_factory.mktemp("data"))
     made = iter(range(1_000_000))
+    if request.param == "postgres":
+        pg: PgDatabase = request.getfixturevalue("pg_database")
+        prefix = request.node.nodeid
+
+        def make_pg() -> MailStore:
+            return PostgresStore(pg, f"{prefix}#{next(made):d}")
+
+        yield make_pg
+        return
+    db = Database(tmp_path_factory.mktemp("data"))
 
     def make() -> MailStore:
         return SqliteStore(db, f"t{next(made):d}")

@@ -1,0 +1,405 @@
+"""The PostgreSQL `MailStore`: one tenant's mailboxes in a `PgDatabase` (mockmail/store/pg_database.py).
+
+The same design as the SQLite store (mockmail/store/sqlite.py), on PostgreSQL: tenants share the tables,
+every mailbox row names its tenant; memory holds, per mailbox, its row id, password, bearer token and, per
+folder, its row, UIDVALIDITY, UIDNEXT and two running figures (messages, octets); per message nothing,
+except while a session's snapshot lists it (no content).  Content (`bytea`) is read from `bodies` when a
+client asks for it (`read_content`), or streamed in chunks (`stream`, `substring` of the value).
+
+The figures held in memory assume this process is the only writer of the tenant's rows (as with SQLite);
+sharing a tenant between processes (replicas) needs them read from the rows, or kept in step by
+notifications, which is the next step.
+
+The folder calls (IMAP's view) are in `PgFolders` (mockmail/store/postgres_folders.py); this module keeps
+INBOX's calls, which POP3 and SMTP use, the message source and the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import cast
+
+import msgspec
+
+from ..errors import MessageNotFound
+from ..message.headers import HeaderSummary, summarize
+from ._interface import Mailbox, MailStore, check_new_uids
+from ._message import Envelope, Message, Via
+from .changes import (
+    ArrivalCallback,
+    ChangeCallback,
+    Hub,
+    MailboxDeleted,
+)
+from .folders import (
+    INBOX,
+    NO_FLAGS,
+    check_flags,
+    flags_text,
+)
+from .pg_database import PgDatabase
+from .postgres_folders import PG_FOLDERS, PgFolders
+from .sqlite_folders import FolderRow, folders_of
+
+__all__ = ["PgMailbox", "PostgresStore"]
+
+_ENVELOPE = msgspec.json.Decoder(Envelope)
+_encode = msgspec.json.encode
+_LISTED = "seq, id, uid, size, created, via, folder, imap_uid, flags, internaldate, subject, sender, date,"
+_LISTED += " message_id, envelope"
+CHUNK = 256 * 1024
+"""Octets read from the store at a time when content is streamed."""
+
+
+class PgMailbox(PgFolders):
+    """A mailbox whose folders and messages are rows of the `folders`, `messages` and `bodies` tables."""
+
+    __slots__ = ("bearer_token", "password", "user")
+
+    def __init__(
+        self,
+        db: PgDatabase,
+        key: int,
+        user: str,
+        password: str,
+        folders: list[FolderRow],
+        hub: Hub,
+        bearer_token: str | None = None,
+    ) -> None:
+        self._db = db
+        self.key = key
+        self.user = user
+        self.password = password
+        self.bearer_token = bearer_token
+        self._hub = hub
+        self._set_folders(folders)
+
+    @property
+    def count(self) -> int:
+        return self._inbox.count
+
+    @property
+    def octets(self) -> int:
+        return self._inbox.octets
+
+    @property
+    def totals(self) -> tuple[int, int]:
+        folders = self._folders.values()
+        return sum(f.count for f in folders), sum(f.octets for f in folders)
+
+    def used(self, uid: str) -> bool:
+        return (
+            self._db.conn.execute(
+                "SELECT 1 FROM used_uids WHERE mailbox = %s AND uid = %s", (self.key, uid)
+            ).fetchone()
+            is not None
+        )
+
+    def add_many(
+        self,
+        items: Sequence[tuple[bytes, str | None]],
+        *,
+        field: str = "uid",
+        via: Via = "api",
+        envelope: Envelope | None = None,
+        folder: str = INBOX,
+        flags: Iterable[str] = (),
+        internaldate: float | None = None,
+    ) -> list[Message]:
+        target = self._inbox if folder == INBOX else self._find(folder)
+        check_new_uids(self, [uid for _, uid in items], field)
+        flagged = check_flags(flags) if flags else NO_FLAGS
+        text = flags_text(flagged)
+        summaries = [summarize(content) for content, _ in items]
+        sealed = _encode(envelope) if envelope is not None else None
+        now = time.time()
+        date = now if internaldate is None else internaldate
+        stored: list[Message] = []
+        db = self._db
+        name, uidnext = target.name, target.uidnext
+        with db.write() as conn:
+            db.on_rollback(self._reload)
+            for (content, uid), summary in zip(items, summaries, strict=True):
+                message_id = self._new_id(conn)
+                if uid is None:
+                    uid = message_id
+                else:
+                    conn.execute("INSERT INTO used_uids VALUES (%s, %s)", (self.key, uid))
+                size = len(content)
+                seq_row = conn.execute(
+                    "INSERT INTO messages (mailbox, id, uid, size, created, via, subject, sender, date,"
+                    " message_id, envelope, folder, imap_uid, flags, internaldate)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING seq",
+                    (
+                        self.key,
+                        message_id,
+                        uid,
+                        size,
+                        now,
+                        via,
+                        summary.subject,
+                        summary.sender,
+                        summary.date,
+                        summary.message_id,
+                        sealed,
+                        target.key,
+                        uidnext,
+                        text,
+                        date,
+                    ),
+                ).fetchone()
+                assert seq_row is not None
+                seq = cast(int, seq_row[0])
+                conn.execute("INSERT INTO bodies VALUES (%s, %s)", (seq, content))
+                stored.append(
+                    Message.stored(
+                        self,
+                        seq,
+                        message_id,
+                        uid,
+                        size,
+                        now,
+                        via,
+                        name,
+                        uidnext,
+                        flagged,
+                        date,
+                        summary,
+                        envelope,
+                    )
+                )
+                uidnext += 1
+                target.count += 1
+                target.octets += size
+            target.uidnext = uidnext
+            target.changed()
+            db.after_commit(lambda: self._hub.arrived(self, name, stored, delivered=True))
+        return stored
+
+    def _listed(self, row: tuple[object, ...]) -> Message:
+        seq, message_id, uid, size, created, via, folder, imap_uid, flags, date = row[:10]
+        subject, sender, header_date, header_id, sealed = row[10:]
+        envelope = _ENVELOPE.decode(cast(bytes, sealed)) if sealed is not None else None
+        summary = HeaderSummary(
+            subject=cast(str, subject),
+            sender=cast(str, sender),
+            date=cast(str, header_date),
+            message_id=cast(str, header_id),
+        )
+        return Message.stored(
+            self,
+            cast(int, seq),
+            cast(str, message_id),
+            cast(str, uid),
+            cast(int, size),
+            cast(float, created),
+            cast(Via, via),
+            self._names.get(cast(int, folder), ""),
+            cast(int, imap_uid),
+            cast(str, flags),
+            cast(float, date),
+            summary,
+            envelope,
+        )
+
+    def get(self, message_id: str) -> Message:
+        row = self._db.conn.execute(
+            f"SELECT {_LISTED} FROM messages WHERE mailbox = %s AND id = %s", (self.key, message_id)
+        ).fetchone()
+        if row is None:
+            raise MessageNotFound(f"no message {message_id!r} in mailbox {self.user!r}")
+        return self._listed(row)
+
+    def listing(self, folder: str = INBOX) -> list[Message]:
+        found = self._inbox if folder == INBOX else self._find(folder)
+        rows = self._db.conn.execute(
+            f"SELECT {_LISTED} FROM messages WHERE folder = %s ORDER BY imap_uid", (found.key,)
+        )
+        return [self._listed(row) for row in rows]
+
+    def snapshot(self) -> tuple[Message, ...]:
+        # POP3's view: the columns POP3 uses only (the rest is read if ever used), as fast as before folders.
+        inbox = self._inbox
+        if inbox.brief is None:
+            rows = self._db.conn.execute(
+                "SELECT seq, id, uid, size, created, via FROM messages WHERE folder = %s ORDER BY imap_uid",
+                (inbox.key,),
+            )
+            brief = Message.brief
+            inbox.brief = tuple(brief(self, *row) for row in rows)
+        return inbox.brief
+
+    def remove(self, ids: Iterable[str]) -> int:
+        wanted = list(ids)
+        if not wanted:  # most QUITs delete nothing: no transaction for them
+            return 0
+        inbox = self._inbox
+        gone: list[tuple[int, int]] = []
+        db = self._db
+        with db.write() as conn:
+            db.on_rollback(self._reload)
+            for message_id in wanted:
+                row = conn.execute(
+                    "DELETE FROM messages WHERE mailbox = %s AND id = %s AND folder = %s RETURNING imap_uid, size",
+                    (self.key, message_id, inbox.key),
+                ).fetchone()
+                if row is not None:
+                    gone.append(cast("tuple[int, int]", row))
+            if gone:
+                self._leaving(conn, inbox)
+                self._expunged(inbox, gone)
+        return len(gone)
+
+    def purge(self) -> int:
+        db = self._db
+        count = 0
+        with db.write() as conn:
+            db.on_rollback(self._reload)
+            for folder in self._folders.values():
+                gone = cast(
+                    "list[tuple[int, int]]",
+                    conn.execute(
+                        "DELETE FROM messages WHERE folder = %s RETURNING imap_uid, size", (folder.key,)
+                    ).fetchall(),
+                )
+                if gone:
+                    count += len(gone)
+                    self._leaving(conn, folder)
+                    self._expunged(folder, gone)
+        return count
+
+    def __contains__(self, message: object) -> bool:
+        if not isinstance(message, Message) or message._source is not self:
+            return False
+        row = self._db.conn.execute("SELECT folder FROM messages WHERE seq = %s", (message.key,)).fetchone()
+        return row is not None and row[0] == self._inbox.key
+
+    # --- MessageSource: what a stored message reads on use ------------------------------------------
+
+    def read_content(self, message: Message) -> bytes:
+        row = self._db.conn.execute("SELECT data FROM bodies WHERE seq = %s", (message.key,)).fetchone()
+        if row is None:
+            raise MessageNotFound(f"message {message.id!r} is no longer in mailbox {self.user!r}")
+        return cast(bytes, row[0])
+
+    def read_details(self, message: Message) -> tuple[HeaderSummary, Envelope | None]:
+        try:
+            found = self.get(message.id)
+        except MessageNotFound:  # deleted since it was listed: nothing to say of it
+            return HeaderSummary(subject="", sender="", date="", message_id=""), None
+        return found.summary, found.envelope
+
+    def read_place(self, message: Message) -> tuple[str, int, str, float]:
+        row = self._db.conn.execute(
+            "SELECT folder, imap_uid, flags, internaldate FROM messages WHERE seq = %s", (message.key,)
+        ).fetchone()
+        if row is None:  # deleted since it was listed: in no folder
+            return "", 0, "", message.created
+        folder, imap_uid, flags, internaldate = row
+        return self._names.get(folder, ""), imap_uid, flags, internaldate
+
+    def stream(self, message: Message, chunk: int = CHUNK) -> Iterator[bytes]:
+        """The content in pieces of at most `chunk` octets, read from the store one piece at a time.
+
+        Raises:
+            MessageNotFound: the message is gone (before the first piece).
+        """
+        conn = self._db.conn
+        row = conn.execute("SELECT octet_length(data) FROM bodies WHERE seq = %s", (message.key,)).fetchone()
+        if row is None:
+            raise MessageNotFound(f"message {message.id!r} is no longer in mailbox {self.user!r}")
+        size = cast(int, row[0])
+
+        def pieces() -> Iterator[bytes]:
+            for start in range(0, size, chunk):
+                piece = conn.execute(
+                    "SELECT substring(data FROM %s FOR %s) FROM bodies WHERE seq = %s",
+                    (start + 1, chunk, message.key),
+                ).fetchone()
+                if piece is None:  # deleted meanwhile: what was read is all there is
+                    return
+                yield cast(bytes, piece[0])
+
+        return pieces()
+
+
+class PostgresStore(MailStore):
+    """The mailboxes of one tenant, as rows of `mailboxes` with the tenant's name."""
+
+    __slots__ = ("_db", "_hub", "_mailboxes", "tenant")
+
+    def __init__(self, db: PgDatabase, tenant: str) -> None:
+        self._db = db
+        self.tenant = tenant
+        self._hub = Hub()
+        mine = "SELECT id FROM mailboxes WHERE tenant = %s"
+        folders = folders_of(db.conn.execute(PG_FOLDERS.format(mailboxes=mine), (tenant, tenant)))
+        self._mailboxes: dict[str, PgMailbox] = {
+            user: PgMailbox(db, key, user, password, folders.get(key, []), self._hub, token)
+            for key, user, password, token in db.conn.execute(
+                'SELECT id, "user", password, bearer_token FROM mailboxes WHERE tenant = %s ORDER BY id',
+                (tenant,),
+            )
+        }
+
+    def watch(self, callback: ArrivalCallback) -> None:
+        self._hub.watch(callback)
+
+    def watch_changes(self, callback: ChangeCallback) -> Callable[[], None]:
+        return self._hub.watch_changes(callback)
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        return _unit(self._db)
+
+    def __len__(self) -> int:
+        return len(self._mailboxes)
+
+    def __iter__(self) -> Iterator[Mailbox]:
+        return iter(list(self._mailboxes.values()))
+
+    def put(self, user: str, password: str, bearer_token: str | None = None) -> tuple[PgMailbox, bool]:
+        mailbox = self._mailboxes.get(user)
+        db = self._db
+        if mailbox is None:
+            with db.write() as conn:
+                key_row = conn.execute(
+                    'INSERT INTO mailboxes (tenant, "user", password, bearer_token) VALUES (%s, %s, %s, %s)'
+                    " RETURNING id",
+                    (self.tenant, user, password, bearer_token),
+                ).fetchone()
+                assert key_row is not None
+                key = cast(int, key_row[0])
+                mailbox = PgMailbox(db, key, user, password, [], self._hub, bearer_token)
+                mailbox._make_folder(conn, INBOX, subscribed=True, tell=False)
+                mailbox._inbox = mailbox._folders[INBOX]
+            self._mailboxes[user] = mailbox
+            return mailbox, True
+        if (mailbox.password, mailbox.bearer_token) != (password, bearer_token):
+            with db.write() as conn:
+                conn.execute(
+                    "UPDATE mailboxes SET password = %s, bearer_token = %s WHERE id = %s",
+                    (password, bearer_token, mailbox.key),
+                )
+            mailbox.password, mailbox.bearer_token = password, bearer_token
+        return mailbox, False
+
+    def find(self, user: str) -> PgMailbox | None:
+        return self._mailboxes.get(user)
+
+    def delete(self, user: str) -> Mailbox:
+        mailbox = self.get(user)
+        assert isinstance(mailbox, PgMailbox)
+        with self._db.write() as conn:
+            conn.execute("DELETE FROM mailboxes WHERE id = %s", (mailbox.key,))
+        del self._mailboxes[user]
+        mailbox._reload()
+        self._hub.tell(MailboxDeleted(mailbox=mailbox))
+        return mailbox
+
+
+@contextlib.contextmanager
+def _unit(db: PgDatabase) -> Iterator[None]:
+    with db.write():
+        yield
