@@ -57,59 +57,25 @@ def postgresql_cluster() -> Iterator[str]:
     bin_dir = _bin_dir()
     user = _user()
     root = Path(tempfile.mkdtemp(prefix="mockmail-pg-"))
-    data = root / "data"
+    data, log = root / "data", root / "log"
+    pg_ctl = [str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-t", str(int(TIMEOUT))]
     try:
         if user is not None:
             os.chown(root, user.pw_uid, user.pw_gid)
-        _run(
-            [
-                str(bin_dir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "mockmail",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--locale=C.UTF-8",
-                "--no-sync",
-            ],
-            user,
-        )
-        options = f"-c listen_addresses='' -c unix_socket_directories='{root}' -c fsync=off"
-        options += " -c synchronous_commit=off -c full_page_writes=off -p 5432"
-        _run(
-            [
-                str(bin_dir / "pg_ctl"),
-                "start",
-                "-D",
-                str(data),
-                "-w",
-                "-t",
-                str(int(TIMEOUT)),
-                "-l",
-                str(root / "log"),
-                "-o",
-                options,
-            ],
-            user,
-        )
+        initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", "mockmail", "--auth=trust"]
+        _run([*initdb, "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], user)
+        options = f"-c listen_addresses='' -c unix_socket_directories='{root}' -p 5432"
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         try:
+            _run([*pg_ctl, "-l", str(log), "-o", options, "start"], user)
             yield f"host={root} port=5432 user=mockmail dbname=postgres"
+        except BaseException as error:
+            if log.exists():
+                error.add_note(f"PostgreSQL's log:\n{log.read_text(errors='replace')}")
+            raise
         finally:
-            _run(
-                [
-                    str(bin_dir / "pg_ctl"),
-                    "stop",
-                    "-D",
-                    str(data),
-                    "-m",
-                    "fast",
-                    "-w",
-                    "-t",
-                    str(int(TIMEOUT)),
-                ],
-                user,
-            )
+            # Also after a failed start, which may have left a server running: stop whatever runs.
+            if (data / "postmaster.pid").exists():
+                _run([*pg_ctl, "-m", "fast", "stop"], user)
     finally:
         shutil.rmtree(root, ignore_errors=True)
