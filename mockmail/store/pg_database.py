@@ -33,6 +33,9 @@ _SCHEMA_1 = (
     "INSERT INTO mockmail_schema VALUES (0)",
     "CREATE TABLE counters (name text PRIMARY KEY, value bigint NOT NULL)",
     "INSERT INTO counters VALUES ('uidvalidity', 0)",
+    "CREATE TABLE tenants ("
+    " name text PRIMARY KEY, spec bytea NOT NULL, created double precision NOT NULL, token bytea,"
+    " faults bytea, seq bigserial NOT NULL)",
     "CREATE TABLE mailboxes ("
     ' id bigserial PRIMARY KEY, tenant text NOT NULL, "user" text NOT NULL, password text NOT NULL,'
     ' bearer_token text, UNIQUE (tenant, "user"))',
@@ -73,6 +76,7 @@ class PgDatabase:
     def __init__(self, conninfo: str) -> None:
         self.conninfo = conninfo
         self.conn = psycopg.connect(conninfo, autocommit=True)
+        self.dbname = self.conn.info.dbname
         try:
             self._upgrade()
         except BaseException:
@@ -178,4 +182,4 @@ class PgDatabase:
         self.conn.close()
 
     def __repr__(self) -> str:
-        return f"PgDatabase(dbname={self.conn.info.dbname!r})"
+        return f"PgDatabase(dbname={self.dbname!r})"

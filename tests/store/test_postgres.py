@@ -12,7 +12,8 @@ from psycopg import sql
 
 from mockmail.errors import MessageNotFound, UidTaken
 from mockmail.server.maildrop import SessionMaildrop, wire_body
-from mockmail.store import INBOX, Arrived, Change, Envelope
+from mockmail.store import INBOX, Arrived, Change, Envelope, SavedTenant
+from mockmail.store.pg_catalog import PgCatalog
 from mockmail.store.pg_database import PG_SCHEMA_VERSION, PgDatabase
 from mockmail.store.postgres import PostgresStore
 
@@ -232,3 +233,29 @@ def test_tenants_share_the_tables_and_see_only_their_own(fresh_dsn: str) -> None
     assert [m.summary.subject for m in PostgresStore(db, "acme").get("bob").listing()] == ["a"]
     assert len(PostgresStore(db, "nobody")) == 0
     db.close()
+
+
+def test_the_catalog_keeps_tenants_and_drops_their_mail(fresh_dsn: str) -> None:
+    catalog = PgCatalog(PgDatabase(fresh_dsn))
+    assert catalog.persistent and catalog.saved() == [] and catalog.check() is None
+    catalog.save_tenant("acme", b"spec-1", 10.0)
+    catalog.save_tenant("beta", b"spec-b", 20.0)
+    catalog.save_tenant("acme", b"spec-2", 99.0)  # replaced: its spec only
+    catalog.save_token("acme", b"digest")
+    catalog.save_faults("beta", b"faults")
+    box, _ = catalog.new_store("acme").put("bob", "pw")
+    box.add(b"Subject: a\r\n\r\n")
+    catalog.new_store("beta").put("bob", "pw")
+    catalog.close()
+
+    catalog = PgCatalog(PgDatabase(fresh_dsn))
+    assert catalog.saved() == [
+        SavedTenant("acme", b"spec-2", 10.0, b"digest", None),
+        SavedTenant("beta", b"spec-b", 20.0, None, b"faults"),
+    ]
+    assert catalog.new_store("acme").get("bob").count == 1
+    catalog.drop_tenant("acme")
+    assert [t.name for t in catalog.saved()] == ["beta"]
+    assert len(catalog.new_store("acme")) == 0 and len(catalog.new_store("beta")) == 1
+    catalog.close()
+    assert catalog.check() is not None  # a closed connection: not ready
