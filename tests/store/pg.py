@@ -53,7 +53,7 @@ def _run(command: list[str], user: pwd.struct_passwd | None) -> None:
 
 @contextlib.contextmanager
 def postgresql_cluster() -> Iterator[str]:
-    """Start a cluster; yield its connection string (database `postgres`, superuser `mockmail`)."""
+    """Start a cluster; yield its URL (database `postgres`, superuser `mockmail`, the socket's folder as host)."""
     bin_dir = _bin_dir()
     user = _user()
     root = Path(tempfile.mkdtemp(prefix="mockmail-pg-"))
@@ -68,7 +68,7 @@ def postgresql_cluster() -> Iterator[str]:
         options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         try:
             _run([*pg_ctl, "-l", str(log), "-o", options, "start"], user)
-            yield f"host={root} port=5432 user=mockmail dbname=postgres"
+            yield f"postgresql://mockmail@/postgres?host={root}&port=5432"
         except BaseException as error:
             if log.exists():
                 error.add_note(f"PostgreSQL's log:\n{log.read_text(errors='replace')}")

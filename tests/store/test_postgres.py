@@ -26,7 +26,7 @@ def fresh_dsn(postgresql_dsn: str) -> Iterator[str]:
     name = f"t{next(_databases):d}"
     with psycopg.connect(postgresql_dsn, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield f"{postgresql_dsn.rsplit(' dbname=', 1)[0]} dbname={name}"
+    yield postgresql_dsn.replace("/postgres?", f"/{name}?", 1)
     with psycopg.connect(postgresql_dsn, autocommit=True) as admin:
         admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
