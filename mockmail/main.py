@@ -90,6 +90,10 @@ OPTIONS: tuple[tuple[str, str], ...] = (
         "folder that keeps tenants, mailboxes, messages and fault plans across restarts (SQLite)",
     ),
     (
+        "store",
+        "postgresql://USER@HOST/DB URL: keep what --data-dir keeps in PostgreSQL instead (mockmail[postgresql])",
+    ),
+    (
         "auth_failure_delay",
         "seconds a failed login of any protocol waits before its reply, that connection only (default 0.5)",
     ),
@@ -197,11 +201,14 @@ def check_exposure(settings: Settings) -> None:
 
 
 def open_catalog(settings: Settings) -> Catalog:
-    """The SQLite catalog in `--data-dir`, or one that keeps nothing.
+    """The PostgreSQL catalog of `--store`, the SQLite catalog in `--data-dir`, or one that keeps nothing.
 
     Raises:
-        ConfigError: the data dir cannot be made or opened, or holds a store of another schema.
+        ConfigError: the data dir or database cannot be made or opened, or holds a store of another schema;
+            both were given.
     """
+    if settings.store is not None:
+        return _open_postgresql(settings)
     if settings.data_dir is None:
         return MemoryCatalog()
     try:
@@ -210,6 +217,26 @@ def open_catalog(settings: Settings) -> Catalog:
         raise ConfigError(f"--data-dir {settings.data_dir}: cannot open the store: {exc}") from None
     log.info("mockmail: store in %s%s", db.path, " (fsync at every commit)" if settings.fsync else "")
     return SqliteCatalog(db)
+
+
+def _open_postgresql(settings: Settings) -> Catalog:
+    """The PostgreSQL catalog of `--store` (psycopg is imported only then: it is an optional extra)."""
+    if settings.data_dir is not None:
+        raise ConfigError("--store and --data-dir both name a store: give one")
+    assert settings.store is not None
+    try:
+        import psycopg
+
+        from .store.pg_catalog import PgCatalog
+        from .store.pg_database import PgDatabase
+    except ImportError as exc:
+        raise ConfigError(f"--store needs psycopg: pip install 'mockmail[postgresql]' ({exc})") from None
+    try:
+        db = PgDatabase(settings.store)
+    except (psycopg.Error, RuntimeError) as exc:
+        raise ConfigError(f"--store: cannot open the PostgreSQL store: {exc}") from None
+    log.info("mockmail: store in PostgreSQL database %r", db.dbname)
+    return PgCatalog(db)
 
 
 def make_tls(settings: Settings) -> TlsMaterial | None:

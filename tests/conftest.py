@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -11,6 +11,7 @@ import trio
 from mockmail.config.settings import Settings
 from mockmail.main import Running, serve
 from tests.rest import Rest
+from tests.store.pg import postgresql_cluster
 
 pytest_plugins = ["pytester"]  # tests/test_pytest_plugin.py runs suites of its own
 
@@ -88,3 +89,10 @@ async def stored(rest: Rest, tenant: Seeded) -> list[dict[str, object]]:
     assert result.status == 200
     listing: list[dict[str, object]] = result.json()
     return listing
+
+
+@pytest.fixture(scope="session")
+def postgresql_dsn() -> Iterator[str]:
+    """The URL of this test process's own PostgreSQL cluster (tests/store/pg.py), stopped at the end."""
+    with postgresql_cluster() as url:
+        yield url

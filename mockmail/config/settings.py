@@ -62,6 +62,9 @@ class SettingsBase(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     data_dir: str | None = None
     """Folder of the SQLite store that keeps tenants, mailboxes, messages and fault state across restarts;
     None keeps everything in memory."""
+    store: Annotated[str, Meta(pattern=r"^postgres(?:ql)?://")] | None = None
+    """`postgresql://` URL of a PostgreSQL database that keeps what `data_dir` keeps (instead of it):
+    needs the `postgresql` extra; None: `data_dir`, or memory."""
     fsync: bool = False
     """Sync the store's log at every commit (power-loss safe); otherwise a commit survives a process crash."""
     tenant_limit_mailboxes: Count | None = None

@@ -11,16 +11,7 @@ from mockmail.store import Database, MailStore, MemoryStore, SqliteStore
 from mockmail.store.pg_database import PgDatabase
 from mockmail.store.postgres import PostgresStore
 
-from .pg import postgresql_cluster
-
 NewStore = Callable[[], MailStore]
-
-
-@pytest.fixture(scope="session")
-def postgresql_dsn() -> Iterator[str]:
-    """The connection string of this test process's own PostgreSQL cluster, stopped at the end."""
-    with postgresql_cluster() as dsn:
-        yield dsn
 
 
 @pytest.fixture(scope="session")

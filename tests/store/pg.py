@@ -17,10 +17,14 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["postgresql_cluster"]
+import psycopg
+from psycopg import sql
+
+__all__ = ["fresh_database", "postgresql_cluster"]
 
 TIMEOUT = 60.0
 """Seconds any one of initdb, pg_ctl start, pg_ctl stop may take."""
@@ -79,3 +83,16 @@ def postgresql_cluster() -> Iterator[str]:
                 _run([*pg_ctl, "-m", "fast", "stop"], user)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def fresh_database(url: str) -> Iterator[str]:
+    """A new, empty database in the cluster of `url` (a `postgresql_cluster` URL), dropped at the end."""
+    name = f"t{uuid.uuid4().hex}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield url.replace("/postgres?", f"/{name}?", 1)
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))

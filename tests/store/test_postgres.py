@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from mockmail.errors import MessageNotFound, UidTaken
 from mockmail.server.maildrop import SessionMaildrop, wire_body
@@ -17,18 +15,14 @@ from mockmail.store.pg_catalog import PgCatalog
 from mockmail.store.pg_database import PG_SCHEMA_VERSION, PgDatabase
 from mockmail.store.postgres import PostgresStore
 
-_databases = iter(range(1_000_000))
+from .pg import fresh_database
 
 
 @pytest.fixture
 def fresh_dsn(postgresql_dsn: str) -> Iterator[str]:
-    """The connection string of a new, empty database, dropped after the test."""
-    name = f"t{next(_databases):d}"
-    with psycopg.connect(postgresql_dsn, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield postgresql_dsn.replace("/postgres?", f"/{name}?", 1)
-    with psycopg.connect(postgresql_dsn, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    """The URL of a new, empty database, dropped after the test."""
+    with fresh_database(postgresql_dsn) as url:
+        yield url
 
 
 ENVELOPE = Envelope(mail_from="a@x", rcpt_to=["bob@x"], peer="127.0.0.1:9", helo="h", tls=True, auth="u")
