@@ -53,11 +53,18 @@ from ._responses import (
     Bye,
     Continuation,
     EnabledResponse,
+    ExistsResponse,
+    ExpungeResponse,
+    FetchResponse,
+    FlagsResponse,
     Greeting,
     No,
     Ok,
+    RecentResponse,
     Response,
     SaslChallenge,
+    SearchResponse,
+    SortResponse,
 )
 from ._state import ALLOWED, TRANSITIONS, Mode, State, refusal
 from ._writer import write_chunks
@@ -89,6 +96,10 @@ DEFAULT_EXTENSIONS = (
 """Extensions the core parses; the adapter may offer fewer (an explicit, named choice)."""
 
 _UTF8_CAPABILITIES = frozenset({"IMAP4REV2", "UTF8=ACCEPT", "UTF8=ONLY"})
+_PLAIN_DATA = frozenset(
+    {FetchResponse, ExistsResponse, ExpungeResponse, RecentResponse, FlagsResponse, SearchResponse, SortResponse}
+)
+"""Untagged data that changes no state and renders the same whatever the tag and the session's UTF-8."""
 _COMMANDS_BY_VERB: dict[str, type[Command]] = {kind.verb: kind for kinds in ALLOWED.values() for kind in kinds}
 
 
@@ -294,6 +305,8 @@ class ImapConnection:
 
     def send_chunks(self, response: Response) -> list[bytes]:
         """`send`, as chunks (a large literal stands alone, never copied)."""
+        if type(response) in _PLAIN_DATA and self._greeted:  # the common case: FETCH 1:*, SELECT
+            return write_chunks(response)
         if isinstance(response, Greeting):
             if self._greeted:
                 raise LocalProtocolError("the greeting was already sent")

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -94,6 +96,8 @@ class _Out:
 
 
 def _num(value: Any) -> str:
+    if type(value) is int and 0 <= value <= MAX_NUMBER64:
+        return f"{value:d}"
     if not isinstance(value, int) or isinstance(value, bool):
         raise LocalProtocolError(f"an IMAP number must be an int, not {type(value).__name__}: {value!r}")
     if not 0 <= value <= MAX_NUMBER64:
@@ -101,9 +105,23 @@ def _num(value: Any) -> str:
     return f"{value:d}"
 
 
+_PATTERNS: dict[frozenset[int], re.Pattern[str]] = {}
+"""One compiled `[chars]+` per set of allowed octets: every set is US-ASCII, so matching the text (not its
+UTF-8) is the same check, done in C rather than octet by octet."""
+
+
+def _pattern(allowed: frozenset[int]) -> re.Pattern[str]:
+    pattern = _PATTERNS.get(allowed)
+    if pattern is None:
+        if any(octet > 0x7F for octet in allowed):
+            raise ValueError("atom character sets are US-ASCII")
+        chars = "".join(re.escape(chr(octet)) for octet in sorted(allowed))
+        pattern = _PATTERNS[allowed] = re.compile(f"[{chars}]+")
+    return pattern
+
+
 def _atom(text: str, what: str = "atom", allowed: frozenset[int] = ATOM_CHARS) -> str:
-    raw = text.encode("utf-8")
-    if not raw or any(octet not in allowed for octet in raw):
+    if _pattern(allowed).fullmatch(text) is None:
         raise LocalProtocolError(f"{what} {text!r} is not a valid atom")
     return text
 
@@ -116,7 +134,15 @@ def _flag(flag: str) -> str:
     return _atom(flag, "flag")
 
 
+@functools.lru_cache(maxsize=1024)
+def _checked_flag_list(flags: tuple[str, ...]) -> str:
+    """A flag list, checked once per distinct tuple: a folder's messages share a handful of flag sets."""
+    return "(" + " ".join(_flag(f) for f in flags) + ")"
+
+
 def _flag_list(flags: Sequence[str]) -> str:
+    if type(flags) is tuple:
+        return _checked_flag_list(flags)
     return "(" + " ".join(_flag(f) for f in flags) + ")"
 
 
@@ -274,7 +300,32 @@ def _numbers(numbers: Sequence[int]) -> str:
     return "".join(" " + _num(n) for n in numbers)
 
 
+def _fetch(out: _Out, response: FetchResponse) -> None:
+    number = response.number
+    if number < 1:
+        raise LocalProtocolError("FETCH names a message number, 1 or more")
+    out.text(f"* {_num(number)} FETCH (")
+    first = True
+    for name, value in response.items:
+        if first:
+            first = False
+            out.text(_fetch_name(name) + " ")
+        else:
+            out.text(" " + _fetch_name(name) + " ")
+        kind = type(value)
+        if kind is int:
+            out.text(_num(value))
+        elif kind is Flags:
+            out.text(_flag_list(value.flags))  # type: ignore[union-attr]
+        else:
+            _value(out, value)
+    out.text(")")
+
+
 def _write(out: _Out, response: Response, tag: str | None, utf8: bool) -> None:
+    if type(response) is FetchResponse:  # the most frequent by far: 1:* answers one per message
+        _fetch(out, response)
+        return
     match response:
         case Ok() | No() | Bad():
             if tag is None:
@@ -348,16 +399,8 @@ def _write(out: _Out, response: Response, tag: str | None, utf8: bool) -> None:
         case IdResponse(parameters):
             out.text("* ID ")
             _pairs(out, parameters)
-        case FetchResponse(number, items):
-            if number < 1:
-                raise LocalProtocolError("FETCH names a message number, 1 or more")
-            out.text(f"* {_num(number)} FETCH (")
-            for i, (name, value) in enumerate(items):
-                if i:
-                    out.text(" ")
-                out.text(_fetch_name(name) + " ")
-                _value(out, value)
-            out.text(")")
+        case FetchResponse():
+            _fetch(out, response)
         case _:
             raise LocalProtocolError(f"no writer for {type(response).__name__}")
 
@@ -380,9 +423,23 @@ def write_chunks(response: Response, *, tag: str | None = None, utf8: bool = Fal
     Raises:
         LocalProtocolError: the response cannot be rendered legally (a bug in the caller).
     """
+    if type(response) in _MEMO_TYPES:
+        return list(_memo_chunks(response, utf8))
     out = _Out()
     _write(out, response, tag, utf8)
     return out.finish()
+
+
+_MEMO_TYPES = frozenset({Greeting, CapabilityResponse, FlagsResponse, Untagged, ExistsResponse, RecentResponse})
+"""Untagged lines the server makes alike for many sessions (the greeting, SELECT's FLAGS, EXISTS and
+status lines): each rendered once.  None depends on a tag, and none holds client text or message content."""
+
+
+@functools.lru_cache(maxsize=512)
+def _memo_chunks(response: Response, utf8: bool) -> tuple[bytes, ...]:
+    out = _Out()
+    _write(out, response, None, utf8)
+    return tuple(out.finish())
 
 
 def write(response: Response, *, tag: str | None = None, utf8: bool = False) -> bytes:

@@ -484,15 +484,18 @@ class SessionDriver:
         """What a transcript notes after a reply's first line (a body's octets and lines, a count)."""
         return None
 
-    def _outcome(self, reply: Any) -> str:
-        """How a reply counts in `mockmail_commands_total`: `ok`, or the protocol's kind of refusal."""
+    def _outcome(self, reply: Any) -> str | None:
+        """How a reply counts in `mockmail_commands_total`: `ok`, or the protocol's kind of refusal; None
+        for a line that completes no command (IMAP's untagged data), which is not counted."""
         return "ok"
 
     def _emit(self, reply: Any) -> None:
         chunks = self.conn.send_chunks(reply)
         metrics = self.config.metrics
         if metrics is not None and self._answering is not None:
-            metrics.commands[(self.PROTOCOL, self._answering, self._outcome(reply))] += 1
+            outcome = self._outcome(reply)
+            if outcome is not None:
+                metrics.commands[(self.PROTOCOL, self._answering, outcome)] += 1
         if self.recorder is not None:
             first = chunks[0]
             end = first.find(b"\r\n")
@@ -500,6 +503,28 @@ class SessionDriver:
         if self.hooks is not None:
             chunks = self.hooks.chunks(reply, chunks)
         self._outbox.extend(chunks)
+
+    def _emit_lines(self, replies: Sequence[Any]) -> None:
+        """Queue replies that complete no command (IMAP's untagged data: a FETCH 1:* answer), as `_emit`
+        does each but in one pass: each is rendered by the core and noted in the transcript; none counts
+        as a command."""
+        if self.hooks is not None:  # the quirk hooks see every reply on its own
+            for reply in replies:
+                self._emit(reply)
+            return
+        send = self.conn.send_chunks
+        outbox = self._outbox
+        recorder = self.recorder
+        if recorder is None:
+            for reply in replies:
+                outbox.extend(send(reply))
+            return
+        for reply in replies:
+            chunks = send(reply)
+            first = chunks[0]
+            end = first.find(b"\r\n")
+            recorder.server(first[:end] if end >= 0 else first, self._reply_extra(reply))
+            outbox.extend(chunks)
 
     async def _flush(self) -> None:
         """Write what the replies produced: small chunks joined into one write, large ones as they are."""

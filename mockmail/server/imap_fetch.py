@@ -31,6 +31,7 @@ a move (`Message.replaced`, the same `key`) reuses its predecessor's tree while 
 from __future__ import annotations
 
 import datetime
+import functools
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -140,9 +141,20 @@ def sets_seen(attributes: Sequence[FetchAttribute]) -> bool:
     return any(attribute.sets_seen for attribute in attributes)
 
 
+def _flag_key(flag: str) -> tuple[bool, str]:
+    return (not flag.startswith("\\"), flag)
+
+
+@functools.lru_cache(maxsize=1024)
 def flag_order(flags: frozenset[str]) -> tuple[str, ...]:
-    """Flags as FETCH and FLAGS list them: system flags first, then keywords, each sorted."""
-    return tuple(sorted(flags, key=lambda flag: (not flag.startswith("\\"), flag)))
+    """Flags as FETCH and FLAGS list them: system flags first, then keywords, each sorted (the few flag
+    sets of a mailbox are each sorted once)."""
+    return tuple(sorted(flags, key=_flag_key))
+
+
+@functools.lru_cache(maxsize=1024)
+def _flags_value(flags: frozenset[str]) -> Flags:
+    return Flags(flag_order(flags))
 
 
 def _literal(data: bytes) -> Binary:
@@ -189,7 +201,7 @@ def _item(attribute: FetchAttribute, message: Message, flags: frozenset[str], re
     kind = attribute.kind
     section = attribute.section
     if kind is FetchKind.FLAGS:
-        return Flags(flag_order(flags))
+        return _flags_value(flags)
     if kind is FetchKind.UID:
         return message.imap_uid
     if kind is FetchKind.RFC822_SIZE:

@@ -57,6 +57,7 @@ class MessageCommands:
         _cache: MessageCache
 
         def _emit(self, reply: Any) -> None: ...
+        def _emit_lines(self, replies: Sequence[Any]) -> None: ...
         def _box(self) -> Mailbox: ...
 
     def _view(self) -> SelectedFolder:
@@ -151,9 +152,10 @@ class MessageCommands:
                 if not any(a.kind is FetchKind.FLAGS for a in attributes):
                     attributes = (*attributes, FetchAttribute(FetchKind.FLAGS))
         cache = self._cache
-        emit = self._emit
-        for seq, uid in targets:
-            emit(fetch_response(view.messages[uid], seq, attributes, cache, uid=event.uid))
+        messages = view.messages
+        self._emit_lines(
+            [fetch_response(messages[uid], seq, attributes, cache, uid=event.uid) for seq, uid in targets]
+        )
         if attributes is not event.items or any(a.kind is FetchKind.FLAGS for a in attributes):
             view.heard(u for _, u in targets)
         return Ok("FETCH completed")
@@ -176,8 +178,9 @@ class MessageCommands:
             self._box().set_flags(view.folder, [u for _, u in targets], flags, mode)
         if not event.silent:
             attrs = (FetchAttribute(FetchKind.FLAGS),)
-            for seq, uid in targets:
-                self._emit(fetch_response(view.messages[uid], seq, attrs, self._cache, uid=event.uid))
+            self._emit_lines(
+                [fetch_response(view.messages[u], seq, attrs, self._cache, uid=event.uid) for seq, u in targets]
+            )
         view.heard(u for _, u in targets)
         return Ok("STORE completed")
 

@@ -137,6 +137,8 @@ EXTENSIONS = (
 """The extensions this server implements, in its CAPABILITY order (SASL-IR follows when AUTH= is listed)."""
 _ENABLEABLE = {"IMAP4REV2": "IMAP4rev2", "UTF8=ACCEPT": "UTF8=ACCEPT"}
 _LOGGED_IN = (State.AUTHENTICATED, State.SELECTED)
+_ANSWERED = (Ok, Continuation, SaslChallenge)
+"""What answers a command well (tagged, or the go-ahead of a literal, IDLE or a SASL step)."""
 
 
 class _Conn(ImapConnection):
@@ -244,8 +246,12 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
     def _tls_started(self) -> None:
         self.conn.trailing_data = b""  # plaintext pipelined after STARTTLS never counts (CVE-2011-0411)
 
-    def _outcome(self, reply: Any) -> str:
-        return "ok" if isinstance(reply, Ok | Continuation | SaslChallenge) else "error"
+    def _outcome(self, reply: Any) -> str | None:
+        if isinstance(reply, _ANSWERED):
+            return "ok"
+        if isinstance(reply, No | Bad):
+            return "error"
+        return None  # untagged: it completes no command
 
     def _unprompted(self) -> Sequence[bytes]:
         if self.conn.mode is not Mode.IDLE:
