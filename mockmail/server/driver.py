@@ -81,6 +81,12 @@ UNPROMPTED = "(unprompted)"
 """The verb wire faults and end reasons see for lines no command asked for: a fault aimed at a command
 never fires on them, one aimed at every command does."""
 
+def _first_line(chunk: bytes) -> bytes:
+    """The first line of a reply's first chunk, without its CRLF, for the transcript."""
+    end = chunk.find(b"\r\n")
+    return chunk[:end] if end >= 0 else chunk
+
+
 class SessionDriver:
     """The read-answer-write loop of one session; a protocol handler subclasses it.
 
@@ -392,8 +398,7 @@ class SessionDriver:
         recorder = self.recorder
         if recorder is not None:
             for data in lines:
-                end = data.find(b"\r\n")
-                recorder.server(data[:end] if end >= 0 else data)
+                recorder.server(_first_line(data))
         self._outbox.extend(lines)
         self._answering = UNPROMPTED
         await self._flush()
@@ -497,9 +502,7 @@ class SessionDriver:
             if outcome is not None:
                 metrics.commands[(self.PROTOCOL, self._answering, outcome)] += 1
         if self.recorder is not None:
-            first = chunks[0]
-            end = first.find(b"\r\n")
-            self.recorder.server(first[:end] if end >= 0 else first, self._reply_extra(reply))
+            self.recorder.server(_first_line(chunks[0]), self._reply_extra(reply))
         if self.hooks is not None:
             chunks = self.hooks.chunks(reply, chunks)
         self._outbox.extend(chunks)
@@ -521,9 +524,7 @@ class SessionDriver:
             return
         for reply in replies:
             chunks = send(reply)
-            first = chunks[0]
-            end = first.find(b"\r\n")
-            recorder.server(first[:end] if end >= 0 else first, self._reply_extra(reply))
+            recorder.server(_first_line(chunks[0]), self._reply_extra(reply))
             outbox.extend(chunks)
 
     async def _flush(self) -> None:

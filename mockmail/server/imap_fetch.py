@@ -64,6 +64,8 @@ DEFAULT_TREES = 4096
 octets per part, so a full cache of ordinary messages stays in the low megabytes."""
 
 _Trees = OrderedDict[weakref.ref[Message], MimePart]
+_NO_TREES: _Trees = OrderedDict()
+"""The empty map every cache starts with (never written: `_keep` makes a cache its own first)."""
 _HEADER = Section(text=SectionText.HEADER)
 _TEXT = Section(text=SectionText.TEXT)
 
@@ -81,8 +83,9 @@ class MessageCache:
         if limit < 1:
             raise ValueError(f"a message cache keeps at least one tree, not {limit:d}")
         self._limit = limit
-        self._trees: _Trees = OrderedDict()
-        self._by_key: weakref.WeakValueDictionary[int, Message] = weakref.WeakValueDictionary()
+        self._trees: _Trees = _NO_TREES
+        """Made with the first tree kept: a session that never parses a message (most) holds none."""
+        self._by_key: weakref.WeakValueDictionary[int, Message] | None = None
         self.parses = 0
         """How many messages this cache has parsed (a cheap FETCH or SEARCH parses none)."""
 
@@ -111,12 +114,17 @@ class MessageCache:
 
     def _sibling_tree(self, message: Message) -> MimePart | None:
         """The tree of an earlier object for the same stored message (same key and size), if still kept."""
+        if self._by_key is None:
+            return None
         sibling = self._by_key.get(message.key)
         if sibling is None or sibling is message or sibling.size != message.size:
             return None
         return self._trees.get(weakref.ref(sibling))
 
     def _keep(self, message: Message, tree: MimePart) -> None:
+        if self._by_key is None:
+            self._trees = OrderedDict()
+            self._by_key = weakref.WeakValueDictionary()
         trees = self._trees
         trees[weakref.ref(message, _forgetter(trees))] = tree
         self._by_key[message.key] = message
