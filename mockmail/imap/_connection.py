@@ -56,6 +56,7 @@ from ._responses import (
     ExistsResponse,
     ExpungeResponse,
     FetchResponse,
+    FetchRows,
     FlagsResponse,
     Greeting,
     No,
@@ -97,7 +98,16 @@ DEFAULT_EXTENSIONS = (
 
 _UTF8_CAPABILITIES = frozenset({"IMAP4REV2", "UTF8=ACCEPT", "UTF8=ONLY"})
 _PLAIN_DATA = frozenset(
-    {FetchResponse, ExistsResponse, ExpungeResponse, RecentResponse, FlagsResponse, SearchResponse, SortResponse}
+    {
+        FetchResponse,
+        FetchRows,
+        ExistsResponse,
+        ExpungeResponse,
+        RecentResponse,
+        FlagsResponse,
+        SearchResponse,
+        SortResponse,
+    }
 )
 """Untagged data that changes no state and renders the same whatever the tag and the session's UTF-8."""
 _COMMANDS_BY_VERB: dict[str, type[Command]] = {kind.verb: kind for kinds in ALLOWED.values() for kind in kinds}

@@ -38,6 +38,7 @@ from ._responses import (
     ExistsResponse,
     ExpungeResponse,
     FetchResponse,
+    FetchRows,
     Flags,
     FlagsResponse,
     Greeting,
@@ -322,7 +323,40 @@ def _fetch(out: _Out, response: FetchResponse) -> None:
     out.text(")")
 
 
+def _row_value(value: Value) -> str:
+    kind = type(value)
+    if kind is int:
+        return _num(value)
+    if kind is Flags:
+        return _flag_list(value.flags)  # type: ignore[union-attr]
+    if kind is datetime.datetime:
+        return '"' + format_date_time(value) + '"'  # type: ignore[arg-type]
+    if value is None:
+        return "NIL"
+    if kind is Atom:
+        return _atom(value.text)  # type: ignore[union-attr]
+    raise LocalProtocolError(f"a FETCH row holds numbers, flags, dates, atoms or NIL, not {kind.__name__}")
+
+
+def _fetch_rows(out: _Out, response: FetchRows) -> None:
+    if not response.rows:
+        raise LocalProtocolError("FetchRows needs at least one row")
+    names = [_fetch_name(name) + " " for name in response.names]
+    lines = []
+    for number, values in response.rows:
+        if len(values) != len(names):
+            raise LocalProtocolError("a FETCH row has one value per name")
+        if number < 1:
+            raise LocalProtocolError("FETCH names a message number, 1 or more")
+        items = " ".join([name + _row_value(value) for name, value in zip(names, values, strict=True)])
+        lines.append(f"* {_num(number)} FETCH ({items})")
+    out.text("\r\n".join(lines))
+
+
 def _write(out: _Out, response: Response, tag: str | None, utf8: bool) -> None:
+    if type(response) is FetchRows:
+        _fetch_rows(out, response)
+        return
     if type(response) is FetchResponse:  # the most frequent by far: 1:* answers one per message
         _fetch(out, response)
         return
@@ -401,6 +435,8 @@ def _write(out: _Out, response: Response, tag: str | None, utf8: bool) -> None:
             _pairs(out, parameters)
         case FetchResponse():
             _fetch(out, response)
+        case FetchRows():
+            _fetch_rows(out, response)
         case _:
             raise LocalProtocolError(f"no writer for {type(response).__name__}")
 
@@ -423,7 +459,7 @@ def write_chunks(response: Response, *, tag: str | None = None, utf8: bool = Fal
     Raises:
         LocalProtocolError: the response cannot be rendered legally (a bug in the caller).
     """
-    if type(response) in _MEMO_TYPES:
+    if type(response) in _MEMO_TYPES and _memo_safe(response):
         return list(_memo_chunks(response, utf8))
     out = _Out()
     _write(out, response, tag, utf8)
@@ -433,6 +469,20 @@ def write_chunks(response: Response, *, tag: str | None = None, utf8: bool = Fal
 _MEMO_TYPES = frozenset({Greeting, CapabilityResponse, FlagsResponse, Untagged, ExistsResponse, RecentResponse})
 """Untagged lines the server makes alike for many sessions (the greeting, SELECT's FLAGS, EXISTS and
 status lines): each rendered once.  None depends on a tag, and none holds client text or message content."""
+
+
+_EXACT_ARGS = frozenset({int, str, SequenceSet, Flags, tuple})
+
+
+def _memo_safe(response: Response) -> bool:
+    """Whether equal responses render alike: `3.0 == 3 == True` would share a rendering (and skip the
+    check that refuses the float and the bool), so every number must be an int."""
+    if isinstance(response, ExistsResponse | RecentResponse):
+        return type(response.count) is int
+    if isinstance(response, Untagged | Greeting):
+        code = response.code
+        return code is None or all(type(arg) in _EXACT_ARGS for arg in code.args)
+    return True
 
 
 @functools.lru_cache(maxsize=512)

@@ -41,6 +41,7 @@ from ..imap import (
     FetchAttribute,
     FetchKind,
     FetchResponse,
+    FetchRows,
     Flags,
     MessageView,
     MimePart,
@@ -57,7 +58,7 @@ from ..imap import (
 )
 from ..store import Message
 
-__all__ = ["DEFAULT_TREES", "MessageCache", "fetch_response", "flag_order", "sets_seen"]
+__all__ = ["DEFAULT_TREES", "MessageCache", "fetch_response", "fetch_rows", "flag_order", "sets_seen"]
 
 DEFAULT_TREES = 4096
 """Trees a `MessageCache` keeps at most; the least recently used go first.  A tree costs a few hundred
@@ -286,3 +287,38 @@ def fetch_response(
         named.add(name)
         items.append((name, _item(attribute, message, current, reading)))
     return FetchResponse(seq, tuple(items))
+
+
+_ROW_KINDS = frozenset({FetchKind.FLAGS, FetchKind.UID, FetchKind.RFC822_SIZE, FetchKind.INTERNALDATE})
+"""Items answered from the store's `Message` alone, never a literal: what `fetch_rows` serves."""
+
+
+def fetch_rows(
+    targets: Sequence[tuple[int, Message]], attributes: Sequence[FetchAttribute], *, uid: bool
+) -> FetchRows | None:
+    """The `* n FETCH` lines of `targets` ((sequence number, message) pairs) as rows, when every item is
+    FLAGS, UID, RFC822.SIZE or INTERNALDATE: the same lines `fetch_response` gives each message (no flags
+    to report instead of the message's: nothing here sets \\Seen).  None when an item needs more, or
+    there is no target."""
+    if not targets or any(a.kind not in _ROW_KINDS for a in attributes):
+        return None
+    kinds: list[FetchKind] = []
+    if uid and not any(a.kind is FetchKind.UID for a in attributes):
+        kinds.append(FetchKind.UID)
+    for attribute in attributes:
+        if attribute.kind not in kinds:  # a repeated item is answered once
+            kinds.append(attribute.kind)
+    names = tuple(kind.value for kind in kinds)
+    if kinds == [FetchKind.FLAGS, FetchKind.RFC822_SIZE]:  # the usual client's first FETCH 1:*
+        return FetchRows(names, [(seq, (_flags_value(m.flags), m.size)) for seq, m in targets])
+    return FetchRows(names, [(seq, tuple(_row(kind, m) for kind in kinds)) for seq, m in targets])
+
+
+def _row(kind: FetchKind, message: Message) -> Value:
+    if kind is FetchKind.FLAGS:
+        return _flags_value(message.flags)
+    if kind is FetchKind.UID:
+        return message.imap_uid
+    if kind is FetchKind.RFC822_SIZE:
+        return message.size
+    return datetime.datetime.fromtimestamp(int(message.internaldate), datetime.UTC)

@@ -23,6 +23,7 @@ from ..imap import (
     Fetch,
     FetchAttribute,
     FetchKind,
+    FetchRows,
     Move,
     No,
     Ok,
@@ -39,7 +40,7 @@ from ..imap import (
     copy_uid,
 )
 from ..store import Mailbox, check_flags
-from .imap_fetch import MessageCache, fetch_response, sets_seen
+from .imap_fetch import MessageCache, fetch_response, fetch_rows, sets_seen
 from .imap_search import Candidate, search, sort
 from .imap_selected import SelectedFolder
 
@@ -54,10 +55,12 @@ class MessageCommands:
 
     if TYPE_CHECKING:
         selected: SelectedFolder | None
+        hooks: Any
         _cache: MessageCache
 
         def _emit(self, reply: Any) -> None: ...
         def _emit_lines(self, replies: Sequence[Any]) -> None: ...
+        def _emit_rows(self, rows: FetchRows) -> None: ...
         def _box(self) -> Mailbox: ...
 
     def _view(self) -> SelectedFolder:
@@ -153,9 +156,15 @@ class MessageCommands:
                     attributes = (*attributes, FetchAttribute(FetchKind.FLAGS))
         cache = self._cache
         messages = view.messages
-        self._emit_lines(
-            [fetch_response(messages[uid], seq, attributes, cache, uid=event.uid) for seq, uid in targets]
-        )
+        rows = None
+        if self.hooks is None:  # the quirk hooks bend FetchResponses one by one
+            rows = fetch_rows([(seq, messages[uid]) for seq, uid in targets], attributes, uid=event.uid)
+        if rows is not None:
+            self._emit_rows(rows)
+        else:
+            self._emit_lines(
+                [fetch_response(messages[uid], seq, attributes, cache, uid=event.uid) for seq, uid in targets]
+            )
         if attributes is not event.items or any(a.kind is FetchKind.FLAGS for a in attributes):
             view.heard(u for _, u in targets)
         return Ok("FETCH completed")

@@ -62,6 +62,7 @@ from ..imap import (
     ExistsResponse,
     Expunge,
     Fetch,
+    FetchRows,
     FlagsResponse,
     Greeting,
     Id,
@@ -327,6 +328,16 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
         self._emit(Bye("the mailbox was deleted", NONEXISTENT))
         self._closing = "mailbox deleted"
         return No("the mailbox was deleted", NONEXISTENT)
+
+    def _emit_rows(self, rows: FetchRows) -> None:
+        """Queue a FETCH answer made of rows (no quirk hooks): one rendering, and in the transcript one
+        line per message, as a FetchResponse each would give."""
+        chunks = self.conn.send_chunks(rows)
+        recorder = self.recorder
+        if recorder is not None:
+            for line in chunks[0][:-2].split(b"\r\n"):
+                recorder.server(line)
+        self._outbox.extend(chunks)
 
     def _updates(self, *, expunges: bool = True, uid: bool = False) -> None:
         """Queue what is pending of the selected folder, before a tagged completion."""
