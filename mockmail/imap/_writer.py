@@ -148,6 +148,18 @@ def _flag_list(flags: Sequence[str]) -> str:
 
 
 def _resp_text(text: str, code: Code | None, utf8: bool) -> bytes:
+    if len(text) <= 200 and (code is None or all(type(arg) in _EXACT_ARGS for arg in code.args)):
+        return _memo_resp_text(text, code, utf8)
+    return _checked_resp_text(text, code, utf8)
+
+
+@functools.lru_cache(maxsize=512)
+def _memo_resp_text(text: str, code: Code | None, utf8: bool) -> bytes:
+    """`_checked_resp_text`, once per distinct short text and code (`completed`, a login's capabilities)."""
+    return _checked_resp_text(text, code, utf8)
+
+
+def _checked_resp_text(text: str, code: Code | None, utf8: bool) -> bytes:
     if "\r" in text or "\n" in text or "\x00" in text:
         raise LocalProtocolError(f"response text contains CR, LF or NUL: {text!r}")
     if not utf8 and not text.isascii():
@@ -477,10 +489,11 @@ _EXACT_ARGS = frozenset({int, str, SequenceSet, Flags, tuple})
 def _memo_safe(response: Response) -> bool:
     """Whether equal responses render alike: `3.0 == 3 == True` would share a rendering (and skip the
     check that refuses the float and the bool), so every number must be an int."""
-    if isinstance(response, ExistsResponse | RecentResponse):
-        return type(response.count) is int
-    if isinstance(response, Untagged | Greeting):
-        code = response.code
+    kind = type(response)
+    if kind is ExistsResponse or kind is RecentResponse:
+        return type(response.count) is int  # type: ignore[union-attr]
+    if kind is Untagged or kind is Greeting:
+        code = response.code  # type: ignore[union-attr]
         return code is None or all(type(arg) in _EXACT_ARGS for arg in code.args)
     return True
 

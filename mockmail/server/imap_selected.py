@@ -32,12 +32,23 @@ __all__ = ["SelectedFolder"]
 class _Maps:
     """The sequence maps of one store snapshot, shared by the views that select it until each changes."""
 
-    __slots__ = ("__weakref__", "messages", "snapshot", "uids")
+    __slots__ = ("__weakref__", "first_unseen", "keywords", "messages", "snapshot", "uids")
 
     def __init__(self, snapshot: tuple[Message, ...]) -> None:
         self.snapshot = snapshot  # held, so that its id is not reused while the maps live
         self.uids = [m.imap_uid for m in snapshot]
         self.messages = {m.imap_uid: m for m in snapshot}
+        self.keywords: tuple[str, ...] | None = None
+        self.first_unseen: int | None = -1
+        """Computed on first need (-1 until then), as `keywords`: the same for every view of the snapshot."""
+
+
+def _keywords(messages: Iterable[Message]) -> tuple[str, ...]:
+    return tuple(sorted({flag for m in messages for flag in m.flags if not flag.startswith("\\")}))
+
+
+def _first_unseen(messages: Iterable[Message]) -> int | None:
+    return next((n for n, m in enumerate(messages, 1) if "\\Seen" not in m.flags), None)
 
 
 _shared: weakref.WeakValueDictionary[int, _Maps] = weakref.WeakValueDictionary()
@@ -95,6 +106,24 @@ class SelectedFolder:
         self._gone: set[int] = set()
         self._flagged: set[int] = set()
         self._arrived: list[int] = []
+
+    def keywords(self) -> tuple[str, ...]:
+        """The keywords (flags without a backslash) the view's messages carry, sorted."""
+        maps = self._maps
+        if maps is None:
+            return _keywords(self.messages.values())
+        if maps.keywords is None:
+            maps.keywords = _keywords(maps.snapshot)
+        return maps.keywords
+
+    def first_unseen(self) -> int | None:
+        """The sequence number of the first message without \\Seen, or None."""
+        maps = self._maps
+        if maps is None:
+            return _first_unseen(self.messages[uid] for uid in self.uids)
+        if maps.first_unseen == -1:
+            maps.first_unseen = _first_unseen(maps.snapshot)
+        return maps.first_unseen
 
     def _own(self) -> None:
         """Copy the shared maps before this view changes them."""

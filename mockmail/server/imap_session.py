@@ -139,6 +139,8 @@ EXTENSIONS = (
 _ENABLEABLE = {"IMAP4REV2": "IMAP4rev2", "UTF8=ACCEPT": "UTF8=ACCEPT"}
 _LOGGED_IN = (State.AUTHENTICATED, State.SELECTED)
 _ANSWERED = (Ok, Continuation, SaslChallenge)
+_REFUSED = (No, Bad)
+_TAGGED = (Ok, No, Bad)
 """What answers a command well (tagged, or the go-ahead of a literal, IDLE or a SASL step)."""
 
 
@@ -250,7 +252,7 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
     def _outcome(self, reply: Any) -> str | None:
         if isinstance(reply, _ANSWERED):
             return "ok"
-        if isinstance(reply, No | Bad):
+        if isinstance(reply, _REFUSED):
             return "error"
         return None  # untagged: it completes no command
 
@@ -474,35 +476,32 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
             return No(f"no folder {event.mailbox}", NONEXISTENT)
         info = mailbox.folder(view.folder)
         flags = self._folder_flags(view)
-        self._emit(FlagsResponse(flags))
-        self._emit(ExistsResponse(len(view.uids)))
+        lines: list[Response] = [FlagsResponse(flags), ExistsResponse(len(view.uids))]
         if not self.conn.rev2:
-            self._emit(RecentResponse(0))
-            unseen = next(
-                (n for n, uid in enumerate(view.uids, 1) if "\\Seen" not in view.messages[uid].flags), None
-            )
+            lines.append(RecentResponse(0))
+            unseen = view.first_unseen()
             if unseen is not None:
-                self._emit(
+                lines.append(
                     Untagged("OK", f"message {unseen:d} is the first unseen", Code("UNSEEN", (unseen,)))
                 )
-        self._emit(Untagged("OK", "UIDs valid", uid_validity(view.uidvalidity)))
-        self._emit(Untagged("OK", "predicted next UID", uid_next(info.uidnext)))
+        lines.append(Untagged("OK", "UIDs valid", uid_validity(view.uidvalidity)))
+        lines.append(Untagged("OK", "predicted next UID", uid_next(info.uidnext)))
         permanent = () if view.read_only else (*flags, "\\*")
-        self._emit(Untagged("OK", "flags permitted", permanent_flags(permanent)))
+        lines.append(Untagged("OK", "flags permitted", permanent_flags(permanent)))
         if self.conn.rev2:
-            self._emit(
+            lines.append(
                 ListResponse(
                     self._attributes(info.name, mailbox, info.special_use, False), DELIMITER, info.name
                 )
             )
+        self._emit_lines(lines)
         self.selected = view
         verb = "EXAMINE" if view.read_only else "SELECT"
         return Ok(f"{verb} completed", READ_ONLY if view.read_only else READ_WRITE)
 
     @staticmethod
     def _folder_flags(view: SelectedFolder) -> tuple[str, ...]:
-        keywords = {flag for m in view.messages.values() for flag in m.flags if not flag.startswith("\\")}
-        return (*SYSTEM_FLAGS, *sorted(keywords))
+        return (*SYSTEM_FLAGS, *view.keywords())
 
     def _on_idle(self, event: Idle) -> Response:
         self.notify()  # what is pending goes out as soon as the continuation is
@@ -539,7 +538,7 @@ def _answering(
         if session._mailbox is None and session.conn.state in _LOGGED_IN:
             return session._mailbox_gone()
         reply = handler(session, event)
-        if updates and isinstance(reply, Ok | No | Bad) and session.conn.state is not State.LOGOUT:
+        if updates and isinstance(reply, _TAGGED) and session.conn.state is not State.LOGOUT:
             uid = bool(getattr(event, "uid", False))
             session._updates(expunges=not searching or uid, uid=uid)
         return reply
