@@ -201,6 +201,12 @@ class SessionDriver:
         `_closing` to end the session once the lines are written."""
         return ()
 
+    def _wakeable(self) -> bool:
+        """Whether `notify` may wake the wait for input now (asked before each read, only when the
+        protocol sets `SPEAKS_UNPROMPTED`): IMAP only speaks unasked during IDLE, and a read with no
+        wake scope costs no cancel scope."""
+        return True
+
     def _peer(self) -> str:
         """The client's `host:port` for the transcript (a handler that keeps it returns its own)."""
         return peer_address(self.stream)
@@ -269,7 +275,7 @@ class SessionDriver:
                                 idle.deadline = cut
                                 line_cut = True
                         try:
-                            if wakeable:
+                            if wakeable and self._wakeable():
                                 # notify() cancels this scope: safe on a read (trio's SSLStream too,
                                 # no renegotiation: server/tls.py), and no byte is lost.
                                 with trio.CancelScope() as wake:

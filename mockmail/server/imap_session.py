@@ -256,6 +256,9 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
             return "error"
         return None  # untagged: it completes no command
 
+    def _wakeable(self) -> bool:
+        return self.conn.mode is Mode.IDLE  # _unprompted has nothing to say otherwise
+
     def _unprompted(self) -> Sequence[bytes]:
         if self.conn.mode is not Mode.IDLE:
             return ()
