@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import weakref
 from collections.abc import Iterable
+from typing import cast
 
 from ..imap import ExistsResponse, ExpungeResponse, FetchResponse, Flags, Response
 from ..store import Arrived, Change, Expunged, FlagsChanged, FolderDeleted, FolderRenamed, Mailbox, Message
@@ -50,6 +51,9 @@ def _keywords(messages: Iterable[Message]) -> tuple[str, ...]:
 def _first_unseen(messages: Iterable[Message]) -> int | None:
     return next((n for n, m in enumerate(messages, 1) if "\\Seen" not in m.flags), None)
 
+
+_NO_SET = cast(set[int], frozenset())
+_NO_LIST = cast(list[int], ())
 
 _shared: weakref.WeakValueDictionary[int, _Maps] = weakref.WeakValueDictionary()
 """Maps by the id of their snapshot, for as long as a view shares them: sessions that select an unchanged
@@ -103,9 +107,11 @@ class SelectedFolder:
         """The UIDs of the last SEARCH RETURN (SAVE) (RFC 5182 `$`)."""
         self.gone = False
         """The folder was deleted or the mailbox removed under the session."""
-        self._gone: set[int] = set()
-        self._flagged: set[int] = set()
-        self._arrived: list[int] = []
+        # Nothing is pending before the view first changes (`_own`): until then these are shared, empty and
+        # immutable (a set costs 216 octets, ten thousand times in IDLE); `_own` makes them the view's.
+        self._gone: set[int] = _NO_SET
+        self._flagged: set[int] = _NO_SET
+        self._arrived: list[int] = _NO_LIST
 
     def keywords(self) -> tuple[str, ...]:
         """The keywords (flags without a backslash) the view's messages carry, sorted."""
@@ -131,6 +137,7 @@ class SelectedFolder:
             self.uids = list(self.uids)
             self.messages = dict(self.messages)
             self._maps = None
+            self._gone, self._flagged, self._arrived = set(), set(), []
 
     # --- what the store says ---------------------------------------------------------------------
 
@@ -175,7 +182,8 @@ class SelectedFolder:
 
     def heard(self, uids: Iterable[int]) -> None:
         """The client was just sent these messages' flags (a FETCH or STORE answer): no update for them."""
-        self._flagged.difference_update(uids)
+        if self._flagged:
+            self._flagged.difference_update(uids)
 
     # --- what the client hears -------------------------------------------------------------------
 
