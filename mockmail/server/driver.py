@@ -81,6 +81,7 @@ UNPROMPTED = "(unprompted)"
 """The verb wire faults and end reasons see for lines no command asked for: a fault aimed at a command
 never fires on them, one aimed at every command does."""
 
+
 def _first_line(chunk: bytes) -> bytes:
     """The first line of a reply's first chunk, without its CRLF, for the transcript."""
     end = chunk.find(b"\r\n")
