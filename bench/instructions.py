@@ -8,11 +8,16 @@ mailbox of 20 messages of 1 to 4 KiB, SESSIONS times, minus the same process wit
 imports, seeding).  The same code gives the same count within a fraction of a percent, whatever else the
 machine is doing.  With `--smtp SIZE` the script is one SMTP session: EHLO, then messages of SIZE octets
 with MAIL, RCPT and DATA pipelined (as bench/smtp.py sends them), then QUIT; the figure is per message.
+With `--imap` the script is bench/imap.py's full IMAP session (LOGIN, SELECT INBOX, FETCH 1:* (FLAGS
+RFC822.SIZE), FETCH 1 BODY[], LOGOUT, each command sent once the previous one is answered, as the load
+generator does) against the same 20 messages, with transcripts, metrics and fault plans on, as a tenant
+of `mockmail serve` has them; the figure is per session.
 
     python bench/instructions.py            # prints instructions per session
     python bench/instructions.py --sessions 400
     python bench/instructions.py --smtp 1024      # instructions per pipelined 1 KiB SMTP message
     python bench/instructions.py --smtp 1048576   # ... per 1 MiB message
+    python bench/instructions.py --imap           # instructions per full IMAP session
     git worktree add /tmp/before HEAD~3 && python bench/instructions.py --root /tmp/before
 
 Measure before and after a change on the same machine and Python; the ratio is the figure.  It needs
@@ -130,7 +135,60 @@ trio.run(main, int(sys.argv[1]))
 """
 
 
-def count(sessions: int, root: Path = ROOT, smtp_size: int | None = None) -> int:
+IMAP_SCRIPT = r"""
+import sys, trio, trio.testing
+sys.path.insert(0, {root!r})
+from mockmail.faults import FaultState
+from mockmail.observe.metrics import Metrics
+from mockmail.observe.transcripts import TranscriptLog
+from mockmail.server.driver import SessionConfig
+from mockmail.server.imap_session import ImapSession
+from mockmail.store import MemoryStore
+
+store = MemoryStore()
+box, _ = store.put("bench", "pw")
+for i in range(20):
+    box.add(b"Subject: m%d\r\nFrom: a@example.com\r\n\r\n" % i + b"x" * (1024 * (1 + i % 4)) + b"\r\n")
+config = SessionConfig(
+    exclusive_sessions=False, transcripts=TranscriptLog("bench"), metrics=Metrics(), faults=FaultState(), tenant="bench"
+)
+COMMANDS = (b"LOGIN bench pw", b"SELECT INBOX", b"FETCH 1:* (FLAGS RFC822.SIZE)", b"FETCH 1 BODY[]", b"LOGOUT")
+
+async def one() -> None:
+    client, server = trio.testing.memory_stream_pair()
+    session = ImapSession(server, store, config, max_message_size=1 << 20)
+    async def serve() -> None:
+        await session.run()
+        await server.aclose()
+
+    async def until(end: bytes) -> None:
+        buffered = b""
+        while not buffered.endswith(end):
+            buffered += await client.receive_some(65536)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(serve)
+        await until(b"\r\n")
+        for n, command in enumerate(COMMANDS, 1):
+            tag = b"a%d" % n
+            await client.send_all(tag + b" " + command + b"\r\n")
+            await until(b" completed\r\n" if n > 1 else b" logged in\r\n")
+        while await client.receive_some(65536):
+            pass
+    assert session.end_reason == "quit", session.end_reason
+
+async def main(n: int) -> None:
+    for _ in range(n):
+        await one()
+
+import gc  # as `mockmail serve` does once it has started: start-up objects leave the collector's walk
+gc.collect()
+gc.freeze()
+trio.run(main, int(sys.argv[1]))
+"""
+
+
+def count(sessions: int, root: Path = ROOT, smtp_size: int | None = None, imap: bool = False) -> int:
     done = subprocess.run(
         [
             "valgrind",
@@ -138,7 +196,9 @@ def count(sessions: int, root: Path = ROOT, smtp_size: int | None = None) -> int
             "--callgrind-out-file=/dev/null",
             sys.executable,
             "-c",
-            SCRIPT.format(root=str(root))
+            IMAP_SCRIPT.format(root=str(root))
+            if imap
+            else SCRIPT.format(root=str(root))
             if smtp_size is None
             else SMTP_SCRIPT.format(root=str(root), size=smtp_size),
             str(sessions),
@@ -163,11 +223,18 @@ def main() -> None:
     parser.add_argument(
         "--smtp", type=int, metavar="SIZE", help="count per SMTP message of SIZE octets instead"
     )
+    parser.add_argument("--imap", action="store_true", help="count per full IMAP session instead")
     args = parser.parse_args()
     runs = args.sessions if args.smtp is None else max(10, args.sessions * 1024 // max(args.smtp, 1024))
-    base, loaded = count(0, args.root, args.smtp), count(runs, args.root, args.smtp)
+    base, loaded = count(0, args.root, args.smtp, args.imap), count(runs, args.root, args.smtp, args.imap)
     per = (loaded - base) / runs
-    what = "POP3 session" if args.smtp is None else f"pipelined SMTP message of {args.smtp:,} octets"
+    what = (
+        "full IMAP session"
+        if args.imap
+        else "POP3 session"
+        if args.smtp is None
+        else f"pipelined SMTP message of {args.smtp:,} octets"
+    )
     print(f"{per:,.0f} instructions per {what} ({runs} of them, start-up {base:,} subtracted)")
 
 

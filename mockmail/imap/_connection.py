@@ -53,11 +53,19 @@ from ._responses import (
     Bye,
     Continuation,
     EnabledResponse,
+    ExistsResponse,
+    ExpungeResponse,
+    FetchResponse,
+    FetchRows,
+    FlagsResponse,
     Greeting,
     No,
     Ok,
+    RecentResponse,
     Response,
     SaslChallenge,
+    SearchResponse,
+    SortResponse,
 )
 from ._state import ALLOWED, TRANSITIONS, Mode, State, refusal
 from ._writer import write_chunks
@@ -89,6 +97,24 @@ DEFAULT_EXTENSIONS = (
 """Extensions the core parses; the adapter may offer fewer (an explicit, named choice)."""
 
 _UTF8_CAPABILITIES = frozenset({"IMAP4REV2", "UTF8=ACCEPT", "UTF8=ONLY"})
+_PLAIN_DATA = frozenset(
+    {
+        FetchResponse,
+        FetchRows,
+        ExistsResponse,
+        ExpungeResponse,
+        RecentResponse,
+        FlagsResponse,
+        SearchResponse,
+        SortResponse,
+    }
+)
+"""Untagged data that changes no state and renders the same whatever the tag and the session's UTF-8."""
+# Tuples, not `A | B` unions: a union in an isinstance call is built anew on every call.
+_TAGGED = (Ok, No, Bad)
+_HAS_TAG = (Command, BadCommand, LiteralTooLarge, ContinuationNeeded)
+_UNANSWERABLE = (AuthenticateResponse, IdleDone, ConnectionClosed)
+_REFUSED = (BadCommand, LiteralTooLarge, ContinuationNeeded)
 _COMMANDS_BY_VERB: dict[str, type[Command]] = {kind.verb: kind for kinds in ALLOWED.values() for kind in kinds}
 
 
@@ -294,6 +320,8 @@ class ImapConnection:
 
     def send_chunks(self, response: Response) -> list[bytes]:
         """`send`, as chunks (a large literal stands alone, never copied)."""
+        if type(response) in _PLAIN_DATA and self._greeted:  # the common case: FETCH 1:*, SELECT
+            return write_chunks(response)
         if isinstance(response, Greeting):
             if self._greeted:
                 raise LocalProtocolError("the greeting was already sent")
@@ -306,7 +334,7 @@ class ImapConnection:
             return data
         if not self._greeted:
             raise LocalProtocolError("send the greeting before any other response")
-        if isinstance(response, Ok | No | Bad):
+        if isinstance(response, _TAGGED):
             return self._complete(response)
         if isinstance(response, Continuation):
             return self._continue(response)
@@ -326,7 +354,7 @@ class ImapConnection:
 
     def _tag(self) -> str | None:
         pending = self._pending
-        if isinstance(pending, Command | BadCommand | LiteralTooLarge | ContinuationNeeded):
+        if isinstance(pending, _HAS_TAG):
             return pending.tag
         return None
 
@@ -346,10 +374,10 @@ class ImapConnection:
 
     def _complete(self, response: Ok | No | Bad) -> list[bytes]:
         pending = self._pending
-        if pending is None or isinstance(pending, AuthenticateResponse | IdleDone | ConnectionClosed):
+        if pending is None or isinstance(pending, _UNANSWERABLE):
             raise LocalProtocolError(f"no command is waiting for {type(response).__name__}")
         status = type(response).__name__.upper()
-        if isinstance(pending, BadCommand | LiteralTooLarge | ContinuationNeeded) and status == "OK":
+        if isinstance(pending, _REFUSED) and status == "OK":
             raise LocalProtocolError(f"OK cannot answer {pending!r}")
         data = write_chunks(response, tag=self._tag(), utf8=self.utf8)
         self._pending = None

@@ -51,6 +51,7 @@ __all__ = [
     "ExistsResponse",
     "ExpungeResponse",
     "FetchResponse",
+    "FetchRows",
     "Flags",
     "FlagsResponse",
     "Greeting",
@@ -342,6 +343,16 @@ class FetchResponse:
     items: tuple[tuple[str, Value], ...]
 
 
+@dataclass(frozen=True, slots=True)
+class FetchRows:
+    """Many `* n FETCH (name value ...)` lines with the same item names, one row of values per message:
+    a FETCH 1:* of FLAGS, UID, RFC822.SIZE or INTERNALDATE without an object per message and item.  The
+    bytes are those of a `FetchResponse` per row; no value may be a literal (`str`, `bytes`, `Binary`)."""
+
+    names: tuple[str, ...]
+    rows: Sequence[tuple[int, tuple[Value, ...]]]
+
+
 Response = (
     Ok
     | No
@@ -366,4 +377,5 @@ Response = (
     | EnabledResponse
     | IdResponse
     | FetchResponse
+    | FetchRows
 )

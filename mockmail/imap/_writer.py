@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,6 +38,7 @@ from ._responses import (
     ExistsResponse,
     ExpungeResponse,
     FetchResponse,
+    FetchRows,
     Flags,
     FlagsResponse,
     Greeting,
@@ -94,6 +97,8 @@ class _Out:
 
 
 def _num(value: Any) -> str:
+    if type(value) is int and 0 <= value <= MAX_NUMBER64:
+        return f"{value:d}"
     if not isinstance(value, int) or isinstance(value, bool):
         raise LocalProtocolError(f"an IMAP number must be an int, not {type(value).__name__}: {value!r}")
     if not 0 <= value <= MAX_NUMBER64:
@@ -101,9 +106,23 @@ def _num(value: Any) -> str:
     return f"{value:d}"
 
 
+_PATTERNS: dict[frozenset[int], re.Pattern[str]] = {}
+"""One compiled `[chars]+` per set of allowed octets: every set is US-ASCII, so matching the text (not its
+UTF-8) is the same check, done in C rather than octet by octet."""
+
+
+def _pattern(allowed: frozenset[int]) -> re.Pattern[str]:
+    pattern = _PATTERNS.get(allowed)
+    if pattern is None:
+        if any(octet > 0x7F for octet in allowed):
+            raise ValueError("atom character sets are US-ASCII")
+        chars = "".join(re.escape(chr(octet)) for octet in sorted(allowed))
+        pattern = _PATTERNS[allowed] = re.compile(f"[{chars}]+")
+    return pattern
+
+
 def _atom(text: str, what: str = "atom", allowed: frozenset[int] = ATOM_CHARS) -> str:
-    raw = text.encode("utf-8")
-    if not raw or any(octet not in allowed for octet in raw):
+    if _pattern(allowed).fullmatch(text) is None:
         raise LocalProtocolError(f"{what} {text!r} is not a valid atom")
     return text
 
@@ -116,11 +135,31 @@ def _flag(flag: str) -> str:
     return _atom(flag, "flag")
 
 
+@functools.lru_cache(maxsize=1024)
+def _checked_flag_list(flags: tuple[str, ...]) -> str:
+    """A flag list, checked once per distinct tuple: a folder's messages share a handful of flag sets."""
+    return "(" + " ".join(_flag(f) for f in flags) + ")"
+
+
 def _flag_list(flags: Sequence[str]) -> str:
+    if type(flags) is tuple:
+        return _checked_flag_list(flags)
     return "(" + " ".join(_flag(f) for f in flags) + ")"
 
 
 def _resp_text(text: str, code: Code | None, utf8: bool) -> bytes:
+    if len(text) <= 200 and (code is None or all(type(arg) in _EXACT_ARGS for arg in code.args)):
+        return _memo_resp_text(text, code, utf8)
+    return _checked_resp_text(text, code, utf8)
+
+
+@functools.lru_cache(maxsize=512)
+def _memo_resp_text(text: str, code: Code | None, utf8: bool) -> bytes:
+    """`_checked_resp_text`, once per distinct short text and code (`completed`, a login's capabilities)."""
+    return _checked_resp_text(text, code, utf8)
+
+
+def _checked_resp_text(text: str, code: Code | None, utf8: bool) -> bytes:
     if "\r" in text or "\n" in text or "\x00" in text:
         raise LocalProtocolError(f"response text contains CR, LF or NUL: {text!r}")
     if not utf8 and not text.isascii():
@@ -274,7 +313,65 @@ def _numbers(numbers: Sequence[int]) -> str:
     return "".join(" " + _num(n) for n in numbers)
 
 
+def _fetch(out: _Out, response: FetchResponse) -> None:
+    number = response.number
+    if number < 1:
+        raise LocalProtocolError("FETCH names a message number, 1 or more")
+    out.text(f"* {_num(number)} FETCH (")
+    first = True
+    for name, value in response.items:
+        if first:
+            first = False
+            out.text(_fetch_name(name) + " ")
+        else:
+            out.text(" " + _fetch_name(name) + " ")
+        kind = type(value)
+        if kind is int:
+            out.text(_num(value))
+        elif kind is Flags:
+            out.text(_flag_list(value.flags))  # type: ignore[union-attr]
+        else:
+            _value(out, value)
+    out.text(")")
+
+
+def _row_value(value: Value) -> str:
+    kind = type(value)
+    if kind is int:
+        return _num(value)
+    if kind is Flags:
+        return _flag_list(value.flags)  # type: ignore[union-attr]
+    if kind is datetime.datetime:
+        return '"' + format_date_time(value) + '"'  # type: ignore[arg-type]
+    if value is None:
+        return "NIL"
+    if kind is Atom:
+        return _atom(value.text)  # type: ignore[union-attr]
+    raise LocalProtocolError(f"a FETCH row holds numbers, flags, dates, atoms or NIL, not {kind.__name__}")
+
+
+def _fetch_rows(out: _Out, response: FetchRows) -> None:
+    if not response.rows:
+        raise LocalProtocolError("FetchRows needs at least one row")
+    names = [_fetch_name(name) + " " for name in response.names]
+    lines = []
+    for number, values in response.rows:
+        if len(values) != len(names):
+            raise LocalProtocolError("a FETCH row has one value per name")
+        if number < 1:
+            raise LocalProtocolError("FETCH names a message number, 1 or more")
+        items = " ".join([name + _row_value(value) for name, value in zip(names, values, strict=True)])
+        lines.append(f"* {_num(number)} FETCH ({items})")
+    out.text("\r\n".join(lines))
+
+
 def _write(out: _Out, response: Response, tag: str | None, utf8: bool) -> None:
+    if type(response) is FetchRows:
+        _fetch_rows(out, response)
+        return
+    if type(response) is FetchResponse:  # the most frequent by far: 1:* answers one per message
+        _fetch(out, response)
+        return
     match response:
         case Ok() | No() | Bad():
             if tag is None:
@@ -348,16 +445,10 @@ def _write(out: _Out, response: Response, tag: str | None, utf8: bool) -> None:
         case IdResponse(parameters):
             out.text("* ID ")
             _pairs(out, parameters)
-        case FetchResponse(number, items):
-            if number < 1:
-                raise LocalProtocolError("FETCH names a message number, 1 or more")
-            out.text(f"* {_num(number)} FETCH (")
-            for i, (name, value) in enumerate(items):
-                if i:
-                    out.text(" ")
-                out.text(_fetch_name(name) + " ")
-                _value(out, value)
-            out.text(")")
+        case FetchResponse():
+            _fetch(out, response)
+        case FetchRows():
+            _fetch_rows(out, response)
         case _:
             raise LocalProtocolError(f"no writer for {type(response).__name__}")
 
@@ -380,9 +471,38 @@ def write_chunks(response: Response, *, tag: str | None = None, utf8: bool = Fal
     Raises:
         LocalProtocolError: the response cannot be rendered legally (a bug in the caller).
     """
+    if type(response) in _MEMO_TYPES and _memo_safe(response):
+        return list(_memo_chunks(response, utf8))
     out = _Out()
     _write(out, response, tag, utf8)
     return out.finish()
+
+
+_MEMO_TYPES = frozenset({Greeting, CapabilityResponse, FlagsResponse, Untagged, ExistsResponse, RecentResponse})
+"""Untagged lines the server makes alike for many sessions (the greeting, SELECT's FLAGS, EXISTS and
+status lines): each rendered once.  None depends on a tag, and none holds client text or message content."""
+
+
+_EXACT_ARGS = frozenset({int, str, SequenceSet, Flags, tuple})
+
+
+def _memo_safe(response: Response) -> bool:
+    """Whether equal responses render alike: `3.0 == 3 == True` would share a rendering (and skip the
+    check that refuses the float and the bool), so every number must be an int."""
+    kind = type(response)
+    if kind is ExistsResponse or kind is RecentResponse:
+        return type(response.count) is int  # type: ignore[union-attr]
+    if kind is Untagged or kind is Greeting:
+        code = response.code  # type: ignore[union-attr]
+        return code is None or all(type(arg) in _EXACT_ARGS for arg in code.args)
+    return True
+
+
+@functools.lru_cache(maxsize=512)
+def _memo_chunks(response: Response, utf8: bool) -> tuple[bytes, ...]:
+    out = _Out()
+    _write(out, response, None, utf8)
+    return tuple(out.finish())
 
 
 def write(response: Response, *, tag: str | None = None, utf8: bool = False) -> bytes:

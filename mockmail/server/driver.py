@@ -81,6 +81,13 @@ UNPROMPTED = "(unprompted)"
 """The verb wire faults and end reasons see for lines no command asked for: a fault aimed at a command
 never fires on them, one aimed at every command does."""
 
+
+def _first_line(chunk: bytes) -> bytes:
+    """The first line of a reply's first chunk, without its CRLF, for the transcript."""
+    end = chunk.find(b"\r\n")
+    return chunk[:end] if end >= 0 else chunk
+
+
 class SessionDriver:
     """The read-answer-write loop of one session; a protocol handler subclasses it.
 
@@ -195,6 +202,12 @@ class SessionDriver:
         `_closing` to end the session once the lines are written."""
         return ()
 
+    def _wakeable(self) -> bool:
+        """Whether `notify` may wake the wait for input now (asked before each read, only when the
+        protocol sets `SPEAKS_UNPROMPTED`): IMAP only speaks unasked during IDLE, and a read with no
+        wake scope costs no cancel scope."""
+        return True
+
     def _peer(self) -> str:
         """The client's `host:port` for the transcript (a handler that keeps it returns its own)."""
         return peer_address(self.stream)
@@ -263,7 +276,7 @@ class SessionDriver:
                                 idle.deadline = cut
                                 line_cut = True
                         try:
-                            if wakeable:
+                            if wakeable and self._wakeable():
                                 # notify() cancels this scope: safe on a read (trio's SSLStream too,
                                 # no renegotiation: server/tls.py), and no byte is lost.
                                 with trio.CancelScope() as wake:
@@ -392,8 +405,7 @@ class SessionDriver:
         recorder = self.recorder
         if recorder is not None:
             for data in lines:
-                end = data.find(b"\r\n")
-                recorder.server(data[:end] if end >= 0 else data)
+                recorder.server(_first_line(data))
         self._outbox.extend(lines)
         self._answering = UNPROMPTED
         await self._flush()
@@ -484,22 +496,43 @@ class SessionDriver:
         """What a transcript notes after a reply's first line (a body's octets and lines, a count)."""
         return None
 
-    def _outcome(self, reply: Any) -> str:
-        """How a reply counts in `mockmail_commands_total`: `ok`, or the protocol's kind of refusal."""
+    def _outcome(self, reply: Any) -> str | None:
+        """How a reply counts in `mockmail_commands_total`: `ok`, or the protocol's kind of refusal; None
+        for a line that completes no command (IMAP's untagged data), which is not counted."""
         return "ok"
 
     def _emit(self, reply: Any) -> None:
         chunks = self.conn.send_chunks(reply)
         metrics = self.config.metrics
         if metrics is not None and self._answering is not None:
-            metrics.commands[(self.PROTOCOL, self._answering, self._outcome(reply))] += 1
+            outcome = self._outcome(reply)
+            if outcome is not None:
+                metrics.commands[(self.PROTOCOL, self._answering, outcome)] += 1
         if self.recorder is not None:
-            first = chunks[0]
-            end = first.find(b"\r\n")
-            self.recorder.server(first[:end] if end >= 0 else first, self._reply_extra(reply))
+            self.recorder.server(_first_line(chunks[0]), self._reply_extra(reply))
         if self.hooks is not None:
             chunks = self.hooks.chunks(reply, chunks)
         self._outbox.extend(chunks)
+
+    def _emit_lines(self, replies: Sequence[Any]) -> None:
+        """Queue replies that complete no command (IMAP's untagged data: a FETCH 1:* answer), as `_emit`
+        does each but in one pass: each is rendered by the core and noted in the transcript; none counts
+        as a command."""
+        if self.hooks is not None:  # the quirk hooks see every reply on its own
+            for reply in replies:
+                self._emit(reply)
+            return
+        send = self.conn.send_chunks
+        outbox = self._outbox
+        recorder = self.recorder
+        if recorder is None:
+            for reply in replies:
+                outbox.extend(send(reply))
+            return
+        for reply in replies:
+            chunks = send(reply)
+            recorder.server(_first_line(chunks[0]), self._reply_extra(reply))
+            outbox.extend(chunks)
 
     async def _flush(self) -> None:
         """Write what the replies produced: small chunks joined into one write, large ones as they are."""

@@ -31,6 +31,7 @@ a move (`Message.replaced`, the same `key`) reuses its predecessor's tree while 
 from __future__ import annotations
 
 import datetime
+import functools
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -40,6 +41,7 @@ from ..imap import (
     FetchAttribute,
     FetchKind,
     FetchResponse,
+    FetchRows,
     Flags,
     MessageView,
     MimePart,
@@ -56,13 +58,15 @@ from ..imap import (
 )
 from ..store import Message
 
-__all__ = ["DEFAULT_TREES", "MessageCache", "fetch_response", "flag_order", "sets_seen"]
+__all__ = ["DEFAULT_TREES", "MessageCache", "fetch_response", "fetch_rows", "flag_order", "sets_seen"]
 
 DEFAULT_TREES = 4096
 """Trees a `MessageCache` keeps at most; the least recently used go first.  A tree costs a few hundred
 octets per part, so a full cache of ordinary messages stays in the low megabytes."""
 
 _Trees = OrderedDict[weakref.ref[Message], MimePart]
+_NO_TREES: _Trees = OrderedDict()
+"""The empty map every cache starts with (never written: `_keep` makes a cache its own first)."""
 _HEADER = Section(text=SectionText.HEADER)
 _TEXT = Section(text=SectionText.TEXT)
 
@@ -80,8 +84,9 @@ class MessageCache:
         if limit < 1:
             raise ValueError(f"a message cache keeps at least one tree, not {limit:d}")
         self._limit = limit
-        self._trees: _Trees = OrderedDict()
-        self._by_key: weakref.WeakValueDictionary[int, Message] = weakref.WeakValueDictionary()
+        self._trees: _Trees = _NO_TREES
+        """Made with the first tree kept: a session that never parses a message (most) holds none."""
+        self._by_key: weakref.WeakValueDictionary[int, Message] | None = None
         self.parses = 0
         """How many messages this cache has parsed (a cheap FETCH or SEARCH parses none)."""
 
@@ -110,12 +115,17 @@ class MessageCache:
 
     def _sibling_tree(self, message: Message) -> MimePart | None:
         """The tree of an earlier object for the same stored message (same key and size), if still kept."""
+        if self._by_key is None:
+            return None
         sibling = self._by_key.get(message.key)
         if sibling is None or sibling is message or sibling.size != message.size:
             return None
         return self._trees.get(weakref.ref(sibling))
 
     def _keep(self, message: Message, tree: MimePart) -> None:
+        if self._by_key is None:
+            self._trees = OrderedDict()
+            self._by_key = weakref.WeakValueDictionary()
         trees = self._trees
         trees[weakref.ref(message, _forgetter(trees))] = tree
         self._by_key[message.key] = message
@@ -140,9 +150,20 @@ def sets_seen(attributes: Sequence[FetchAttribute]) -> bool:
     return any(attribute.sets_seen for attribute in attributes)
 
 
+def _flag_key(flag: str) -> tuple[bool, str]:
+    return (not flag.startswith("\\"), flag)
+
+
+@functools.lru_cache(maxsize=1024)
 def flag_order(flags: frozenset[str]) -> tuple[str, ...]:
-    """Flags as FETCH and FLAGS list them: system flags first, then keywords, each sorted."""
-    return tuple(sorted(flags, key=lambda flag: (not flag.startswith("\\"), flag)))
+    """Flags as FETCH and FLAGS list them: system flags first, then keywords, each sorted (the few flag
+    sets of a mailbox are each sorted once)."""
+    return tuple(sorted(flags, key=_flag_key))
+
+
+@functools.lru_cache(maxsize=1024)
+def _flags_value(flags: frozenset[str]) -> Flags:
+    return Flags(flag_order(flags))
 
 
 def _literal(data: bytes) -> Binary:
@@ -189,7 +210,7 @@ def _item(attribute: FetchAttribute, message: Message, flags: frozenset[str], re
     kind = attribute.kind
     section = attribute.section
     if kind is FetchKind.FLAGS:
-        return Flags(flag_order(flags))
+        return _flags_value(flags)
     if kind is FetchKind.UID:
         return message.imap_uid
     if kind is FetchKind.RFC822_SIZE:
@@ -266,3 +287,38 @@ def fetch_response(
         named.add(name)
         items.append((name, _item(attribute, message, current, reading)))
     return FetchResponse(seq, tuple(items))
+
+
+_ROW_KINDS = frozenset({FetchKind.FLAGS, FetchKind.UID, FetchKind.RFC822_SIZE, FetchKind.INTERNALDATE})
+"""Items answered from the store's `Message` alone, never a literal: what `fetch_rows` serves."""
+
+
+def fetch_rows(
+    targets: Sequence[tuple[int, Message]], attributes: Sequence[FetchAttribute], *, uid: bool
+) -> FetchRows | None:
+    """The `* n FETCH` lines of `targets` ((sequence number, message) pairs) as rows, when every item is
+    FLAGS, UID, RFC822.SIZE or INTERNALDATE: the same lines `fetch_response` gives each message (no flags
+    to report instead of the message's: nothing here sets \\Seen).  None when an item needs more, or
+    there is no target."""
+    if not targets or any(a.kind not in _ROW_KINDS for a in attributes):
+        return None
+    kinds: list[FetchKind] = []
+    if uid and not any(a.kind is FetchKind.UID for a in attributes):
+        kinds.append(FetchKind.UID)
+    for attribute in attributes:
+        if attribute.kind not in kinds:  # a repeated item is answered once
+            kinds.append(attribute.kind)
+    names = tuple(kind.value for kind in kinds)
+    if kinds == [FetchKind.FLAGS, FetchKind.RFC822_SIZE]:  # the usual client's first FETCH 1:*
+        return FetchRows(names, [(seq, (_flags_value(m.flags), m.size)) for seq, m in targets])
+    return FetchRows(names, [(seq, tuple(_row(kind, m) for kind in kinds)) for seq, m in targets])
+
+
+def _row(kind: FetchKind, message: Message) -> Value:
+    if kind is FetchKind.FLAGS:
+        return _flags_value(message.flags)
+    if kind is FetchKind.UID:
+        return message.imap_uid
+    if kind is FetchKind.RFC822_SIZE:
+        return message.size
+    return datetime.datetime.fromtimestamp(int(message.internaldate), datetime.UTC)

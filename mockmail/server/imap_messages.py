@@ -23,6 +23,7 @@ from ..imap import (
     Fetch,
     FetchAttribute,
     FetchKind,
+    FetchRows,
     Move,
     No,
     Ok,
@@ -39,7 +40,7 @@ from ..imap import (
     copy_uid,
 )
 from ..store import Mailbox, check_flags
-from .imap_fetch import MessageCache, fetch_response, sets_seen
+from .imap_fetch import MessageCache, fetch_response, fetch_rows, sets_seen
 from .imap_search import Candidate, search, sort
 from .imap_selected import SelectedFolder
 
@@ -54,9 +55,12 @@ class MessageCommands:
 
     if TYPE_CHECKING:
         selected: SelectedFolder | None
+        hooks: Any
         _cache: MessageCache
 
         def _emit(self, reply: Any) -> None: ...
+        def _emit_lines(self, replies: Sequence[Any]) -> None: ...
+        def _emit_rows(self, rows: FetchRows) -> None: ...
         def _box(self) -> Mailbox: ...
 
     def _view(self) -> SelectedFolder:
@@ -151,9 +155,16 @@ class MessageCommands:
                 if not any(a.kind is FetchKind.FLAGS for a in attributes):
                     attributes = (*attributes, FetchAttribute(FetchKind.FLAGS))
         cache = self._cache
-        emit = self._emit
-        for seq, uid in targets:
-            emit(fetch_response(view.messages[uid], seq, attributes, cache, uid=event.uid))
+        messages = view.messages
+        rows = None
+        if self.hooks is None:  # the quirk hooks bend FetchResponses one by one
+            rows = fetch_rows([(seq, messages[uid]) for seq, uid in targets], attributes, uid=event.uid)
+        if rows is not None:
+            self._emit_rows(rows)
+        else:
+            self._emit_lines(
+                [fetch_response(messages[uid], seq, attributes, cache, uid=event.uid) for seq, uid in targets]
+            )
         if attributes is not event.items or any(a.kind is FetchKind.FLAGS for a in attributes):
             view.heard(u for _, u in targets)
         return Ok("FETCH completed")
@@ -176,8 +187,9 @@ class MessageCommands:
             self._box().set_flags(view.folder, [u for _, u in targets], flags, mode)
         if not event.silent:
             attrs = (FetchAttribute(FetchKind.FLAGS),)
-            for seq, uid in targets:
-                self._emit(fetch_response(view.messages[uid], seq, attrs, self._cache, uid=event.uid))
+            self._emit_lines(
+                [fetch_response(view.messages[u], seq, attrs, self._cache, uid=event.uid) for seq, u in targets]
+            )
         view.heard(u for _, u in targets)
         return Ok("STORE completed")
 

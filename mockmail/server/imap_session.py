@@ -62,6 +62,7 @@ from ..imap import (
     ExistsResponse,
     Expunge,
     Fetch,
+    FetchRows,
     FlagsResponse,
     Greeting,
     Id,
@@ -137,6 +138,10 @@ EXTENSIONS = (
 """The extensions this server implements, in its CAPABILITY order (SASL-IR follows when AUTH= is listed)."""
 _ENABLEABLE = {"IMAP4REV2": "IMAP4rev2", "UTF8=ACCEPT": "UTF8=ACCEPT"}
 _LOGGED_IN = (State.AUTHENTICATED, State.SELECTED)
+_ANSWERED = (Ok, Continuation, SaslChallenge)
+_REFUSED = (No, Bad)
+_TAGGED = (Ok, No, Bad)
+"""What answers a command well (tagged, or the go-ahead of a literal, IDLE or a SASL step)."""
 
 
 class _Conn(ImapConnection):
@@ -244,8 +249,15 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
     def _tls_started(self) -> None:
         self.conn.trailing_data = b""  # plaintext pipelined after STARTTLS never counts (CVE-2011-0411)
 
-    def _outcome(self, reply: Any) -> str:
-        return "ok" if isinstance(reply, Ok | Continuation | SaslChallenge) else "error"
+    def _outcome(self, reply: Any) -> str | None:
+        if isinstance(reply, _ANSWERED):
+            return "ok"
+        if isinstance(reply, _REFUSED):
+            return "error"
+        return None  # untagged: it completes no command
+
+    def _wakeable(self) -> bool:
+        return self.conn.mode is Mode.IDLE  # _unprompted has nothing to say otherwise
 
     def _unprompted(self) -> Sequence[bytes]:
         if self.conn.mode is not Mode.IDLE:
@@ -321,6 +333,16 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
         self._emit(Bye("the mailbox was deleted", NONEXISTENT))
         self._closing = "mailbox deleted"
         return No("the mailbox was deleted", NONEXISTENT)
+
+    def _emit_rows(self, rows: FetchRows) -> None:
+        """Queue a FETCH answer made of rows (no quirk hooks): one rendering, and in the transcript one
+        line per message, as a FetchResponse each would give."""
+        chunks = self.conn.send_chunks(rows)
+        recorder = self.recorder
+        if recorder is not None:
+            for line in chunks[0][:-2].split(b"\r\n"):
+                recorder.server(line)
+        self._outbox.extend(chunks)
 
     def _updates(self, *, expunges: bool = True, uid: bool = False) -> None:
         """Queue what is pending of the selected folder, before a tagged completion."""
@@ -457,35 +479,32 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
             return No(f"no folder {event.mailbox}", NONEXISTENT)
         info = mailbox.folder(view.folder)
         flags = self._folder_flags(view)
-        self._emit(FlagsResponse(flags))
-        self._emit(ExistsResponse(len(view.uids)))
+        lines: list[Response] = [FlagsResponse(flags), ExistsResponse(len(view.uids))]
         if not self.conn.rev2:
-            self._emit(RecentResponse(0))
-            unseen = next(
-                (n for n, uid in enumerate(view.uids, 1) if "\\Seen" not in view.messages[uid].flags), None
-            )
+            lines.append(RecentResponse(0))
+            unseen = view.first_unseen()
             if unseen is not None:
-                self._emit(
+                lines.append(
                     Untagged("OK", f"message {unseen:d} is the first unseen", Code("UNSEEN", (unseen,)))
                 )
-        self._emit(Untagged("OK", "UIDs valid", uid_validity(view.uidvalidity)))
-        self._emit(Untagged("OK", "predicted next UID", uid_next(info.uidnext)))
+        lines.append(Untagged("OK", "UIDs valid", uid_validity(view.uidvalidity)))
+        lines.append(Untagged("OK", "predicted next UID", uid_next(info.uidnext)))
         permanent = () if view.read_only else (*flags, "\\*")
-        self._emit(Untagged("OK", "flags permitted", permanent_flags(permanent)))
+        lines.append(Untagged("OK", "flags permitted", permanent_flags(permanent)))
         if self.conn.rev2:
-            self._emit(
+            lines.append(
                 ListResponse(
                     self._attributes(info.name, mailbox, info.special_use, False), DELIMITER, info.name
                 )
             )
+        self._emit_lines(lines)
         self.selected = view
         verb = "EXAMINE" if view.read_only else "SELECT"
         return Ok(f"{verb} completed", READ_ONLY if view.read_only else READ_WRITE)
 
     @staticmethod
     def _folder_flags(view: SelectedFolder) -> tuple[str, ...]:
-        keywords = {flag for m in view.messages.values() for flag in m.flags if not flag.startswith("\\")}
-        return (*SYSTEM_FLAGS, *sorted(keywords))
+        return (*SYSTEM_FLAGS, *view.keywords())
 
     def _on_idle(self, event: Idle) -> Response:
         self.notify()  # what is pending goes out as soon as the continuation is
@@ -522,7 +541,7 @@ def _answering(
         if session._mailbox is None and session.conn.state in _LOGGED_IN:
             return session._mailbox_gone()
         reply = handler(session, event)
-        if updates and isinstance(reply, Ok | No | Bad) and session.conn.state is not State.LOGOUT:
+        if updates and isinstance(reply, _TAGGED) and session.conn.state is not State.LOGOUT:
             uid = bool(getattr(event, "uid", False))
             session._updates(expunges=not searching or uid, uid=uid)
         return reply

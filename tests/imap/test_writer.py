@@ -36,6 +36,7 @@ from mockmail.imap import (
     ExistsResponse,
     ExpungeResponse,
     FetchResponse,
+    FetchRows,
     Flags,
     FlagsResponse,
     Greeting,
@@ -286,3 +287,37 @@ def test_chunks_keep_large_literals_apart() -> None:
     body = b"y" * 5000
     chunks = write_chunks(FetchResponse(1, (("RFC822", body), ("UID", 9))))
     assert chunks == [b"* 1 FETCH (RFC822 {5000}\r\n", body, b" UID 9)\r\n"]
+
+
+# --- FetchRows: many FETCH lines in one rendering ----------------------------------------------------
+
+
+def test_fetch_rows_render_as_one_fetch_response_each() -> None:
+    when = datetime.datetime(2025, 3, 4, 12, 0, tzinfo=datetime.UTC)
+    rows = FetchRows(
+        ("UID", "FLAGS", "RFC822.SIZE", "INTERNALDATE"),
+        [(1, (7, Flags(("\\Seen", "$Label")), 120, when)), (2, (9, Flags(()), 2**40, when))],
+    )
+    each = b"".join(
+        write(FetchResponse(n, tuple(zip(rows.names, values, strict=True)))) for n, values in rows.rows
+    )
+    assert write(rows) == each
+    assert write(rows).count(b"\r\n") == 2
+
+
+@pytest.mark.parametrize(
+    ("rows", "match"),
+    [
+        (FetchRows(("RFC822.SIZE",), [(1, (3.0,))]), "not float"),
+        (FetchRows(("RFC822.SIZE",), [(1, (True,))]), "not bool"),
+        (FetchRows(("BODY[]",), [(1, (b"x",))]), "not bytes"),
+        (FetchRows(("FLAGS",), [(1, (Flags(("bad flag",)),))]), "not a valid atom"),
+        (FetchRows(("FLAGS",), [(0, (Flags(()),))]), "1 or more"),
+        (FetchRows(("FLAGS", "UID"), [(1, (Flags(()),))]), "one value per name"),
+        (FetchRows(("FLAGS\r\n",), [(1, (Flags(()),))]), "not a valid atom"),
+        (FetchRows(("FLAGS",), []), "at least one row"),
+    ],
+)
+def test_fetch_rows_refuse_what_a_fetch_response_refuses(rows: FetchRows, match: str) -> None:
+    with pytest.raises(LocalProtocolError, match=match):
+        write(rows)

@@ -409,3 +409,39 @@ def test_a_cheap_fetch_of_ten_thousand_messages_reads_and_parses_nothing(monkeyp
     assert cache.parses == 0 and len(cache) == 0
     assert lines[0] == b"* 1 FETCH (UID 1 FLAGS (\\Seen) RFC822.SIZE 1001)\r\n"
     assert lines[-1] == b"* 10000 FETCH (UID 10000 FLAGS () RFC822.SIZE 11000)\r\n"
+
+
+# --- rows: a cheap FETCH over many messages, without an object per message -------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "uid"),
+    [
+        ("(FLAGS RFC822.SIZE)", False),
+        ("(FLAGS RFC822.SIZE)", True),
+        ("(UID FLAGS)", True),
+        ("(RFC822.SIZE INTERNALDATE FLAGS FLAGS)", False),
+        ("FAST", True),
+        ("UID", False),
+    ],
+)
+def test_rows_are_the_lines_of_one_response_per_message(box: Mailbox, text: str, uid: bool) -> None:
+    messages = [
+        add(box, SMALL),
+        add(box, PLAIN, flags=("\\Seen", "$Label")),
+        add(box, SMALL, flags=("\\Deleted",), internaldate=NOON_2025 + 3600),
+    ]
+    targets = [(seq, m) for seq, m in enumerate(messages, 1)]
+    rows = imap_fetch.fetch_rows(targets, items(text), uid=uid)
+    assert rows is not None
+    one_each = b"".join(wire(m, text, seq=seq, uid=uid) for seq, m in targets)
+    assert write(rows) == one_each
+
+
+@pytest.mark.parametrize("text", ["(FLAGS BODY[])", "ENVELOPE", "(RFC822.SIZE BODY.PEEK[HEADER])", "BODYSTRUCTURE"])
+def test_rows_serve_only_items_the_message_answers_alone(box: Mailbox, text: str) -> None:
+    assert imap_fetch.fetch_rows([(1, add(box, SMALL))], items(text), uid=False) is None
+
+
+def test_no_rows_without_targets() -> None:
+    assert imap_fetch.fetch_rows([], items("(FLAGS RFC822.SIZE)"), uid=False) is None

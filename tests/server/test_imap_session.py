@@ -7,6 +7,7 @@ import pytest
 import trio
 import trio.testing
 
+from mockmail.observe.metrics import Metrics
 from mockmail.server.driver import SessionConfig
 from mockmail.server.imap_session import ImapSession
 from mockmail.store import MemoryStore as Store
@@ -225,3 +226,39 @@ async def test_shutdown_says_bye(nursery: trio.Nursery, store: Store) -> None:
     assert ok(await client.run("LOGIN bob s3cret")) == []
     scope.cancel()
     assert await client.line() == b"* BYE [UNAVAILABLE] server shutting down\r\n"
+
+
+async def test_views_of_one_snapshot_part_when_one_hears_a_change(connect, store: Store) -> None:  # type: ignore[no-untyped-def]
+    one, first = await connect()
+    two, second = await connect()
+    ok(await one.run("SELECT INBOX"))
+    ok(await two.run("SELECT INBOX"))
+    assert first.selected is not None and second.selected is not None
+    assert first.selected.uids is second.selected.uids  # one snapshot, one map (until a change)
+    ok(await one.run("STORE 2 +FLAGS.SILENT (\\Deleted)"))
+    ok(await one.run("EXPUNGE"))
+    # The change reached both views: each now has its own map, and each numbers as its client heard.
+    assert first.selected.uids is not second.selected.uids
+    assert first.selected.uids == [1, 3]
+    assert second.selected.uids == [1, 2, 3]  # two has not heard the EXPUNGE yet
+    fetched = ok(await two.run("FETCH 1:* (FLAGS RFC822.SIZE)"))
+    assert fetched[1] == b"* 2 FETCH (FLAGS (\\Deleted) RFC822.SIZE %d)\r\n" % len(MESSAGES[1])
+    assert ok(await two.run("NOOP")) == [b"* 2 EXPUNGE\r\n"]
+    three, third = await connect()
+    assert ok(await three.run("SELECT INBOX"))[1] == b"* 2 EXISTS\r\n"
+    assert third.selected is not None and third.selected.uids == [1, 3]
+
+
+async def test_metrics_count_commands_not_untagged_lines(connect) -> None:  # type: ignore[no-untyped-def]
+    metrics = Metrics()
+    client, _ = await connect(login=False, metrics=metrics, tenant="t")
+    ok(await client.run("LOGIN bob s3cret"))
+    ok(await client.run("SELECT INBOX"))
+    assert len(ok(await client.run("FETCH 1:* (FLAGS RFC822.SIZE)"))) == 3
+    assert (await client.run("FETCH 9 FLAGS"))[-1].split(b" ")[1] == b"BAD"
+    assert {key: n for key, n in metrics.commands.items() if n} == {
+        ("imap", "LOGIN", "ok"): 1,
+        ("imap", "SELECT", "ok"): 1,
+        ("imap", "FETCH", "ok"): 1,
+        ("imap", "FETCH", "error"): 1,
+    }
