@@ -87,15 +87,18 @@ class ImapReply(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
 
 class ImapBye(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """An untagged `* BYE text` and a close mid-session: after the reply to the `after_commands`th command
-    (counted from the greeting), or instead of any answer to `command`.  One of the two is required."""
+    (counted from the greeting), or instead of any answer to `command`; with neither, after the first."""
 
     after_commands: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
     command: ImapVerb | None = None
     text: ImapText = "server shutting down"
 
-    def __post_init__(self) -> None:
+    @property
+    def after(self) -> int | None:
+        """The command count the BYE follows; None when it replaces the answer to `command` instead."""
         if self.after_commands is None and self.command is None:
-            raise ValueError("bye needs after_commands or command")
+            return 1
+        return self.after_commands
 
 
 class SizeDelta(Knob, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -118,8 +118,8 @@ class ImapHooks:
         reply = session.handle(event)
         if kind is Idle and quirks.idle_cut is not None and isinstance(reply, Continuation):
             return self._idle_cut(reply, quirks.idle_cut.seconds)
-        if bye is not None and bye.after_commands == session.commands_answered:
-            return self._bye(f"imap.bye (after {bye.after_commands:d} commands)", bye.text, reply)
+        if bye is not None and bye.after == session.commands_answered:
+            return self._bye(f"imap.bye (after {session.commands_answered:d} commands)", bye.text, reply)
         return reply
 
     def _bye(self, name: str, text: str, reply: Response | None) -> FollowUp:

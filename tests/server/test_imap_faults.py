@@ -162,11 +162,14 @@ async def test_bye_on_a_verb(connect: Connect, faults: FaultState) -> None:
     assert await client.at_eof()
 
 
-async def test_bye_needs_a_trigger() -> None:
-    with pytest.raises(
-        msgspec.ValidationError, match=r"bye needs after_commands or command - at `\$.imap.bye`"
-    ):
-        msgspec.convert({"imap": {"bye": {}}}, FaultPlan)
+async def test_a_bye_without_a_trigger_follows_the_first_command(connect: Connect, faults: FaultState) -> None:
+    """`{}` is a valid plan (schemathesis sends it): the BYE follows the first command, LOGIN."""
+    plan(faults, imap={"bye": {}})
+    assert msgspec.convert({"imap": {"bye": {}}}, FaultPlan).imap is not None
+    client, session = await connect()  # LOGIN is command 1: answered, then BYE
+    assert await client.line() == b"* BYE server shutting down\r\n"
+    assert await client.at_eof()
+    assert session.faults_fired[-1] == "imap.bye (after 1 commands)"
 
 
 # --- quirks ------------------------------------------------------------------------------------------
