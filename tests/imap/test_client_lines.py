@@ -1,7 +1,7 @@
 """Command lines as real clients write them, fed through a session in the state they are sent in.
 
 The lines follow what Thunderbird, Python's imaplib and Ruby's Net::IMAP (the helpdesk's channel,
-docs in /work/shared/reference: SORT (DATE) US-ASCII, rev1 RFC822.* items, STORE then EXPUNGE) send; each
+zammad's imap.rb: SORT (DATE) US-ASCII, rev1 RFC822.* items, STORE then EXPUNGE) send; each
 must parse to the command named, never to a BadCommand.
 """
 
