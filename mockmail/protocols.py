@@ -31,6 +31,7 @@ __all__ = [
     "ProtocolName",
     "Session",
     "SessionFactory",
+    "SmtpAuth",
     "SpecField",
     "describe_event",
     "protocol",
@@ -58,6 +59,10 @@ class SessionFactory(typing.Protocol):
     tenant's `mockmail.server.context.TenantContext`."""
 
     def __call__(self, stream: Any, context: Any, implicit_tls: bool) -> Session: ...
+
+
+SmtpAuth = Literal["none", "optional", "required"]
+"""A tenant's `smtp_auth` option: who must authenticate before MAIL (see the SMTP entry's field)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +152,7 @@ PROTOCOLS: tuple[Protocol, ...] = (
         fields=(
             SpecField(
                 "smtp_auth",
-                Literal["none", "optional", "required"],
+                SmtpAuth,
                 "none",
                 "`none`: AUTH is offered and accepts any credentials, and no one needs it; `optional`: AUTH "
                 "checks the mailbox passwords, and mail without it is accepted; `required`: MAIL before a "

@@ -22,7 +22,7 @@ from __future__ import annotations
 import email.utils
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import trio
 
@@ -43,6 +43,7 @@ from ..login.exchange import (
 from ..login.sasl import Challenge, Credentials
 from ..message.ids import random_hex
 from ..message.ingest import Incoming, deliver
+from ..protocols import SmtpAuth
 from ..smtp import (
     MAX_TEXT_LINE,
     NEED_DATA,
@@ -79,7 +80,6 @@ __all__ = ["MAX_RECIPIENTS", "SmtpPolicy", "SmtpSession", "open_session"]
 MAX_RECIPIENTS = 1000
 """Recipients one transaction may name; RFC 5321 section 4.5.3.1.8 asks servers to take at least 100."""
 
-AuthMode = Literal["none", "optional", "required"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,7 @@ class SmtpPolicy:
     """What the tenant decided about SMTP."""
 
     max_message_size: int
-    auth: AuthMode = "none"
+    auth: SmtpAuth = "none"
     plaintext_auth: bool = False
     """AUTH outside TLS is allowed even in `optional` and `required` mode."""
     catch_all: str | None = None

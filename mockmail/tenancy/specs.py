@@ -7,12 +7,12 @@ The docstrings become OpenAPI descriptions.
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 from msgspec import Meta
 
-from ..protocols import LISTENERS, PROTOCOLS, with_protocol_fields
+from ..protocols import LISTENERS, PROTOCOLS, SmtpAuth, with_protocol_fields
 from ..store.folders import FLAG_PATTERN
 
 __all__ = [
@@ -83,7 +83,6 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
-SmtpAuth = Literal["none", "optional", "required"]
 
 Count = Annotated[int, Meta(ge=0, le=1_000_000_000)]
 Octets = Annotated[int, Meta(ge=0, le=1 << 50)]
