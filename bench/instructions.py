@@ -18,6 +18,7 @@ of `mockmail serve` has them; the figure is per session.
     python bench/instructions.py --smtp 1024      # instructions per pipelined 1 KiB SMTP message
     python bench/instructions.py --smtp 1048576   # ... per 1 MiB message
     python bench/instructions.py --imap           # instructions per full IMAP session
+    python bench/instructions.py --data-dir       # POP3 (or --smtp SIZE) with the mailboxes in SQLite
     git worktree add /tmp/before HEAD~3 && python bench/instructions.py --root /tmp/before
 
 Measure before and after a change on the same machine and Python; the ratio is the figure.  It needs
@@ -42,13 +43,13 @@ try:
     from mockmail.store import MemoryStore as Store
 except ImportError:  # a checkout from before mockmail/store/
     from mockmail.mailbox import Store
-try:
+{store_setup}try:
     from mockmail.server.driver import SessionConfig
     from mockmail.server.pop3_session import Pop3Session
 except ImportError:  # a checkout from before the driver/handler split
     from mockmail.server.connection import Pop3Session, SessionConfig
 
-store = Store()
+store = {store}
 box, _ = store.put("bench", "pw")
 for i in range(20):
     box.add(b"Subject: m%d\r\nFrom: a@example.com\r\n\r\n" % i + b"x" * (1024 * (1 + i % 4)) + b"\r\n")
@@ -83,11 +84,11 @@ trio.run(main, int(sys.argv[1]))
 SMTP_SCRIPT = r"""
 import sys, trio, trio.testing
 sys.path.insert(0, {root!r})
-from mockmail.store import MemoryStore
+from mockmail.store import MemoryStore as Store
 from mockmail.server.driver import SessionConfig
 from mockmail.server.smtp_session import SmtpPolicy, SmtpSession
-
-store = MemoryStore()
+{store_setup}
+store = {store}
 store.put("u", "p")
 config = SessionConfig()
 policy = SmtpPolicy(max_message_size=16 << 20)
@@ -188,7 +189,23 @@ trio.run(main, int(sys.argv[1]))
 """
 
 
-def count(sessions: int, root: Path = ROOT, smtp_size: int | None = None, imap: bool = False) -> int:
+SQLITE_SETUP = "import tempfile\nfrom mockmail.store import Database, SqliteStore\n"
+"""What the scripts import when `--data-dir` puts the mailboxes in SQLite (a fresh temporary folder)."""
+SQLITE_STORE = 'SqliteStore(Database(tempfile.mkdtemp()), "bench")'
+
+
+def count(
+    sessions: int,
+    root: Path = ROOT,
+    smtp_size: int | None = None,
+    imap: bool = False,
+    data_dir: bool = False,
+) -> int:
+    place = (
+        {"store_setup": SQLITE_SETUP, "store": SQLITE_STORE}
+        if data_dir
+        else {"store_setup": "", "store": "Store()"}
+    )
     done = subprocess.run(
         [
             "valgrind",
@@ -198,9 +215,9 @@ def count(sessions: int, root: Path = ROOT, smtp_size: int | None = None, imap: 
             "-c",
             IMAP_SCRIPT.format(root=str(root))
             if imap
-            else SCRIPT.format(root=str(root))
+            else SCRIPT.format(root=str(root), **place)
             if smtp_size is None
-            else SMTP_SCRIPT.format(root=str(root), size=smtp_size),
+            else SMTP_SCRIPT.format(root=str(root), size=smtp_size, **place),
             str(sessions),
         ],
         capture_output=True,
@@ -224,9 +241,13 @@ def main() -> None:
         "--smtp", type=int, metavar="SIZE", help="count per SMTP message of SIZE octets instead"
     )
     parser.add_argument("--imap", action="store_true", help="count per full IMAP session instead")
+    parser.add_argument(
+        "--data-dir", action="store_true", help="POP3/SMTP: the mailboxes in SQLite (a temporary --data-dir)"
+    )
     args = parser.parse_args()
     runs = args.sessions if args.smtp is None else max(10, args.sessions * 1024 // max(args.smtp, 1024))
-    base, loaded = count(0, args.root, args.smtp, args.imap), count(runs, args.root, args.smtp, args.imap)
+    base = count(0, args.root, args.smtp, args.imap, args.data_dir)
+    loaded = count(runs, args.root, args.smtp, args.imap, args.data_dir)
     per = (loaded - base) / runs
     what = (
         "full IMAP session"

@@ -35,7 +35,7 @@ from .message.ingest import Incoming
 from .observe import logs
 from .observe.resources import quiet_accept_retries
 from .server.tls import TlsMaterial, load_certificate, self_signed
-from .store import Catalog, Database, MemoryCatalog, SqliteCatalog
+from .store import Catalog, Database, MemoryCatalog, SqlCatalog
 from .tenancy.registry import Registry
 from .tenancy.service import Service
 from .tenancy.specs import TenantLimits, TenantSpec
@@ -216,7 +216,7 @@ def open_catalog(settings: Settings) -> Catalog:
     except (OSError, sqlite3.Error, RuntimeError) as exc:
         raise ConfigError(f"--data-dir {settings.data_dir}: cannot open the store: {exc}") from None
     log.info("mockmail: store in %s%s", db.path, " (fsync at every commit)" if settings.fsync else "")
-    return SqliteCatalog(db)
+    return SqlCatalog(db)
 
 
 def _open_postgresql(settings: Settings) -> Catalog:
@@ -227,7 +227,6 @@ def _open_postgresql(settings: Settings) -> Catalog:
     try:
         import psycopg
 
-        from .store.pg_catalog import PgCatalog
         from .store.pg_database import PgDatabase
     except ImportError as exc:
         raise ConfigError(f"--store needs psycopg: pip install 'mockmail[postgresql]' ({exc})") from None
@@ -236,7 +235,7 @@ def _open_postgresql(settings: Settings) -> Catalog:
     except (psycopg.Error, RuntimeError) as exc:
         raise ConfigError(f"--store: cannot open the PostgreSQL store: {exc}") from None
     log.info("mockmail: store in PostgreSQL database %r", db.dbname)
-    return PgCatalog(db)
+    return SqlCatalog(db)
 
 
 def make_tls(settings: Settings) -> TlsMaterial | None:

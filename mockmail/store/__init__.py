@@ -1,5 +1,5 @@
-"""Where messages live: the `MailStore` interface, its backends (memory; SQLite under `--data-dir`), and
-the message model.
+"""Where messages live: the `MailStore` interface, its backends (memory; SQL: SQLite under `--data-dir`,
+PostgreSQL under `--store`), and the message model.
 
 The store knows no protocol: it holds CRLF content, UIDs, envelopes and how each message arrived, and the
 folders, IMAP UIDs and flags IMAP works with (`folders`); watchers hear of every change (`changes`).
@@ -7,7 +7,7 @@ folders, IMAP UIDs and flags IMAP works with (`folders`); watchers hear of every
 
 from ._interface import Mailbox, MailStore, check_new_uids
 from ._message import UID_PATTERN, Envelope, Message, MessageSource, Via, check_uid, normalize_crlf
-from .catalog import Catalog, MemoryCatalog, SavedTenant, SqliteCatalog
+from .catalog import Catalog, MemoryCatalog, SavedTenant, SqlCatalog
 from .changes import (
     Arrived,
     Change,
@@ -29,7 +29,13 @@ from .folders import (
     check_folder_name,
 )
 from .memory import MemoryMailbox, MemoryStore
-from .sqlite import SqliteMailbox, SqliteStore
+from .sql_database import SqlDatabase
+from .sql_store import SqlMailbox, SqlStore
+
+# The names of the SQL store from when it held SQLite only.
+SqliteCatalog = SqlCatalog
+SqliteMailbox = SqlMailbox
+SqliteStore = SqlStore
 
 __all__ = [
     "INBOX",
@@ -57,6 +63,10 @@ __all__ = [
     "MessageSource",
     "SavedTenant",
     "SpecialUse",
+    "SqlCatalog",
+    "SqlDatabase",
+    "SqlMailbox",
+    "SqlStore",
     "SqliteCatalog",
     "SqliteMailbox",
     "SqliteStore",

@@ -2,8 +2,9 @@
 state), and where each tenant's `MailStore` comes from.
 
 The catalog stores what it is given as opaque bytes (the tenant registry encodes specs and fault state): the
-store package knows no protocol and no API.  `MemoryCatalog` keeps nothing (a server without `--data-dir`);
-`SqliteCatalog` keeps it all in the `Database` and brings it back at start.
+store package knows no protocol and no API.  `MemoryCatalog` keeps nothing (a server without `--data-dir`
+or `--store`); `SqlCatalog` keeps it all in the server's SQL database (SQLite or PostgreSQL) and brings it
+back at start.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import abc
 from dataclasses import dataclass
 
 from ._interface import MailStore
-from .database import Database
 from .memory import MemoryStore
-from .sqlite import SqliteStore
+from .sql_database import SqlDatabase
+from .sql_store import SqlStore
 
-__all__ = ["Catalog", "MemoryCatalog", "SavedTenant", "SqliteCatalog"]
+__all__ = ["Catalog", "MemoryCatalog", "SavedTenant", "SqlCatalog"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,49 +71,55 @@ class MemoryCatalog(Catalog):
         return MemoryStore()
 
 
-class SqliteCatalog(Catalog):
-    """Tenants in the `tenants` table of the server's `Database`."""
+class SqlCatalog(Catalog):
+    """Tenants in the `tenants` table of the server's SQL database; each tenant's mailboxes are a
+    `SqlStore` on the same database."""
 
     persistent = True
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqlDatabase) -> None:
         self.db = db
 
-    def new_store(self, tenant: str) -> MailStore:
-        return SqliteStore(self.db, tenant)
+    def new_store(self, tenant: str) -> SqlStore:
+        return SqlStore(self.db, tenant)
 
     def saved(self) -> list[SavedTenant]:
-        rows = self.db.conn.execute(
-            "SELECT name, spec, created, token, faults FROM tenants ORDER BY created, rowid"
+        rows = self.db.execute(
+            "SELECT name, spec, created, token, faults FROM tenants"
+            f" ORDER BY {self.db.dialect.tenants_in_order}"
         )
         return [SavedTenant(*row) for row in rows]
 
     def save_tenant(self, name: str, spec: bytes, created: float) -> None:
-        with self.db.write() as conn:
-            conn.execute(
+        db = self.db
+        with db.write():
+            db.execute(
                 "INSERT INTO tenants (name, spec, created) VALUES (?, ?, ?)"
                 " ON CONFLICT (name) DO UPDATE SET spec = excluded.spec",
                 (name, spec, created),
             )
 
     def save_token(self, name: str, token: bytes | None) -> None:
-        with self.db.write() as conn:
-            conn.execute("UPDATE tenants SET token = ? WHERE name = ?", (token, name))
+        db = self.db
+        with db.write():
+            db.execute("UPDATE tenants SET token = ? WHERE name = ?", (token, name))
 
     def save_faults(self, name: str, faults: bytes) -> None:
-        with self.db.write() as conn:
-            conn.execute("UPDATE tenants SET faults = ? WHERE name = ?", (faults, name))
+        db = self.db
+        with db.write():
+            db.execute("UPDATE tenants SET faults = ? WHERE name = ?", (faults, name))
 
     def drop_tenant(self, name: str) -> None:
-        with self.db.write() as conn:
-            conn.execute("DELETE FROM mailboxes WHERE tenant = ?", (name,))
-            conn.execute("DELETE FROM tenants WHERE name = ?", (name,))
+        db = self.db
+        with db.write():
+            db.execute("DELETE FROM mailboxes WHERE tenant = ?", (name,))
+            db.execute("DELETE FROM tenants WHERE name = ?", (name,))
 
     def check(self) -> str | None:
         try:
-            self.db.conn.execute("SELECT count(*) FROM tenants").fetchone()
+            self.db.execute("SELECT count(*) FROM tenants").fetchone()
         except Exception as exc:
-            return f"the store at {self.db.path} cannot be read: {exc}"
+            return f"{self.db.describe()} cannot be read: {exc}"
         return None
 
     def close(self) -> None:

@@ -1,13 +1,10 @@
-"""`Database`: the one SQLite file under `--data-dir` (stdlib `sqlite3`, WAL), its schema and its transactions.
+"""`Database`: the one SQLite file under `--data-dir` (stdlib `sqlite3`, WAL) and its schema; the
+transactions and the statements are the SQL store's (`SqlDatabase`, sql_database.py).
 
-- One connection, used from the trio thread only.  Every write is a synchronous call with no `await` inside,
-  so the commit has happened when the call returns, before any reply goes out.
+- One connection, used from the trio thread only.
 - WAL with `synchronous=NORMAL` (the default) survives a crash of the process (`kill -9`): a commit is in
   the operating system's hands when it returns.  `fsync=True` (`--fsync`, `synchronous=FULL`) also syncs
   the log at every commit, which survives a power loss, at the cost measured in bench/.
-- `write()` nests: the outermost block is one transaction, an inner one a savepoint.  Code that keeps
-  figures in memory beside the rows registers `on_rollback` (to forget them) and `after_commit` (to tell
-  watchers) inside the block; both run at the right level.
 - The schema keeps message metadata and content in separate tables, so listing, counting and restarting
   read the compact metadata only; content is read (or streamed) by key when a client asks for it.
 - `PRAGMA user_version` is the schema version.  A file of an older version is upgraded in place when it is
@@ -17,13 +14,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .folders import UidValidities
+from .sql_database import SqlDatabase
+from .sql_dialect import SQLITE
 
 __all__ = ["SCHEMA_VERSION", "Database"]
 
@@ -110,7 +107,7 @@ _UPGRADES: dict[int, tuple[str, ...]] = {1: _TO_2, 2: _TO_3}
 """The statements that take a file from version N to N + 1."""
 
 
-class Database:
+class Database(SqlDatabase):
     """The SQLite file of one server.
 
     Args:
@@ -118,7 +115,10 @@ class Database:
         fsync: sync the write-ahead log at every commit (power-loss safe) instead of leaving it to the OS.
     """
 
+    dialect = SQLITE
+
     def __init__(self, path: str | Path, *, fsync: bool = False) -> None:
+        super().__init__()
         if str(path) == ":memory:":
             target = ":memory:"
         else:
@@ -128,6 +128,7 @@ class Database:
         self.path = target
         self.fsync = fsync
         self.conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+        self.execute = self.conn.execute  # `?` is sqlite3's own placeholder: nothing to translate
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
         self.conn.execute("PRAGMA foreign_keys=ON")
@@ -136,11 +137,6 @@ class Database:
         except BaseException:
             self.conn.close()
             raise
-        (last,) = self.conn.execute("SELECT value FROM counters WHERE name = 'uidvalidity'").fetchone()
-        self._uidvalidities = UidValidities(last)
-        self._depth = 0
-        self._rollback: list[list[Callable[[], None]]] = []
-        self._after: list[Callable[[], None]] = []
 
     def _upgrade(self, target: str) -> None:
         """Bring the file to `SCHEMA_VERSION`, all in one transaction, or refuse it.
@@ -174,61 +170,29 @@ class Database:
             raise
         conn.execute("COMMIT")
 
-    def next_uidvalidity(self, conn: sqlite3.Connection) -> int:
-        """A fresh UIDVALIDITY, kept in the file (inside `write` only): above every one handed out before."""
-        value = self._uidvalidities.next()
-        conn.execute("UPDATE counters SET value = ? WHERE name = 'uidvalidity'", (value,))
-        return value
+    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        self.conn.executemany(sql, rows)
 
-    @contextlib.contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One transaction (outermost) or savepoint (nested): all of the block's writes, or none."""
-        conn = self.conn
-        depth = self._depth
-        conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT s{depth:d}")
-        self._depth = depth + 1
-        self._rollback.append([])
-        told = len(self._after)
+    def insert(self, sql: str, params: Sequence[object], key: str) -> int:
+        rowid = self.conn.execute(sql, params).lastrowid  # every keyed table's key is its rowid
+        assert rowid is not None
+        return rowid
+
+    def stream_body(self, seq: int, chunk: int) -> Iterator[bytes] | None:
         try:
-            yield conn
-        except BaseException:
-            undo = self._rollback.pop()
-            self._depth = depth
-            if depth == 0:
-                conn.execute("ROLLBACK")
-                self._after.clear()
-            else:
-                conn.execute(f"ROLLBACK TO s{depth:d}")
-                conn.execute(f"RELEASE s{depth:d}")
-                del self._after[told:]  # nobody hears of what the savepoint took back
-            for forget in undo:
-                forget()
-            raise
-        undo = self._rollback.pop()
-        self._depth = depth
-        if depth:
-            conn.execute(f"RELEASE s{depth:d}")
-            self._rollback[-1].extend(undo)
-            return
-        try:
-            conn.execute("COMMIT")
-        except BaseException:  # pragma: no cover - a failing disk
-            conn.execute("ROLLBACK")
-            self._after.clear()
-            for forget in undo:
-                forget()
-            raise
-        after, self._after = self._after, []
-        for callback in after:
-            callback()
+            blob = self.conn.blobopen("bodies", "data", seq, readonly=True)
+        except sqlite3.OperationalError:
+            return None
 
-    def on_rollback(self, forget: Callable[[], None]) -> None:
-        """Call `forget` if the current block is rolled back (inside `write` only)."""
-        self._rollback[-1].append(forget)
+        def pieces() -> Iterator[bytes]:
+            with blob:
+                while piece := blob.read(chunk):
+                    yield piece
 
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        """Call `callback` once the outermost block has committed (inside `write` only)."""
-        self._after.append(callback)
+        return pieces()
+
+    def describe(self) -> str:
+        return f"the store at {self.path}"
 
     def close(self) -> None:
         self.conn.close()

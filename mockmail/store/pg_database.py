@@ -1,9 +1,8 @@
-"""`PgDatabase`: the PostgreSQL database of the PostgreSQL store (psycopg 3, sync API), its schema and its
-transactions.
+"""`PgDatabase`: the PostgreSQL database of the SQL store (psycopg 3, sync API) and its schema; the
+transactions and the statements are the SQL store's (`SqlDatabase`, sql_database.py).
 
 - One connection, in autocommit mode, used from the trio thread only; `write()` opens the transactions
-  itself.  Every write is a synchronous call with no `await` inside, so the commit has happened when the
-  call returns, before any reply goes out (as `Database`, mockmail/store/database.py, does for SQLite).
+  itself.  The store's statements use `?` placeholders; `execute` gives psycopg its `%s` instead.
 - Tenants share the tables: every mailbox row names its tenant (as in the SQLite file), so one database
   holds any number of tenants and a tenant is made or dropped without DDL.
 - The tables mirror the SQLite schema at its version 3 (metadata and content apart: `bodies` holds the
@@ -11,18 +10,17 @@ transactions.
   an older version is upgraded when opened, in one transaction (`_UPGRADES`); a newer one is refused.
 - UIDVALIDITY values come from the `counters` row, bumped in SQL (`greatest(value + 1, now)`), so two
   processes on one database never hand out the same one.
-- `write()` nests as `Database.write` does: the outermost block is one transaction, an inner one a
-  savepoint; `on_rollback` and `after_commit` run at the right level.
 """
 
 from __future__ import annotations
 
-import contextlib
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from typing import cast
 
 import psycopg
+
+from .sql_database import Cursor, SqlDatabase
+from .sql_dialect import POSTGRES
 
 __all__ = ["PG_SCHEMA_VERSION", "PgDatabase"]
 
@@ -66,25 +64,26 @@ _LOCK = 0x6D6F636B6D61696C
 """The advisory lock key ('mockmail') that keeps two processes from creating the schema at once."""
 
 
-class PgDatabase:
+class PgDatabase(SqlDatabase):
     """The PostgreSQL database of one server.
 
     Args:
         conninfo: a libpq connection string or `postgresql://` URL.
     """
 
+    dialect = POSTGRES
+
     def __init__(self, conninfo: str) -> None:
+        super().__init__()
         self.conninfo = conninfo
         self.conn = psycopg.connect(conninfo, autocommit=True)
         self.dbname = self.conn.info.dbname
+        self._spelled: dict[str, str] = {}
         try:
             self._upgrade()
         except BaseException:
             self.conn.close()
             raise
-        self._depth = 0
-        self._rollback: list[list[Callable[[], None]]] = []
-        self._after: list[Callable[[], None]] = []
 
     def _upgrade(self) -> None:
         """Create or upgrade the schema to `PG_SCHEMA_VERSION` in one transaction, or refuse it.
@@ -115,68 +114,48 @@ class PgDatabase:
                 version += 1
             conn.execute("UPDATE mockmail_schema SET version = %s", (version,))
 
-    def next_uidvalidity(self, conn: psycopg.Connection[tuple[object, ...]]) -> int:
-        """A fresh UIDVALIDITY (inside `write` only): the clock's seconds, above every one handed out."""
-        row = conn.execute(
-            "UPDATE counters SET value = greatest(value + 1, %s) WHERE name = 'uidvalidity' RETURNING value",
-            (int(time.time()),),
-        ).fetchone()
+    def _spell(self, sql: str) -> str:
+        """`sql` with psycopg's placeholders (`%s`) for the store's (`?`)."""
+        spelled = self._spelled.get(sql)
+        if spelled is None:
+            spelled = self._spelled[sql] = sql.replace("%", "%%").replace("?", "%s")
+        return spelled
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
+        return self.conn.execute(self._spell(sql), params)
+
+    def _run(self, statement: str) -> None:
+        self.conn.execute(statement)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        self.conn.cursor().executemany(self._spell(sql), rows)
+
+    def insert(self, sql: str, params: Sequence[object], key: str) -> int:
+        row = self.conn.execute(self._spell(f"{sql} RETURNING {key}"), params).fetchone()
         assert row is not None
-        value = cast(int, row[0])
-        if value > 0xFFFFFFFF:  # pragma: no cover - in the year 2106, or after four billion folders
-            raise OverflowError("UIDVALIDITY is a 32-bit number")
-        return value
+        return cast(int, row[0])
 
-    @contextlib.contextmanager
-    def write(self) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
-        """One transaction (outermost) or savepoint (nested): all of the block's writes, or none."""
+    def stream_body(self, seq: int, chunk: int) -> Iterator[bytes] | None:
         conn = self.conn
-        depth = self._depth
-        conn.execute("BEGIN" if depth == 0 else f"SAVEPOINT s{depth:d}")
-        self._depth = depth + 1
-        self._rollback.append([])
-        told = len(self._after)
-        try:
-            yield conn
-        except BaseException:
-            undo = self._rollback.pop()
-            self._depth = depth
-            if depth == 0:
-                conn.execute("ROLLBACK")
-                self._after.clear()
-            else:
-                conn.execute(f"ROLLBACK TO s{depth:d}")
-                conn.execute(f"RELEASE s{depth:d}")
-                del self._after[told:]  # nobody hears of what the savepoint took back
-            for forget in undo:
-                forget()
-            raise
-        undo = self._rollback.pop()
-        self._depth = depth
-        if depth:
-            conn.execute(f"RELEASE s{depth:d}")
-            self._rollback[-1].extend(undo)
-            return
-        try:
-            conn.execute("COMMIT")
-        except BaseException:  # pragma: no cover - a lost connection
-            with contextlib.suppress(psycopg.Error):
-                conn.execute("ROLLBACK")
-            self._after.clear()
-            for forget in undo:
-                forget()
-            raise
-        after, self._after = self._after, []
-        for callback in after:
-            callback()
+        row = conn.execute("SELECT octet_length(data) FROM bodies WHERE seq = %s", (seq,)).fetchone()
+        if row is None:
+            return None
+        size = cast(int, row[0])
 
-    def on_rollback(self, forget: Callable[[], None]) -> None:
-        """Call `forget` if the current block is rolled back (inside `write` only)."""
-        self._rollback[-1].append(forget)
+        def pieces() -> Iterator[bytes]:
+            for start in range(0, size, chunk):
+                piece = conn.execute(
+                    "SELECT substring(data FROM %s FOR %s) FROM bodies WHERE seq = %s",
+                    (start + 1, chunk, seq),
+                ).fetchone()
+                if piece is None:  # deleted meanwhile: what was read is all there is
+                    return
+                yield cast(bytes, piece[0])
 
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        """Call `callback` once the outermost block has committed (inside `write` only)."""
-        self._after.append(callback)
+        return pieces()
+
+    def describe(self) -> str:
+        return f"the PostgreSQL store ({self!r})"
 
     def close(self) -> None:
         self.conn.close()

@@ -7,9 +7,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from mockmail.store import Database, MailStore, MemoryStore, SqliteStore
+from mockmail.store import Database, MailStore, MemoryStore, SqlStore
 from mockmail.store.pg_database import PgDatabase
-from mockmail.store.postgres import PostgresStore
 
 NewStore = Callable[[], MailStore]
 
@@ -35,14 +34,14 @@ def new_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         prefix = request.node.nodeid
 
         def make_pg() -> MailStore:
-            return PostgresStore(pg, f"{prefix}#{next(made):d}")
+            return SqlStore(pg, f"{prefix}#{next(made):d}")
 
         yield make_pg
         return
     db = Database(tmp_path_factory.mktemp("data"))
 
     def make() -> MailStore:
-        return SqliteStore(db, f"t{next(made):d}")
+        return SqlStore(db, f"t{next(made):d}")
 
     yield make
     db.close()

@@ -17,7 +17,7 @@ import pytest
 
 from mockmail.errors import UidTaken
 from mockmail.server.maildrop import SessionMaildrop
-from mockmail.store import INBOX, Database, SqliteCatalog, SqliteStore, database
+from mockmail.store import INBOX, Database, SqlCatalog, SqlStore, database
 from mockmail.store.database import FILE_NAME, SCHEMA_VERSION
 from mockmail.tenancy.tokens import digest
 
@@ -57,11 +57,11 @@ def test_a_release_data_dir_is_upgraded_in_place(data_dir: Path) -> None:
 
     db = Database(data_dir)
     assert version(data_dir) == SCHEMA_VERSION
-    catalog = SqliteCatalog(db)
+    catalog = SqlCatalog(db)
     (saved,) = catalog.saved()
     assert [(saved.name, saved.spec, saved.created, saved.token, saved.faults)] == tenants
     assert saved.token == digest(MADE["token"])  # the tenant's token still works
-    store = SqliteStore(db, "acme")
+    store = SqlStore(db, "acme")
     validities = set()
     for user, uidls in UIDLS.items():
         box = store.get(user)
@@ -98,12 +98,12 @@ def test_a_release_data_dir_is_upgraded_in_place(data_dir: Path) -> None:
     db.close()
 
     db = Database(data_dir)  # opened again: already upgraded, nothing changes
-    again = SqliteStore(db, "acme").get("bob")
-    assert {f.uidvalidity for f in SqliteStore(db, "acme").get("carol").folders()} <= validities
+    again = SqlStore(db, "acme").get("bob")
+    assert {f.uidvalidity for f in SqlStore(db, "acme").get("carol").folders()} <= validities
     assert again.folder(INBOX).uidvalidity in validities
     assert [m.uid for m in again.snapshot()] == [*UIDLS["bob"][1:], again.snapshot()[-1].uid]
     assert [m.uid for m in again.folder_snapshot("Archive")] == ["u-1"]
-    assert SqliteStore(db, "acme").get("carol").bearer_token == "carol-token"
+    assert SqlStore(db, "acme").get("carol").bearer_token == "carol-token"
     db.close()
 
 
@@ -128,14 +128,14 @@ def test_a_schema_2_data_dir_gets_bearer_tokens_in_place(tmp_path: Path) -> None
     assert "bearer_token" not in _columns(tmp_path, "mailboxes")
     db = Database(tmp_path)
     assert version(tmp_path) == SCHEMA_VERSION == 3
-    store = SqliteStore(db, "acme")
+    store = SqlStore(db, "acme")
     bob = store.get("bob")
     assert (bob.password, bob.bearer_token, bob.folder(INBOX).uidvalidity) == ("pw", None, 7)
     bob.add(b"Subject: kept\r\n\r\n")
     store.put("bob", "pw", "tok")
     db.close()
     db = Database(tmp_path)
-    bob = SqliteStore(db, "acme").get("bob")
+    bob = SqlStore(db, "acme").get("bob")
     assert (bob.bearer_token, [m.summary.subject for m in bob.listing()]) == ("tok", ["kept"])
     db.close()
 

@@ -1,4 +1,4 @@
-"""mockmail/store/postgres.py and pg_database.py: what the PostgreSQL backend adds to the shared rules
+"""mockmail/store/sql_store.py and pg_database.py: what the PostgreSQL backend adds to the shared rules
 (durability, transactions, content read on use, the versioned schema), on a real PostgreSQL: each test has
 a database of its own in this test process's cluster (tests/store/pg.py)."""
 
@@ -10,10 +10,8 @@ import pytest
 
 from mockmail.errors import MessageNotFound, UidTaken
 from mockmail.server.maildrop import SessionMaildrop, wire_body
-from mockmail.store import INBOX, Arrived, Change, Envelope, SavedTenant
-from mockmail.store.pg_catalog import PgCatalog
+from mockmail.store import INBOX, Arrived, Change, Envelope, SavedTenant, SqlCatalog, SqlStore
 from mockmail.store.pg_database import PG_SCHEMA_VERSION, PgDatabase
-from mockmail.store.postgres import PostgresStore
 
 from .pg import fresh_database
 
@@ -30,16 +28,16 @@ ENVELOPE = Envelope(mail_from="a@x", rcpt_to=["bob@x"], peer="127.0.0.1:9", helo
 
 def test_everything_comes_back_after_reopening(fresh_dsn: str) -> None:
     db = PgDatabase(fresh_dsn)
-    box, _ = PostgresStore(db, "acme").put("bob", "pw")
+    box, _ = SqlStore(db, "acme").put("bob", "pw")
     kept = box.add(b"Subject: kept\r\n\r\nbody\r\n", uid="u-1")
     sent = box.add_many([(b"Subject: sent\r\n\r\n", None)], via="smtp", envelope=ENVELOPE)[0]
     gone = box.add(b"Subject: gone\r\n\r\n", uid="u-2")
     box.remove([gone.id])
-    PostgresStore(db, "other").put("bob", "theirs", "their-token")
+    SqlStore(db, "other").put("bob", "theirs", "their-token")
     db.close()
 
     db = PgDatabase(fresh_dsn)
-    store = PostgresStore(db, "acme")
+    store = SqlStore(db, "acme")
     again = store.get("bob")
     assert (again.password, again.count, again.octets) == ("pw", 2, kept.size + sent.size)
     listed = again.listing()
@@ -49,14 +47,14 @@ def test_everything_comes_back_after_reopening(fresh_dsn: str) -> None:
     for used in ("u-1", "u-2", gone.id):  # UIDs are never reused, also after a restart
         with pytest.raises(UidTaken):
             again.add(b"Subject: x\r\n\r\n", uid=used)
-    assert PostgresStore(db, "other").get("bob").password == "theirs"
-    assert (again.bearer_token, PostgresStore(db, "other").get("bob").bearer_token) == (None, "their-token")
+    assert SqlStore(db, "other").get("bob").password == "theirs"
+    assert (again.bearer_token, SqlStore(db, "other").get("bob").bearer_token) == (None, "their-token")
     db.close()
 
 
 def test_messages_hold_no_content_and_read_it_on_use(fresh_dsn: str) -> None:
     db = PgDatabase(fresh_dsn)
-    box, _ = PostgresStore(db, "acme").put("bob", "pw")
+    box, _ = SqlStore(db, "acme").put("bob", "pw")
     box.add(b"Subject: a\r\n\r\n.dot\r\n")
     (message,) = box.snapshot()
     assert not message.resident
@@ -71,7 +69,7 @@ def test_messages_hold_no_content_and_read_it_on_use(fresh_dsn: str) -> None:
 
 def test_a_failing_block_rolls_back_rows_and_figures(fresh_dsn: str) -> None:
     db = PgDatabase(fresh_dsn)
-    store = PostgresStore(db, "acme")
+    store = SqlStore(db, "acme")
     a, _ = store.put("a", "pw")
     b, _ = store.put("b", "pw")
     keep = a.add(b"S: keep\r\n\r\n")
@@ -95,7 +93,7 @@ def test_a_failing_block_rolls_back_rows_and_figures(fresh_dsn: str) -> None:
 
 def test_nested_failure_is_undone_alone(fresh_dsn: str) -> None:
     db = PgDatabase(fresh_dsn)
-    box, _ = PostgresStore(db, "acme").put("a", "pw")
+    box, _ = SqlStore(db, "acme").put("a", "pw")
     with db.write():
         first = box.add(b"S: 1\r\n\r\n")
         with pytest.raises(RuntimeError), db.write():
@@ -109,7 +107,7 @@ def test_nested_failure_is_undone_alone(fresh_dsn: str) -> None:
 
 def test_stream_reads_in_pieces(fresh_dsn: str) -> None:
     db = PgDatabase(fresh_dsn)
-    box, _ = PostgresStore(db, "acme").put("a", "pw")
+    box, _ = SqlStore(db, "acme").put("a", "pw")
     content = b"Subject: big\r\n\r\n" + b"x" * 998 + b"\r\n"
     message = box.add(content * 3)
     pieces = list(box.stream(message, chunk=1000))
@@ -121,7 +119,7 @@ def test_stream_reads_in_pieces(fresh_dsn: str) -> None:
 
 def test_a_mailbox_made_again_starts_empty_and_old_sessions_see_nothing(fresh_dsn: str) -> None:
     db = PgDatabase(fresh_dsn)
-    store = PostgresStore(db, "acme")
+    store = SqlStore(db, "acme")
     old, _ = store.put("bob", "pw")
     message = old.add(b"S: a\r\n\r\n", uid="fixed")
     drop = SessionMaildrop(old)
@@ -135,7 +133,7 @@ def test_a_mailbox_made_again_starts_empty_and_old_sessions_see_nothing(fresh_ds
 
 def test_a_rolled_back_block_tells_no_change(fresh_dsn: str) -> None:
     db = PgDatabase(fresh_dsn)
-    store = PostgresStore(db, "acme")
+    store = SqlStore(db, "acme")
     box, _ = store.put("bob", "pw")
     keep = box.add(b"S: keep\r\n\r\n")
     heard: list[Change] = []
@@ -160,7 +158,7 @@ def test_a_rolled_back_block_tells_no_change(fresh_dsn: str) -> None:
 
 def test_folders_uids_and_flags_come_back_after_reopening(fresh_dsn: str) -> None:
     db = PgDatabase(fresh_dsn)
-    box, _ = PostgresStore(db, "acme").put("bob", "pw")
+    box, _ = SqlStore(db, "acme").put("bob", "pw")
     sent = box.create_folder("Sent", special_use="\\Sent", subscribed=True)
     a = box.add(b"S: a\r\n\r\n", folder="Sent", flags=["\\Seen", "$Label"])
     b = box.add_many([(b"S: b\r\n\r\n", None)], folder="Sent", internaldate=12345.5)[0]
@@ -173,7 +171,7 @@ def test_folders_uids_and_flags_come_back_after_reopening(fresh_dsn: str) -> Non
     db.close()
 
     db = PgDatabase(fresh_dsn)
-    again = PostgresStore(db, "acme").get("bob")
+    again = SqlStore(db, "acme").get("bob")
     assert again.folders() == [inbox, box.folder("Sent")]
     assert (
         again.folder("Sent").uidvalidity == sent.uidvalidity and again.folder("Sent").special_use == "\\Sent"
@@ -194,7 +192,7 @@ def test_folders_uids_and_flags_come_back_after_reopening(fresh_dsn: str) -> Non
 
 def test_a_mailbox_deleted_leaves_no_folder_rows(fresh_dsn: str) -> None:
     db = PgDatabase(fresh_dsn)
-    store = PostgresStore(db, "acme")
+    store = SqlStore(db, "acme")
     box, _ = store.put("bob", "pw")
     box.create_folder("F")
     box.add(b"S: a\r\n\r\n", folder="F")
@@ -206,12 +204,12 @@ def test_a_mailbox_deleted_leaves_no_folder_rows(fresh_dsn: str) -> None:
 
 def test_the_schema_is_made_once_and_a_newer_one_is_refused(fresh_dsn: str) -> None:
     db = PgDatabase(fresh_dsn)
-    box, _ = PostgresStore(db, "acme").put("bob", "pw")
+    box, _ = SqlStore(db, "acme").put("bob", "pw")
     box.add(b"S: a\r\n\r\n")
     db.close()
     db = PgDatabase(fresh_dsn)  # opening again keeps what is there
     assert db.conn.execute("SELECT version FROM mockmail_schema").fetchone() == (PG_SCHEMA_VERSION,)
-    assert PostgresStore(db, "acme").get("bob").count == 1
+    assert SqlStore(db, "acme").get("bob").count == 1
     db.conn.execute("UPDATE mockmail_schema SET version = 99")
     db.close()
     with pytest.raises(RuntimeError, match="schema version 99, this mockmail knows 1 and older"):
@@ -220,17 +218,17 @@ def test_the_schema_is_made_once_and_a_newer_one_is_refused(fresh_dsn: str) -> N
 
 def test_tenants_share_the_tables_and_see_only_their_own(fresh_dsn: str) -> None:
     db = PgDatabase(fresh_dsn)
-    mine, _ = PostgresStore(db, "acme").put("bob", "pw")
-    theirs, _ = PostgresStore(db, "other").put("bob", "pw")
+    mine, _ = SqlStore(db, "acme").put("bob", "pw")
+    theirs, _ = SqlStore(db, "other").put("bob", "pw")
     mine.add(b"Subject: a\r\n\r\n", uid="same")
     theirs.add(b"Subject: b\r\n\r\n", uid="same")  # another tenant's mailbox: its own UID history
-    assert [m.summary.subject for m in PostgresStore(db, "acme").get("bob").listing()] == ["a"]
-    assert len(PostgresStore(db, "nobody")) == 0
+    assert [m.summary.subject for m in SqlStore(db, "acme").get("bob").listing()] == ["a"]
+    assert len(SqlStore(db, "nobody")) == 0
     db.close()
 
 
 def test_the_catalog_keeps_tenants_and_drops_their_mail(fresh_dsn: str) -> None:
-    catalog = PgCatalog(PgDatabase(fresh_dsn))
+    catalog = SqlCatalog(PgDatabase(fresh_dsn))
     assert catalog.persistent and catalog.saved() == [] and catalog.check() is None
     catalog.save_tenant("acme", b"spec-1", 10.0)
     catalog.save_tenant("beta", b"spec-b", 20.0)
@@ -242,7 +240,7 @@ def test_the_catalog_keeps_tenants_and_drops_their_mail(fresh_dsn: str) -> None:
     catalog.new_store("beta").put("bob", "pw")
     catalog.close()
 
-    catalog = PgCatalog(PgDatabase(fresh_dsn))
+    catalog = SqlCatalog(PgDatabase(fresh_dsn))
     assert catalog.saved() == [
         SavedTenant("acme", b"spec-2", 10.0, b"digest", None),
         SavedTenant("beta", b"spec-b", 20.0, None, b"faults"),

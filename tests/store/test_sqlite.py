@@ -1,4 +1,4 @@
-"""mockmail/store/sqlite.py and database.py: what the SQLite backend adds to the shared rules (durability,
+"""mockmail/store/sql_store.py and database.py: what the SQLite backend adds to the shared rules (durability,
 transactions, content read on use)."""
 
 from __future__ import annotations
@@ -9,23 +9,23 @@ import pytest
 
 from mockmail.errors import MessageNotFound, UidTaken
 from mockmail.server.maildrop import SessionMaildrop, wire_body
-from mockmail.store import INBOX, Arrived, Change, Database, Envelope, SqliteStore
+from mockmail.store import INBOX, Arrived, Change, Database, Envelope, SqlStore
 
 ENVELOPE = Envelope(mail_from="a@x", rcpt_to=["bob@x"], peer="127.0.0.1:9", helo="h", tls=True, auth="u")
 
 
 def test_everything_comes_back_after_reopening(tmp_path: Path) -> None:
     db = Database(tmp_path)
-    box, _ = SqliteStore(db, "acme").put("bob", "pw")
+    box, _ = SqlStore(db, "acme").put("bob", "pw")
     kept = box.add(b"Subject: kept\r\n\r\nbody\r\n", uid="u-1")
     sent = box.add_many([(b"Subject: sent\r\n\r\n", None)], via="smtp", envelope=ENVELOPE)[0]
     gone = box.add(b"Subject: gone\r\n\r\n", uid="u-2")
     box.remove([gone.id])
-    SqliteStore(db, "other").put("bob", "theirs", "their-token")
+    SqlStore(db, "other").put("bob", "theirs", "their-token")
     db.close()
 
     db = Database(tmp_path)
-    store = SqliteStore(db, "acme")
+    store = SqlStore(db, "acme")
     again = store.get("bob")
     assert (again.password, again.count, again.octets) == ("pw", 2, kept.size + sent.size)
     listed = again.listing()
@@ -35,14 +35,14 @@ def test_everything_comes_back_after_reopening(tmp_path: Path) -> None:
     for used in ("u-1", "u-2", gone.id):  # UIDs are never reused, also after a restart
         with pytest.raises(UidTaken):
             again.add(b"Subject: x\r\n\r\n", uid=used)
-    assert SqliteStore(db, "other").get("bob").password == "theirs"
-    assert (again.bearer_token, SqliteStore(db, "other").get("bob").bearer_token) == (None, "their-token")
+    assert SqlStore(db, "other").get("bob").password == "theirs"
+    assert (again.bearer_token, SqlStore(db, "other").get("bob").bearer_token) == (None, "their-token")
     db.close()
 
 
 def test_messages_hold_no_content_and_read_it_on_use(tmp_path: Path) -> None:
     db = Database(tmp_path)
-    box, _ = SqliteStore(db, "acme").put("bob", "pw")
+    box, _ = SqlStore(db, "acme").put("bob", "pw")
     box.add(b"Subject: a\r\n\r\n.dot\r\n")
     (message,) = box.snapshot()
     assert not message.resident
@@ -57,7 +57,7 @@ def test_messages_hold_no_content_and_read_it_on_use(tmp_path: Path) -> None:
 
 def test_a_failing_block_rolls_back_rows_and_figures(tmp_path: Path) -> None:
     db = Database(tmp_path)
-    store = SqliteStore(db, "acme")
+    store = SqlStore(db, "acme")
     a, _ = store.put("a", "pw")
     b, _ = store.put("b", "pw")
     keep = a.add(b"S: keep\r\n\r\n")
@@ -81,7 +81,7 @@ def test_a_failing_block_rolls_back_rows_and_figures(tmp_path: Path) -> None:
 
 def test_nested_failure_is_undone_alone(tmp_path: Path) -> None:
     db = Database(tmp_path)
-    box, _ = SqliteStore(db, "acme").put("a", "pw")
+    box, _ = SqlStore(db, "acme").put("a", "pw")
     with db.write():
         first = box.add(b"S: 1\r\n\r\n")
         with pytest.raises(RuntimeError), db.write():
@@ -95,7 +95,7 @@ def test_nested_failure_is_undone_alone(tmp_path: Path) -> None:
 
 def test_stream_reads_in_pieces(tmp_path: Path) -> None:
     db = Database(tmp_path)
-    box, _ = SqliteStore(db, "acme").put("a", "pw")
+    box, _ = SqlStore(db, "acme").put("a", "pw")
     content = b"Subject: big\r\n\r\n" + b"x" * 998 + b"\r\n"
     message = box.add(content * 3)
     pieces = list(box.stream(message, chunk=1000))
@@ -107,7 +107,7 @@ def test_stream_reads_in_pieces(tmp_path: Path) -> None:
 
 def test_a_mailbox_made_again_starts_empty_and_old_sessions_see_nothing(tmp_path: Path) -> None:
     db = Database(tmp_path)
-    store = SqliteStore(db, "acme")
+    store = SqlStore(db, "acme")
     old, _ = store.put("bob", "pw")
     message = old.add(b"S: a\r\n\r\n", uid="fixed")
     drop = SessionMaildrop(old)
@@ -135,7 +135,7 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
 
 def test_a_rolled_back_block_tells_no_change(tmp_path: Path) -> None:
     db = Database(tmp_path)
-    store = SqliteStore(db, "acme")
+    store = SqlStore(db, "acme")
     box, _ = store.put("bob", "pw")
     keep = box.add(b"S: keep\r\n\r\n")
     heard: list[Change] = []
@@ -160,7 +160,7 @@ def test_a_rolled_back_block_tells_no_change(tmp_path: Path) -> None:
 
 def test_folders_uids_and_flags_come_back_after_reopening(tmp_path: Path) -> None:
     db = Database(tmp_path)
-    box, _ = SqliteStore(db, "acme").put("bob", "pw")
+    box, _ = SqlStore(db, "acme").put("bob", "pw")
     sent = box.create_folder("Sent", special_use="\\Sent", subscribed=True)
     a = box.add(b"S: a\r\n\r\n", folder="Sent", flags=["\\Seen", "$Label"])
     b = box.add_many([(b"S: b\r\n\r\n", None)], folder="Sent", internaldate=12345.5)[0]
@@ -173,7 +173,7 @@ def test_folders_uids_and_flags_come_back_after_reopening(tmp_path: Path) -> Non
     db.close()
 
     db = Database(tmp_path)
-    again = SqliteStore(db, "acme").get("bob")
+    again = SqlStore(db, "acme").get("bob")
     assert again.folders() == [inbox, box.folder("Sent")]
     assert (
         again.folder("Sent").uidvalidity == sent.uidvalidity and again.folder("Sent").special_use == "\\Sent"
@@ -194,7 +194,7 @@ def test_folders_uids_and_flags_come_back_after_reopening(tmp_path: Path) -> Non
 
 def test_a_mailbox_deleted_leaves_no_folder_rows(tmp_path: Path) -> None:
     db = Database(tmp_path)
-    store = SqliteStore(db, "acme")
+    store = SqlStore(db, "acme")
     box, _ = store.put("bob", "pw")
     box.create_folder("F")
     box.add(b"S: a\r\n\r\n", folder="F")

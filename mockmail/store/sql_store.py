@@ -1,18 +1,21 @@
-"""The SQLite `MailStore`: one tenant's mailboxes in the server's `Database`.
+"""The SQL `MailStore`: one tenant's mailboxes in the server's database, SQLite (`Database`, database.py)
+or PostgreSQL (`PgDatabase`, pg_database.py); the statements are written once (`SqlDatabase`).
 
-Memory holds, per mailbox, its row id, password, bearer token and, per folder, its row, UIDVALIDITY, UIDNEXT and two
+Tenants share the tables: every mailbox row names its tenant.  Memory holds, per mailbox, its row id, password, bearer token and, per folder, its row, UIDVALIDITY, UIDNEXT and two
 running figures (messages, octets); per message nothing, except while a session's snapshot lists it (id,
 UIDs, size, flags: no content).  Content is read from the `bodies` table when a client asks for it
 (`read_content`), or streamed in chunks (`stream`).
 
-The folder calls (IMAP's view) are in `SqliteFolders` (mockmail/store/sqlite_folders.py); this module keeps
+The figures held in memory assume this process is the only writer of the tenant's rows; sharing a tenant
+between processes (replicas) needs them read from the rows, or kept in step by notifications.
+
+The folder calls (IMAP's view) are in `SqlFolders` (mockmail/store/sql_folders.py); this module keeps
 INBOX's calls, which POP3 and SMTP use, the message source and the store.
 """
 
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import cast
@@ -29,16 +32,17 @@ from .changes import (
     Hub,
     MailboxDeleted,
 )
-from .database import Database
 from .folders import (
     INBOX,
     NO_FLAGS,
     check_flags,
     flags_text,
 )
-from .sqlite_folders import FOLDERS, FolderRow, SqliteFolders, folders_of
+from .sql_database import SqlDatabase
+from .sql_folder_rows import FolderRow, folders_of, folders_query
+from .sql_folders import SqlFolders
 
-__all__ = ["SqliteMailbox", "SqliteStore"]
+__all__ = ["SqlMailbox", "SqlStore"]
 
 _ENVELOPE = msgspec.json.Decoder(Envelope)
 _encode = msgspec.json.encode
@@ -48,14 +52,14 @@ CHUNK = 256 * 1024
 """Octets read from the store at a time when content is streamed."""
 
 
-class SqliteMailbox(SqliteFolders):
+class SqlMailbox(SqlFolders):
     """A mailbox whose folders and messages are rows of the `folders`, `messages` and `bodies` tables."""
 
     __slots__ = ("bearer_token", "password", "user")
 
     def __init__(
         self,
-        db: Database,
+        db: SqlDatabase,
         key: int,
         user: str,
         password: str,
@@ -86,7 +90,7 @@ class SqliteMailbox(SqliteFolders):
 
     def used(self, uid: str) -> bool:
         return (
-            self._db.conn.execute(
+            self._db.execute(
                 "SELECT 1 FROM used_uids WHERE mailbox = ? AND uid = ?", (self.key, uid)
             ).fetchone()
             is not None
@@ -114,16 +118,17 @@ class SqliteMailbox(SqliteFolders):
         stored: list[Message] = []
         db = self._db
         name, uidnext = target.name, target.uidnext
-        with db.write() as conn:
+        execute = db.execute
+        with db.write():
             db.on_rollback(self._reload)
             for (content, uid), summary in zip(items, summaries, strict=True):
-                message_id = self._new_id(conn)
+                message_id = self._new_id()
                 if uid is None:
                     uid = message_id
                 else:
-                    conn.execute("INSERT INTO used_uids VALUES (?, ?)", (self.key, uid))
+                    execute("INSERT INTO used_uids VALUES (?, ?)", (self.key, uid))
                 size = len(content)
-                seq = conn.execute(
+                seq = db.insert(
                     "INSERT INTO messages (mailbox, id, uid, size, created, via, subject, sender, date,"
                     " message_id, envelope, folder, imap_uid, flags, internaldate)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -144,9 +149,9 @@ class SqliteMailbox(SqliteFolders):
                         text,
                         date,
                     ),
-                ).lastrowid
-                assert seq is not None
-                conn.execute("INSERT INTO bodies VALUES (?, ?)", (seq, content))
+                    "seq",
+                )
+                execute("INSERT INTO bodies VALUES (?, ?)", (seq, content))
                 stored.append(
                     Message.stored(
                         self,
@@ -199,7 +204,7 @@ class SqliteMailbox(SqliteFolders):
         )
 
     def get(self, message_id: str) -> Message:
-        row = self._db.conn.execute(
+        row = self._db.execute(
             f"SELECT {_LISTED} FROM messages WHERE mailbox = ? AND id = ?", (self.key, message_id)
         ).fetchone()
         if row is None:
@@ -208,7 +213,7 @@ class SqliteMailbox(SqliteFolders):
 
     def listing(self, folder: str = INBOX) -> list[Message]:
         found = self._inbox if folder == INBOX else self._find(folder)
-        rows = self._db.conn.execute(
+        rows = self._db.execute(
             f"SELECT {_LISTED} FROM messages WHERE folder = ? ORDER BY imap_uid", (found.key,)
         )
         return [self._listed(row) for row in rows]
@@ -217,7 +222,7 @@ class SqliteMailbox(SqliteFolders):
         # POP3's view: the columns POP3 uses only (the rest is read if ever used), as fast as before folders.
         inbox = self._inbox
         if inbox.brief is None:
-            rows = self._db.conn.execute(
+            rows = self._db.execute(
                 "SELECT seq, id, uid, size, created, via FROM messages WHERE folder = ? ORDER BY imap_uid",
                 (inbox.key,),
             )
@@ -232,45 +237,45 @@ class SqliteMailbox(SqliteFolders):
         inbox = self._inbox
         gone: list[tuple[int, int]] = []
         db = self._db
-        with db.write() as conn:
+        with db.write():
             db.on_rollback(self._reload)
             for message_id in wanted:
-                row = conn.execute(
+                row = db.execute(
                     "DELETE FROM messages WHERE mailbox = ? AND id = ? AND folder = ? RETURNING imap_uid, size",
                     (self.key, message_id, inbox.key),
                 ).fetchone()
                 if row is not None:
                     gone.append(row)
             if gone:
-                self._leaving(conn, inbox)
+                self._leaving(inbox)
                 self._expunged(inbox, gone)
         return len(gone)
 
     def purge(self) -> int:
         db = self._db
         count = 0
-        with db.write() as conn:
+        with db.write():
             db.on_rollback(self._reload)
             for folder in self._folders.values():
-                gone = conn.execute(
+                gone = db.execute(
                     "DELETE FROM messages WHERE folder = ? RETURNING imap_uid, size", (folder.key,)
                 ).fetchall()
                 if gone:
                     count += len(gone)
-                    self._leaving(conn, folder)
+                    self._leaving(folder)
                     self._expunged(folder, gone)
         return count
 
     def __contains__(self, message: object) -> bool:
         if not isinstance(message, Message) or message._source is not self:
             return False
-        row = self._db.conn.execute("SELECT folder FROM messages WHERE seq = ?", (message.key,)).fetchone()
+        row = self._db.execute("SELECT folder FROM messages WHERE seq = ?", (message.key,)).fetchone()
         return row is not None and row[0] == self._inbox.key
 
     # --- MessageSource: what a stored message reads on use ------------------------------------------
 
     def read_content(self, message: Message) -> bytes:
-        row = self._db.conn.execute("SELECT data FROM bodies WHERE seq = ?", (message.key,)).fetchone()
+        row = self._db.execute("SELECT data FROM bodies WHERE seq = ?", (message.key,)).fetchone()
         if row is None:
             raise MessageNotFound(f"message {message.id!r} is no longer in mailbox {self.user!r}")
         return cast(bytes, row[0])
@@ -283,7 +288,7 @@ class SqliteMailbox(SqliteFolders):
         return found.summary, found.envelope
 
     def read_place(self, message: Message) -> tuple[str, int, str, float]:
-        row = self._db.conn.execute(
+        row = self._db.execute(
             "SELECT folder, imap_uid, flags, internaldate FROM messages WHERE seq = ?", (message.key,)
         ).fetchone()
         if row is None:  # deleted since it was listed: in no folder
@@ -297,34 +302,27 @@ class SqliteMailbox(SqliteFolders):
         Raises:
             MessageNotFound: the message is gone (before the first piece).
         """
-        try:
-            blob = self._db.conn.blobopen("bodies", "data", message.key, readonly=True)
-        except sqlite3.OperationalError:
-            raise MessageNotFound(f"message {message.id!r} is no longer in mailbox {self.user!r}") from None
-
-        def pieces() -> Iterator[bytes]:
-            with blob:
-                while piece := blob.read(chunk):
-                    yield piece
-
-        return pieces()
+        pieces = self._db.stream_body(message.key, chunk)
+        if pieces is None:
+            raise MessageNotFound(f"message {message.id!r} is no longer in mailbox {self.user!r}")
+        return pieces
 
 
-class SqliteStore(MailStore):
+class SqlStore(MailStore):
     """The mailboxes of one tenant, as rows of `mailboxes` with the tenant's name."""
 
     __slots__ = ("_db", "_hub", "_mailboxes", "tenant")
 
-    def __init__(self, db: Database, tenant: str) -> None:
+    def __init__(self, db: SqlDatabase, tenant: str) -> None:
         self._db = db
         self.tenant = tenant
         self._hub = Hub()
         mine = "SELECT id FROM mailboxes WHERE tenant = ?"
-        folders = folders_of(db.conn.execute(FOLDERS.format(mailboxes=mine), (tenant, tenant)))
-        self._mailboxes: dict[str, SqliteMailbox] = {
-            user: SqliteMailbox(db, key, user, password, folders.get(key, []), self._hub, token)
-            for key, user, password, token in db.conn.execute(
-                "SELECT id, user, password, bearer_token FROM mailboxes WHERE tenant = ? ORDER BY id",
+        folders = folders_of(db.execute(folders_query(db, mine), (tenant, tenant)))
+        self._mailboxes: dict[str, SqlMailbox] = {
+            user: SqlMailbox(db, key, user, password, folders.get(key, []), self._hub, token)
+            for key, user, password, token in db.execute(
+                'SELECT id, "user", password, bearer_token FROM mailboxes WHERE tenant = ? ORDER BY id',
                 (tenant,),
             )
         }
@@ -344,40 +342,39 @@ class SqliteStore(MailStore):
     def __iter__(self) -> Iterator[Mailbox]:
         return iter(list(self._mailboxes.values()))
 
-    def put(
-        self, user: str, password: str, bearer_token: str | None = None
-    ) -> tuple[SqliteMailbox, bool]:
+    def put(self, user: str, password: str, bearer_token: str | None = None) -> tuple[SqlMailbox, bool]:
         mailbox = self._mailboxes.get(user)
         db = self._db
         if mailbox is None:
-            with db.write() as conn:
-                key = conn.execute(
-                    "INSERT INTO mailboxes (tenant, user, password, bearer_token) VALUES (?, ?, ?, ?)",
+            with db.write():
+                key = db.insert(
+                    'INSERT INTO mailboxes (tenant, "user", password, bearer_token) VALUES (?, ?, ?, ?)',
                     (self.tenant, user, password, bearer_token),
-                ).lastrowid
-                assert key is not None
-                mailbox = SqliteMailbox(db, key, user, password, [], self._hub, bearer_token)
-                mailbox._make_folder(conn, INBOX, subscribed=True, tell=False)
+                    "id",
+                )
+                mailbox = SqlMailbox(db, key, user, password, [], self._hub, bearer_token)
+                mailbox._make_folder(INBOX, subscribed=True, tell=False)
                 mailbox._inbox = mailbox._folders[INBOX]
             self._mailboxes[user] = mailbox
             return mailbox, True
         if (mailbox.password, mailbox.bearer_token) != (password, bearer_token):
-            with db.write() as conn:
-                conn.execute(
+            with db.write():
+                db.execute(
                     "UPDATE mailboxes SET password = ?, bearer_token = ? WHERE id = ?",
                     (password, bearer_token, mailbox.key),
                 )
             mailbox.password, mailbox.bearer_token = password, bearer_token
         return mailbox, False
 
-    def find(self, user: str) -> SqliteMailbox | None:
+    def find(self, user: str) -> SqlMailbox | None:
         return self._mailboxes.get(user)
 
     def delete(self, user: str) -> Mailbox:
         mailbox = self.get(user)
-        assert isinstance(mailbox, SqliteMailbox)
-        with self._db.write() as conn:
-            conn.execute("DELETE FROM mailboxes WHERE id = ?", (mailbox.key,))
+        assert isinstance(mailbox, SqlMailbox)
+        db = self._db
+        with db.write():
+            db.execute("DELETE FROM mailboxes WHERE id = ?", (mailbox.key,))
         del self._mailboxes[user]
         mailbox._reload()
         self._hub.tell(MailboxDeleted(mailbox=mailbox))
@@ -385,6 +382,6 @@ class SqliteStore(MailStore):
 
 
 @contextlib.contextmanager
-def _unit(db: Database) -> Iterator[None]:
+def _unit(db: SqlDatabase) -> Iterator[None]:
     with db.write():
         yield

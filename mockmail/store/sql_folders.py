@@ -1,9 +1,9 @@
-"""The folder side of the SQLite mailbox (IMAP's view): folder rows, and the calls that create, rename and
-delete folders and copy, move, flag and expunge messages by IMAP UID.
+"""The folder side of the SQL mailbox (IMAP's view), on SQLite and PostgreSQL alike: folder rows, and the
+calls that create, rename and delete folders and copy, move, flag and expunge messages by IMAP UID.
 
-`SqliteFolders` is the base of `SqliteMailbox` (mockmail/store/sqlite.py), which adds INBOX's calls (what POP3
-and SMTP use), the message source and the store.  Memory holds one `FolderRow` per folder: its row id,
-UIDVALIDITY, UIDNEXT, attributes and two running figures (messages, octets).
+`SqlFolders` is the base of `SqlMailbox` (mockmail/store/sql_store.py), which adds INBOX's calls (what POP3
+and SMTP use), the message source and the store.  Memory holds one `FolderRow` per folder (sql_folder_rows.py):
+its row id, UIDVALIDITY, UIDNEXT, attributes and two running figures (messages, octets).
 
 A folder's UIDNEXT is `max(folders.uidnext, its highest message UID + 1)`: storing a message writes no
 folder row, and whatever takes messages out of a folder first writes its UIDNEXT down (`_leaving`), so a
@@ -13,11 +13,8 @@ UID is never handed out twice, also across restarts.
 from __future__ import annotations
 
 import abc
-import json
-import sqlite3
 import time
 from collections.abc import Iterable
-from typing import cast
 
 from ..errors import FolderExists, FolderNotFound, InvalidInput
 from ..message.headers import HeaderSummary
@@ -25,7 +22,6 @@ from ..message.ids import random_hex
 from ._interface import Mailbox
 from ._message import Envelope, Message
 from .changes import Change, Expunged, FlagsChanged, FolderCreated, FolderDeleted, FolderRenamed, Hub
-from .database import Database
 from .folders import (
     INBOX,
     FlagMode,
@@ -36,107 +32,20 @@ from .folders import (
     flags_text,
     renamed,
 )
+from .sql_database import SqlDatabase
+from .sql_folder_rows import FolderRow, folders_of, folders_query
 
-__all__ = ["FOLDERS", "FolderRow", "SqliteFolders", "folders_of"]
+__all__ = ["SqlFolders"]
 
-_BRIEF = "seq, id, uid, size, created, via, ?, imap_uid, flags, internaldate"
+_BRIEF = "seq, id, uid, size, created, via, CAST(? AS text), imap_uid, flags, internaldate"
 """What `folder_snapshot` lists of a message (`?` is the folder's name)."""
-_PICKED = "folder = ? AND imap_uid IN (SELECT value FROM json_each(?))"
-"""The messages of a folder with the UIDs of a JSON array: one statement, whatever their number."""
-FOLDERS = (
-    "SELECT f.id, f.mailbox, f.name, f.uidvalidity, max(f.uidnext, coalesce(a.top, 0) + 1), f.uidnext,"
-    " f.subscribed, f.special_use, coalesce(a.count, 0), coalesce(a.octets, 0) FROM folders AS f"
-    " LEFT JOIN (SELECT folder, max(imap_uid) AS top, count(*) AS count, sum(size) AS octets FROM messages"
-    " WHERE mailbox IN ({mailboxes}) GROUP BY folder) AS a ON a.folder = f.id"
-    " WHERE f.mailbox IN ({mailboxes}) ORDER BY f.id"
-)
 
 
-class FolderRow:
-    """What memory holds of one folder row."""
-
-    __slots__ = (
-        "brief",
-        "count",
-        "key",
-        "name",
-        "octets",
-        "saved_uidnext",
-        "snapshot",
-        "special_use",
-        "subscribed",
-        "uidnext",
-        "uidvalidity",
-    )
-
-    def __init__(
-        self,
-        key: int,
-        name: str,
-        uidvalidity: int,
-        uidnext: int,
-        saved_uidnext: int,
-        subscribed: bool,
-        special_use: SpecialUse | None,
-        count: int = 0,
-        octets: int = 0,
-    ) -> None:
-        self.key, self.name, self.uidvalidity = key, name, uidvalidity
-        self.uidnext = uidnext
-        self.saved_uidnext = saved_uidnext
-        """The value in the row; below `uidnext` while the messages that took the UIDs between are there."""
-        self.subscribed, self.special_use = subscribed, special_use
-        self.count, self.octets = count, octets
-        self.snapshot: tuple[Message, ...] | None = None
-        """`folder_snapshot`: every message with its IMAP fields."""
-        self.brief: tuple[Message, ...] | None = None
-        """`snapshot` (INBOX, for POP3): the columns POP3 uses."""
-
-    def changed(self) -> None:
-        """Forget the snapshots: the folder's messages changed."""
-        self.snapshot = self.brief = None
-
-    def info(self) -> FolderInfo:
-        return FolderInfo(
-            name=self.name,
-            uidvalidity=self.uidvalidity,
-            uidnext=self.uidnext,
-            subscribed=self.subscribed,
-            special_use=self.special_use,
-            messages=self.count,
-            octets=self.octets,
-        )
-
-
-def folders_of(rows: Iterable[tuple[object, ...]]) -> dict[int, list[FolderRow]]:
-    """Folder states by mailbox key, from rows of `FOLDERS`."""
-    found: dict[int, list[FolderRow]] = {}
-    for key, mailbox, name, validity, uidnext, saved, subscribed, special, count, octets in rows:
-        found.setdefault(cast(int, mailbox), []).append(
-            FolderRow(
-                cast(int, key),
-                cast(str, name),
-                cast(int, validity),
-                cast(int, uidnext),
-                cast(int, saved),
-                bool(subscribed),
-                cast("SpecialUse | None", special),
-                cast(int, count),
-                cast(int, octets),
-            )
-        )
-    return found
-
-
-def _uids_json(uids: Iterable[int]) -> str:
-    return json.dumps(sorted({int(uid) for uid in uids}))
-
-
-class SqliteFolders(Mailbox):
+class SqlFolders(Mailbox):
     """A mailbox's folders as rows of `folders`, and the folder calls of `Mailbox`."""
 
     __slots__ = ("_db", "_folders", "_hub", "_inbox", "_names", "key")
-    _db: Database
+    _db: SqlDatabase
     _hub: Hub
     _folders: dict[str, FolderRow]
     _names: dict[int, str]
@@ -144,7 +53,7 @@ class SqliteFolders(Mailbox):
     _inbox: FolderRow
     key: int
 
-    # What a stored message reads on use (`MessageSource`), in SqliteMailbox.
+    # What a stored message reads on use (`MessageSource`), in SqlMailbox.
     @abc.abstractmethod
     def read_content(self, message: Message) -> bytes: ...
 
@@ -163,7 +72,7 @@ class SqliteFolders(Mailbox):
 
     def _reload(self) -> None:
         """Folders and figures from the rows again (after a rollback, or when the mailbox was deleted)."""
-        rows = self._db.conn.execute(FOLDERS.format(mailboxes="?"), (self.key, self.key))
+        rows = self._db.execute(folders_query(self._db, "?"), (self.key, self.key))
         self._set_folders(folders_of(rows).get(self.key, []))
 
     def _find(self, name: str, field: str = "folder") -> FolderRow:
@@ -179,10 +88,10 @@ class SqliteFolders(Mailbox):
         if self._hub.listening:
             self._db.after_commit(lambda: self._hub.tell(change))
 
-    def _leaving(self, conn: sqlite3.Connection, folder: FolderRow) -> None:
+    def _leaving(self, folder: FolderRow) -> None:
         """Write the folder's UIDNEXT down before messages leave it (see the module docstring)."""
         if folder.saved_uidnext != folder.uidnext:
-            conn.execute("UPDATE folders SET uidnext = ? WHERE id = ?", (folder.uidnext, folder.key))
+            self._db.execute("UPDATE folders SET uidnext = ? WHERE id = ?", (folder.uidnext, folder.key))
             folder.saved_uidnext = folder.uidnext
 
     def _expunged(self, folder: FolderRow, gone: list[tuple[int, int]]) -> None:
@@ -192,18 +101,19 @@ class SqliteFolders(Mailbox):
         folder.changed()
         self._tell(Expunged(mailbox=self, folder=folder.name, uids=tuple(sorted(uid for uid, _ in gone))))
 
-    def _new_id(self, conn: sqlite3.Connection) -> str:
+    def _new_id(self) -> str:
+        execute = self._db.execute
         while True:
             message_id = random_hex(8)
-            try:
-                conn.execute("INSERT INTO used_uids VALUES (?, ?)", (self.key, message_id))
+            taken = execute(
+                "INSERT INTO used_uids VALUES (?, ?) ON CONFLICT DO NOTHING", (self.key, message_id)
+            ).rowcount
+            if taken:  # 0: 64 random bits met an old id; draw again
                 return message_id
-            except sqlite3.IntegrityError:  # pragma: no cover - 64 random bits
-                continue
 
     def _snapshot(self, folder: FolderRow) -> tuple[Message, ...]:
         if folder.snapshot is None:
-            rows = self._db.conn.execute(
+            rows = self._db.execute(
                 f"SELECT {_BRIEF} FROM messages WHERE folder = ? ORDER BY imap_uid", (folder.name, folder.key)
             )
             stored = Message.stored
@@ -219,7 +129,6 @@ class SqliteFolders(Mailbox):
 
     def _make_folder(
         self,
-        conn: sqlite3.Connection,
         name: str,
         *,
         uidnext: int = 1,
@@ -227,13 +136,13 @@ class SqliteFolders(Mailbox):
         special_use: SpecialUse | None = None,
         tell: bool = True,
     ) -> FolderRow:
-        validity = self._db.next_uidvalidity(conn)
-        key = conn.execute(
+        validity = self._db.next_uidvalidity()
+        key = self._db.insert(
             "INSERT INTO folders (mailbox, name, uidvalidity, uidnext, subscribed, special_use)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             (self.key, name, validity, uidnext, subscribed, special_use),
-        ).lastrowid
-        assert key is not None
+            "id",
+        )
         made = self._folders[name] = FolderRow(key, name, validity, uidnext, uidnext, subscribed, special_use)
         self._names[key] = name
         if tell:
@@ -247,9 +156,9 @@ class SqliteFolders(Mailbox):
         if name in self._folders:
             raise FolderExists(f"folder {name!r} exists in mailbox {self.user!r}", field="folder")
         db = self._db
-        with db.write() as conn:
+        with db.write():
             db.on_rollback(self._reload)
-            made = self._make_folder(conn, name, subscribed=subscribed, special_use=special_use)
+            made = self._make_folder(name, subscribed=subscribed, special_use=special_use)
         return made.info()
 
     def rename_folder(self, old: str, new: str) -> FolderInfo:
@@ -267,14 +176,15 @@ class SqliteFolders(Mailbox):
             if to in self._folders and all(to != frm for frm, _ in moves):
                 raise FolderExists(f"folder {to!r} exists in mailbox {self.user!r}", field="new")
         db = self._db
-        with db.write() as conn:
+        with db.write():
             db.on_rollback(self._reload)
             states = [self._folders.pop(frm) for frm, _ in moves]
-            # Two steps, so that no name is briefly held twice (UNIQUE (mailbox, name)).
+            # Two steps, so that no name is briefly held twice (UNIQUE (mailbox, name)); the interim names
+            # start with a control character no folder name has (and PostgreSQL's text takes: not NUL).
             for state in states:
-                conn.execute("UPDATE folders SET name = ? WHERE id = ?", (f"\x00{state.key:d}", state.key))
+                db.execute("UPDATE folders SET name = ? WHERE id = ?", (f"\x01{state.key:d}", state.key))
             for state, (_, to) in zip(states, moves, strict=True):
-                conn.execute("UPDATE folders SET name = ? WHERE id = ?", (to, state.key))
+                db.execute("UPDATE folders SET name = ? WHERE id = ?", (to, state.key))
                 state.name = to
                 state.changed()
                 self._folders[to] = state
@@ -289,15 +199,15 @@ class SqliteFolders(Mailbox):
         if new in self._folders:
             raise FolderExists(f"folder {new!r} exists in mailbox {self.user!r}", field="new")
         db = self._db
-        with db.write() as conn:
+        with db.write():
             db.on_rollback(self._reload)
-            made = self._make_folder(conn, new, uidnext=inbox.uidnext)
-            gone = conn.execute(
+            made = self._make_folder(new, uidnext=inbox.uidnext)
+            gone = db.execute(
                 "UPDATE messages SET folder = ? WHERE folder = ? RETURNING imap_uid, size",
                 (made.key, inbox.key),
             ).fetchall()
             if gone:
-                self._leaving(conn, inbox)
+                self._leaving(inbox)
                 self._expunged(inbox, gone)
                 made.count, made.octets = len(gone), sum(size for _, size in gone)
                 if self._hub.listening:
@@ -311,10 +221,10 @@ class SqliteFolders(Mailbox):
         if folder is self._inbox:
             raise InvalidInput("INBOX cannot be deleted", field="folder")
         db = self._db
-        with db.write() as conn:
+        with db.write():
             db.on_rollback(self._reload)
-            count = conn.execute("DELETE FROM messages WHERE folder = ?", (folder.key,)).rowcount
-            conn.execute("DELETE FROM folders WHERE id = ?", (folder.key,))
+            count = db.execute("DELETE FROM messages WHERE folder = ?", (folder.key,)).rowcount
+            db.execute("DELETE FROM folders WHERE id = ?", (folder.key,))
             del self._folders[folder.name]
             del self._names[folder.key]
             self._tell(FolderDeleted(mailbox=self, folder=folder.name))
@@ -323,9 +233,10 @@ class SqliteFolders(Mailbox):
     def subscribe(self, name: str, subscribed: bool = True) -> FolderInfo:
         folder = self._find(name)
         if folder.subscribed != subscribed:
-            with self._db.write() as conn:
-                self._db.on_rollback(self._reload)
-                conn.execute("UPDATE folders SET subscribed = ? WHERE id = ?", (subscribed, folder.key))
+            db = self._db
+            with db.write():
+                db.on_rollback(self._reload)
+                db.execute("UPDATE folders SET subscribed = ? WHERE id = ?", (subscribed, folder.key))
             folder.subscribed = subscribed
         return folder.info()
 
@@ -333,9 +244,10 @@ class SqliteFolders(Mailbox):
         return self._snapshot(self._find(name))
 
     def _picked(self, folder: FolderRow, uids: Iterable[int]) -> list[Message]:
-        rows = self._db.conn.execute(
-            f"SELECT {_BRIEF} FROM messages WHERE {_PICKED} ORDER BY imap_uid",
-            (folder.name, folder.key, _uids_json(uids)),
+        db = self._db
+        rows = db.execute(
+            f"SELECT {_BRIEF} FROM messages WHERE folder = ? AND {db.dialect.uid_in} ORDER BY imap_uid",
+            (folder.name, folder.key, db.dialect.uid_set(uids)),
         )
         stored = Message.stored
         return [stored(self, *row) for row in rows]
@@ -356,9 +268,9 @@ class SqliteFolders(Mailbox):
             now.append(message)
         if changed:
             db = self._db
-            with db.write() as conn:
+            with db.write():
                 db.on_rollback(self._reload)
-                conn.executemany(
+                db.executemany(
                     "UPDATE messages SET flags = ? WHERE seq = ?",
                     [(flags_text(m.flags), m.key) for m in changed],
                 )
@@ -374,20 +286,19 @@ class SqliteFolders(Mailbox):
         pairs: list[tuple[int, int]] = []
         now = time.time()
         db = self._db
-        with db.write() as conn:
+        with db.write():
             db.on_rollback(self._reload)
             for message in picked:
-                message_id = self._new_id(conn)
-                seq = conn.execute(
+                message_id = self._new_id()
+                seq = db.insert(
                     "INSERT INTO messages (mailbox, id, uid, size, created, via, subject, sender, date,"
                     " message_id, envelope, folder, imap_uid, flags, internaldate)"
-                    " SELECT mailbox, ?1, ?1, size, ?2, via, subject, sender, date, message_id, envelope,"
-                    " ?3, ?4, flags, internaldate FROM messages WHERE seq = ?5",
-                    (message_id, now, dest.key, dest.uidnext, message.key),
-                ).lastrowid
-                conn.execute(
-                    "INSERT INTO bodies SELECT ?, data FROM bodies WHERE seq = ?", (seq, message.key)
+                    " SELECT mailbox, ?, ?, size, ?, via, subject, sender, date, message_id, envelope,"
+                    " ?, ?, flags, internaldate FROM messages WHERE seq = ?",
+                    (message_id, message_id, now, dest.key, dest.uidnext, message.key),
+                    "seq",
                 )
+                db.execute("INSERT INTO bodies SELECT ?, data FROM bodies WHERE seq = ?", (seq, message.key))
                 pairs.append((message.imap_uid, dest.uidnext))
                 dest.uidnext += 1
                 dest.count += 1
@@ -410,11 +321,11 @@ class SqliteFolders(Mailbox):
             return []
         pairs: list[tuple[int, int]] = []
         db = self._db
-        with db.write() as conn:
+        with db.write():
             db.on_rollback(self._reload)
-            self._leaving(conn, source)
+            self._leaving(source)
             for message in picked:
-                conn.execute(
+                db.execute(
                     "UPDATE messages SET folder = ?, imap_uid = ? WHERE seq = ?",
                     (dest.key, dest.uidnext, message.key),
                 )
@@ -430,13 +341,13 @@ class SqliteFolders(Mailbox):
     def expunge(self, folder: str, uids: Iterable[int]) -> list[int]:
         found = self._find(folder)
         db = self._db
-        with db.write() as conn:
+        with db.write():
             db.on_rollback(self._reload)
-            gone = conn.execute(
-                f"DELETE FROM messages WHERE {_PICKED} RETURNING imap_uid, size",
-                (found.key, _uids_json(uids)),
+            gone = db.execute(
+                f"DELETE FROM messages WHERE folder = ? AND {db.dialect.uid_in} RETURNING imap_uid, size",
+                (found.key, db.dialect.uid_set(uids)),
             ).fetchall()
             if gone:
-                self._leaving(conn, found)
+                self._leaving(found)
                 self._expunged(found, gone)
         return sorted(uid for uid, _ in gone)

@@ -1,0 +1,139 @@
+"""`SqlDatabase`: what the SQL stores' databases (SQLite: `Database`, database.py; PostgreSQL: `PgDatabase`,
+pg_database.py) share: the statements in one placeholder style, and the transactions.
+
+- Every statement the stores run is written once, with `?` placeholders; `execute` is the connection's own
+  call on SQLite and translates them to `%s` on PostgreSQL (once per statement text).  The few phrases the
+  two spell differently are in `Dialect` (sql_dialect.py).
+- `write()` nests: the outermost block is one transaction, an inner one a savepoint.  Code that keeps
+  figures in memory beside the rows registers `on_rollback` (to forget them) and `after_commit` (to tell
+  watchers) inside the block; both run at the right level.
+- One connection, used from the trio thread only.  Every write is a synchronous call with no `await`
+  inside, so the commit has happened when the call returns, before any reply goes out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol
+
+from .sql_dialect import Dialect
+
+__all__ = ["Cursor", "SqlDatabase"]
+
+
+class Cursor(Protocol):
+    """What the stores use of a cursor, on either driver (sqlite3, psycopg)."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class SqlDatabase:
+    """One database connection, its dialect and its transactions (subclassed per engine)."""
+
+    dialect: Dialect
+    execute: Callable[..., Cursor]
+    """Run one statement (`?` placeholders) with its parameters; the cursor holds what it returned."""
+
+    def __init__(self) -> None:
+        self._depth = 0
+        self._rollback: list[list[Callable[[], None]]] = []
+        self._after: list[Callable[[], None]] = []
+
+    # --- what each engine provides ------------------------------------------------------------------
+
+    def _run(self, statement: str) -> None:
+        """Run a statement that takes no parameters (transaction control)."""
+        self.execute(statement)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        """Run one statement once per row of parameters."""
+        raise NotImplementedError
+
+    def insert(self, sql: str, params: Sequence[object], key: str) -> int:
+        """Run an INSERT of one row and return the row's `key` column (its generated id)."""
+        raise NotImplementedError
+
+    def stream_body(self, seq: int, chunk: int) -> Iterator[bytes] | None:
+        """The content of message row `seq` in pieces of at most `chunk` octets, or None when it is gone."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """The database, in words, for an error message."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # --- shared -------------------------------------------------------------------------------------
+
+    def next_uidvalidity(self) -> int:
+        """A fresh UIDVALIDITY (inside `write` only): the clock's seconds, above every one handed out, bumped
+        in the `counters` row so that two processes on one database never hand out the same one."""
+        row = self.execute(
+            f"UPDATE counters SET value = {self.dialect.greatest}(value + 1, ?) WHERE name = 'uidvalidity'"
+            " RETURNING value",
+            (int(time.time()),),
+        ).fetchone()
+        value = int(row[0])
+        if value > 0xFFFFFFFF:  # pragma: no cover - in the year 2106, or after four billion folders
+            raise OverflowError("UIDVALIDITY is a 32-bit number")
+        return value
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[None]:
+        """One transaction (outermost) or savepoint (nested): all of the block's writes, or none."""
+        depth = self._depth
+        self._run(self.dialect.begin if depth == 0 else f"SAVEPOINT s{depth:d}")
+        self._depth = depth + 1
+        self._rollback.append([])
+        told = len(self._after)
+        try:
+            yield
+        except BaseException:
+            undo = self._rollback.pop()
+            self._depth = depth
+            if depth == 0:
+                self._run("ROLLBACK")
+                self._after.clear()
+            else:
+                self._run(f"ROLLBACK TO s{depth:d}")
+                self._run(f"RELEASE s{depth:d}")
+                del self._after[told:]  # nobody hears of what the savepoint took back
+            for forget in undo:
+                forget()
+            raise
+        undo = self._rollback.pop()
+        self._depth = depth
+        if depth:
+            self._run(f"RELEASE s{depth:d}")
+            self._rollback[-1].extend(undo)
+            return
+        try:
+            self._run("COMMIT")
+        except BaseException:  # pragma: no cover - a failing disk, a lost connection
+            with contextlib.suppress(Exception):
+                self._run("ROLLBACK")
+            self._after.clear()
+            for forget in undo:
+                forget()
+            raise
+        after, self._after = self._after, []
+        for callback in after:
+            callback()
+
+    def on_rollback(self, forget: Callable[[], None]) -> None:
+        """Call `forget` if the current block is rolled back (inside `write` only)."""
+        self._rollback[-1].append(forget)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the outermost block has committed (inside `write` only)."""
+        self._after.append(callback)
