@@ -32,7 +32,7 @@ from ._message import Envelope, Message, Via, check_uid, normalize_crlf
 from .changes import ChangeCallback
 from .folders import INBOX, FlagMode, FolderInfo, SpecialUse
 
-__all__ = ["MailStore", "Mailbox", "check_new_uids"]
+__all__ = ["FencedOut", "MailStore", "Mailbox", "check_new_uids"]
 
 
 def check_new_uids(mailbox: Mailbox, uids: Sequence[str | None], field: str) -> None:
@@ -51,6 +51,15 @@ def check_new_uids(mailbox: Mailbox, uids: Sequence[str | None], field: str) -> 
         if mailbox.used(uid) or uid in wanted:
             raise UidTaken(f"uid {uid!r} was already used in mailbox {mailbox.user!r}", field=where)
         wanted.add(uid)
+
+
+class FencedOut(RuntimeError):
+    """A write on behalf of `tenant` was refused by the database's fence (`SqlDatabase.fence`): this
+    process no longer holds the tenant (another replica took it over).  Nothing of the write was kept."""
+
+    def __init__(self, tenant: str) -> None:
+        super().__init__(f"tenant {tenant!r} is fenced out: this process no longer holds it")
+        self.tenant = tenant
 
 
 class Mailbox(abc.ABC):

@@ -92,7 +92,7 @@ class SqlCatalog(Catalog):
 
     def save_tenant(self, name: str, spec: bytes, created: float) -> None:
         db = self.db
-        with db.write():
+        with db.write(name):
             db.execute(
                 "INSERT INTO tenants (name, spec, created) VALUES (?, ?, ?)"
                 " ON CONFLICT (name) DO UPDATE SET spec = excluded.spec",
@@ -101,17 +101,17 @@ class SqlCatalog(Catalog):
 
     def save_token(self, name: str, token: bytes | None) -> None:
         db = self.db
-        with db.write():
+        with db.write(name):
             db.execute("UPDATE tenants SET token = ? WHERE name = ?", (token, name))
 
     def save_faults(self, name: str, faults: bytes) -> None:
         db = self.db
-        with db.write():
+        with db.write(name):
             db.execute("UPDATE tenants SET faults = ? WHERE name = ?", (faults, name))
 
     def drop_tenant(self, name: str) -> None:
         db = self.db
-        with db.write():
+        with db.write(name):
             db.execute("DELETE FROM mailboxes WHERE tenant = ?", (name,))
             db.execute("DELETE FROM tenants WHERE name = ?", (name,))
 

@@ -7,6 +7,10 @@ pg_database.py) share: the statements in one placeholder style, and the transact
 - `write()` nests: the outermost block is one transaction, an inner one a savepoint.  Code that keeps
   figures in memory beside the rows registers `on_rollback` (to forget them) and `after_commit` (to tell
   watchers) inside the block; both run at the right level.
+- `fence` (None by default) guards every outermost write made on behalf of a tenant: its statement runs
+  first, inside the transaction, and a write whose fence returns no row is rolled back and raises
+  `FencedOut`.  A replica lease is such a fence: `UPDATE leases SET ... WHERE tenant = ? AND generation
+  = ? RETURNING 1` makes the commit conditional on still holding the tenant.
 - One connection, used from the trio thread only.  Every write is a synchronous call with no `await`
   inside, so the commit has happened when the call returns, before any reply goes out.
 """
@@ -18,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
+from ._interface import FencedOut
 from .sql_dialect import Dialect
 
 __all__ = ["Cursor", "SqlDatabase"]
@@ -44,6 +49,9 @@ class SqlDatabase:
     """Run one statement (`?` placeholders) with its parameters; the cursor holds what it returned."""
 
     def __init__(self) -> None:
+        self.fence: Callable[[str], tuple[str, tuple[object, ...]] | None] | None = None
+        """Given a tenant, the statement (`?` placeholders) and parameters that must return a row for a
+        write on the tenant's behalf to go ahead, or None (no check); None: no fence at all."""
         self._depth = 0
         self._rollback: list[list[Callable[[], None]]] = []
         self._after: list[Callable[[], None]] = []
@@ -89,14 +97,27 @@ class SqlDatabase:
         return value
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[None]:
-        """One transaction (outermost) or savepoint (nested): all of the block's writes, or none."""
+    def write(self, tenant: str | None = None) -> Iterator[None]:
+        """One transaction (outermost) or savepoint (nested): all of the block's writes, or none.
+
+        Args:
+            tenant: whose data the block writes (None: the server's own); the outermost block checks the
+                `fence` for it first.
+
+        Raises:
+            FencedOut: the fence refused the write (nothing was written).
+        """
         depth = self._depth
         self._run(self.dialect.begin if depth == 0 else f"SAVEPOINT s{depth:d}")
         self._depth = depth + 1
         self._rollback.append([])
         told = len(self._after)
         try:
+            fence = self.fence
+            if fence is not None and depth == 0 and tenant is not None:
+                check = fence(tenant)
+                if check is not None and self.execute(*check).fetchone() is None:
+                    raise FencedOut(tenant)
             yield
         except BaseException:
             undo = self._rollback.pop()

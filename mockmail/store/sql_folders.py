@@ -44,8 +44,10 @@ _BRIEF = "seq, id, uid, size, created, via, CAST(? AS text), imap_uid, flags, in
 class SqlFolders(Mailbox):
     """A mailbox's folders as rows of `folders`, and the folder calls of `Mailbox`."""
 
-    __slots__ = ("_db", "_folders", "_hub", "_inbox", "_names", "key")
+    __slots__ = ("_db", "_folders", "_hub", "_inbox", "_names", "_tenant", "key")
     _db: SqlDatabase
+    _tenant: str
+    """The tenant the mailbox belongs to: every write is made on its behalf (`SqlDatabase.fence`)."""
     _hub: Hub
     _folders: dict[str, FolderRow]
     _names: dict[int, str]
@@ -156,7 +158,7 @@ class SqlFolders(Mailbox):
         if name in self._folders:
             raise FolderExists(f"folder {name!r} exists in mailbox {self.user!r}", field="folder")
         db = self._db
-        with db.write():
+        with db.write(self._tenant):
             db.on_rollback(self._reload)
             made = self._make_folder(name, subscribed=subscribed, special_use=special_use)
         return made.info()
@@ -176,7 +178,7 @@ class SqlFolders(Mailbox):
             if to in self._folders and all(to != frm for frm, _ in moves):
                 raise FolderExists(f"folder {to!r} exists in mailbox {self.user!r}", field="new")
         db = self._db
-        with db.write():
+        with db.write(self._tenant):
             db.on_rollback(self._reload)
             states = [self._folders.pop(frm) for frm, _ in moves]
             # Two steps, so that no name is briefly held twice (UNIQUE (mailbox, name)); the interim names
@@ -199,7 +201,7 @@ class SqlFolders(Mailbox):
         if new in self._folders:
             raise FolderExists(f"folder {new!r} exists in mailbox {self.user!r}", field="new")
         db = self._db
-        with db.write():
+        with db.write(self._tenant):
             db.on_rollback(self._reload)
             made = self._make_folder(new, uidnext=inbox.uidnext)
             gone = db.execute(
@@ -221,7 +223,7 @@ class SqlFolders(Mailbox):
         if folder is self._inbox:
             raise InvalidInput("INBOX cannot be deleted", field="folder")
         db = self._db
-        with db.write():
+        with db.write(self._tenant):
             db.on_rollback(self._reload)
             count = db.execute("DELETE FROM messages WHERE folder = ?", (folder.key,)).rowcount
             db.execute("DELETE FROM folders WHERE id = ?", (folder.key,))
@@ -234,7 +236,7 @@ class SqlFolders(Mailbox):
         folder = self._find(name)
         if folder.subscribed != subscribed:
             db = self._db
-            with db.write():
+            with db.write(self._tenant):
                 db.on_rollback(self._reload)
                 db.execute("UPDATE folders SET subscribed = ? WHERE id = ?", (subscribed, folder.key))
             folder.subscribed = subscribed
@@ -268,7 +270,7 @@ class SqlFolders(Mailbox):
             now.append(message)
         if changed:
             db = self._db
-            with db.write():
+            with db.write(self._tenant):
                 db.on_rollback(self._reload)
                 db.executemany(
                     "UPDATE messages SET flags = ? WHERE seq = ?",
@@ -286,7 +288,7 @@ class SqlFolders(Mailbox):
         pairs: list[tuple[int, int]] = []
         now = time.time()
         db = self._db
-        with db.write():
+        with db.write(self._tenant):
             db.on_rollback(self._reload)
             for message in picked:
                 message_id = self._new_id()
@@ -321,7 +323,7 @@ class SqlFolders(Mailbox):
             return []
         pairs: list[tuple[int, int]] = []
         db = self._db
-        with db.write():
+        with db.write(self._tenant):
             db.on_rollback(self._reload)
             self._leaving(source)
             for message in picked:
@@ -341,7 +343,7 @@ class SqlFolders(Mailbox):
     def expunge(self, folder: str, uids: Iterable[int]) -> list[int]:
         found = self._find(folder)
         db = self._db
-        with db.write():
+        with db.write(self._tenant):
             db.on_rollback(self._reload)
             gone = db.execute(
                 f"DELETE FROM messages WHERE folder = ? AND {db.dialect.uid_in} RETURNING imap_uid, size",

@@ -60,6 +60,7 @@ class SqlMailbox(SqlFolders):
     def __init__(
         self,
         db: SqlDatabase,
+        tenant: str,
         key: int,
         user: str,
         password: str,
@@ -68,6 +69,7 @@ class SqlMailbox(SqlFolders):
         bearer_token: str | None = None,
     ) -> None:
         self._db = db
+        self._tenant = tenant
         self.key = key
         self.user = user
         self.password = password
@@ -119,7 +121,7 @@ class SqlMailbox(SqlFolders):
         db = self._db
         name, uidnext = target.name, target.uidnext
         execute = db.execute
-        with db.write():
+        with db.write(self._tenant):
             db.on_rollback(self._reload)
             for (content, uid), summary in zip(items, summaries, strict=True):
                 message_id = self._new_id()
@@ -237,7 +239,7 @@ class SqlMailbox(SqlFolders):
         inbox = self._inbox
         gone: list[tuple[int, int]] = []
         db = self._db
-        with db.write():
+        with db.write(self._tenant):
             db.on_rollback(self._reload)
             for message_id in wanted:
                 row = db.execute(
@@ -254,7 +256,7 @@ class SqlMailbox(SqlFolders):
     def purge(self) -> int:
         db = self._db
         count = 0
-        with db.write():
+        with db.write(self._tenant):
             db.on_rollback(self._reload)
             for folder in self._folders.values():
                 gone = db.execute(
@@ -320,7 +322,7 @@ class SqlStore(MailStore):
         mine = "SELECT id FROM mailboxes WHERE tenant = ?"
         folders = folders_of(db.execute(folders_query(db, mine), (tenant, tenant)))
         self._mailboxes: dict[str, SqlMailbox] = {
-            user: SqlMailbox(db, key, user, password, folders.get(key, []), self._hub, token)
+            user: SqlMailbox(db, tenant, key, user, password, folders.get(key, []), self._hub, token)
             for key, user, password, token in db.execute(
                 'SELECT id, "user", password, bearer_token FROM mailboxes WHERE tenant = ? ORDER BY id',
                 (tenant,),
@@ -334,7 +336,7 @@ class SqlStore(MailStore):
         return self._hub.watch_changes(callback)
 
     def transaction(self) -> contextlib.AbstractContextManager[None]:
-        return _unit(self._db)
+        return _unit(self._db, self.tenant)
 
     def __len__(self) -> int:
         return len(self._mailboxes)
@@ -346,19 +348,19 @@ class SqlStore(MailStore):
         mailbox = self._mailboxes.get(user)
         db = self._db
         if mailbox is None:
-            with db.write():
+            with db.write(self.tenant):
                 key = db.insert(
                     'INSERT INTO mailboxes (tenant, "user", password, bearer_token) VALUES (?, ?, ?, ?)',
                     (self.tenant, user, password, bearer_token),
                     "id",
                 )
-                mailbox = SqlMailbox(db, key, user, password, [], self._hub, bearer_token)
+                mailbox = SqlMailbox(db, self.tenant, key, user, password, [], self._hub, bearer_token)
                 mailbox._make_folder(INBOX, subscribed=True, tell=False)
                 mailbox._inbox = mailbox._folders[INBOX]
             self._mailboxes[user] = mailbox
             return mailbox, True
         if (mailbox.password, mailbox.bearer_token) != (password, bearer_token):
-            with db.write():
+            with db.write(self.tenant):
                 db.execute(
                     "UPDATE mailboxes SET password = ?, bearer_token = ? WHERE id = ?",
                     (password, bearer_token, mailbox.key),
@@ -373,7 +375,7 @@ class SqlStore(MailStore):
         mailbox = self.get(user)
         assert isinstance(mailbox, SqlMailbox)
         db = self._db
-        with db.write():
+        with db.write(self.tenant):
             db.execute("DELETE FROM mailboxes WHERE id = ?", (mailbox.key,))
         del self._mailboxes[user]
         mailbox._reload()
@@ -382,6 +384,6 @@ class SqlStore(MailStore):
 
 
 @contextlib.contextmanager
-def _unit(db: SqlDatabase) -> Iterator[None]:
-    with db.write():
+def _unit(db: SqlDatabase, tenant: str) -> Iterator[None]:
+    with db.write(tenant):
         yield
