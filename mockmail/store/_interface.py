@@ -32,7 +32,16 @@ from ._message import Envelope, Message, Via, check_uid, normalize_crlf
 from .changes import ChangeCallback
 from .folders import INBOX, FlagMode, FolderInfo, SpecialUse
 
-__all__ = ["MailStore", "Mailbox", "check_new_uids"]
+__all__ = ["FencedOut", "MailStore", "Mailbox", "check_new_uids"]
+
+
+class FencedOut(RuntimeError):
+    """A write on behalf of `tenant` was refused: this process no longer holds the tenant's lease (its
+    fence found no row), and the transaction was rolled back."""
+
+    def __init__(self, tenant: str) -> None:
+        super().__init__(f"tenant {tenant!r}: this replica no longer holds its lease; the write was refused")
+        self.tenant = tenant
 
 
 def check_new_uids(mailbox: Mailbox, uids: Sequence[str | None], field: str) -> None:

@@ -30,7 +30,7 @@ class PgCatalog(Catalog):
         return [SavedTenant(*row) for row in rows]
 
     def save_tenant(self, name: str, spec: bytes, created: float) -> None:
-        with self.db.write() as conn:
+        with self.db.write(name) as conn:
             conn.execute(
                 "INSERT INTO tenants (name, spec, created) VALUES (%s, %s, %s)"
                 " ON CONFLICT (name) DO UPDATE SET spec = excluded.spec",
@@ -38,15 +38,15 @@ class PgCatalog(Catalog):
             )
 
     def save_token(self, name: str, token: bytes | None) -> None:
-        with self.db.write() as conn:
+        with self.db.write(name) as conn:
             conn.execute("UPDATE tenants SET token = %s WHERE name = %s", (token, name))
 
     def save_faults(self, name: str, faults: bytes) -> None:
-        with self.db.write() as conn:
+        with self.db.write(name) as conn:
             conn.execute("UPDATE tenants SET faults = %s WHERE name = %s", (faults, name))
 
     def drop_tenant(self, name: str) -> None:
-        with self.db.write() as conn:
+        with self.db.write(name) as conn:
             conn.execute("DELETE FROM mailboxes WHERE tenant = %s", (name,))
             conn.execute("DELETE FROM tenants WHERE name = %s", (name,))
 

@@ -13,6 +13,10 @@ transactions.
   processes on one database never hand out the same one.
 - `write()` nests as `Database.write` does: the outermost block is one transaction, an inner one a
   savepoint; `on_rollback` and `after_commit` run at the right level.
+- The fencing seam (replicas, mockmail/replicas/): `fence(tenant)` may give a statement that the
+  outermost write block on behalf of that tenant runs first, inside its transaction; no row back means
+  this process no longer holds the tenant, and the block is rolled back with `FencedOut` before any of
+  its writes.
 """
 
 from __future__ import annotations
@@ -23,10 +27,20 @@ from collections.abc import Callable, Iterator
 from typing import cast
 
 import psycopg
+import psycopg.conninfo
+from psycopg.rows import TupleRow
 
-__all__ = ["PG_SCHEMA_VERSION", "PgDatabase"]
+from ._interface import FencedOut
 
-PG_SCHEMA_VERSION = 1
+__all__ = ["CONNECT_TIMEOUT", "PG_SCHEMA_VERSION", "Fence", "PgDatabase"]
+
+PG_SCHEMA_VERSION = 2
+
+CONNECT_TIMEOUT = 5
+"""Seconds a connection attempt may take, unless the URL sets `connect_timeout` itself."""
+
+Fence = Callable[[str], "tuple[str, tuple[object, ...]] | None"]
+"""A tenant -> the statement (and its parameters) that must return a row for a write of it to go on."""
 
 _SCHEMA_1 = (
     "CREATE TABLE mockmail_schema (version integer NOT NULL)",
@@ -59,8 +73,21 @@ _SCHEMA_1 = (
     " data bytea NOT NULL)",
 )
 
-_UPGRADES: dict[int, tuple[str, ...]] = {}
-"""The statements that take a database from version N to N + 1 (none yet)."""
+_UPGRADES: dict[int, tuple[str, ...]] = {
+    1: (
+        # Replicas (mockmail/replicas/): who serves, and which replica owns each tenant until when.  Times
+        # are the database's (now()): the clocks of two machines are never compared.
+        "CREATE TABLE replicas ("
+        " id text PRIMARY KEY, advertise_url text NOT NULL, public_host text NOT NULL,"
+        " seen timestamptz NOT NULL)",
+        "CREATE TABLE leases ("
+        " tenant text PRIMARY KEY, owner text NOT NULL, generation bigint NOT NULL,"
+        " lease_until timestamptz NOT NULL)",
+        "INSERT INTO leases SELECT name, '', 0, '-infinity' FROM tenants",
+        "CREATE INDEX tenants_by_token ON tenants (token)",
+    ),
+}
+"""The statements that take a database from version N to N + 1."""
 
 _LOCK = 0x6D6F636B6D61696C
 """The advisory lock key ('mockmail') that keeps two processes from creating the schema at once."""
@@ -75,7 +102,7 @@ class PgDatabase:
 
     def __init__(self, conninfo: str) -> None:
         self.conninfo = conninfo
-        self.conn = psycopg.connect(conninfo, autocommit=True)
+        self.conn = connect(conninfo)
         self.dbname = self.conn.info.dbname
         try:
             self._upgrade()
@@ -85,6 +112,8 @@ class PgDatabase:
         self._depth = 0
         self._rollback: list[list[Callable[[], None]]] = []
         self._after: list[Callable[[], None]] = []
+        self.fence: Fence | None = None
+        """The fencing seam (see the module docstring); None: every write goes on."""
 
     def _upgrade(self) -> None:
         """Create or upgrade the schema to `PG_SCHEMA_VERSION` in one transaction, or refuse it.
@@ -128,8 +157,12 @@ class PgDatabase:
         return value
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
-        """One transaction (outermost) or savepoint (nested): all of the block's writes, or none."""
+    def write(self, tenant: str | None = None) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+        """One transaction (outermost) or savepoint (nested): all of the block's writes, or none.
+
+        Raises:
+            FencedOut: the outermost block is on behalf of `tenant`, and its fence found no row.
+        """
         conn = self.conn
         depth = self._depth
         conn.execute("BEGIN" if depth == 0 else f"SAVEPOINT s{depth:d}")
@@ -137,6 +170,10 @@ class PgDatabase:
         self._rollback.append([])
         told = len(self._after)
         try:
+            if depth == 0 and tenant is not None and self.fence is not None:
+                check = self.fence(tenant)
+                if check is not None and conn.execute(*check).fetchone() is None:
+                    raise FencedOut(tenant)
             yield conn
         except BaseException:
             undo = self._rollback.pop()
@@ -183,3 +220,10 @@ class PgDatabase:
 
     def __repr__(self) -> str:
         return f"PgDatabase(dbname={self.dbname!r})"
+
+
+def connect(conninfo: str) -> psycopg.Connection[TupleRow]:
+    """An autocommit connection that gives up after `CONNECT_TIMEOUT` seconds unless the URL says otherwise."""
+    if "connect_timeout" not in psycopg.conninfo.conninfo_to_dict(conninfo):
+        conninfo = psycopg.conninfo.make_conninfo(conninfo, connect_timeout=CONNECT_TIMEOUT)
+    return psycopg.connect(conninfo, autocommit=True)

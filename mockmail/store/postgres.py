@@ -56,7 +56,7 @@ CHUNK = 256 * 1024
 class PgMailbox(PgFolders):
     """A mailbox whose folders and messages are rows of the `folders`, `messages` and `bodies` tables."""
 
-    __slots__ = ("bearer_token", "password", "user")
+    __slots__ = ("bearer_token", "password", "tenant", "user")
 
     def __init__(
         self,
@@ -67,8 +67,10 @@ class PgMailbox(PgFolders):
         folders: list[FolderRow],
         hub: Hub,
         bearer_token: str | None = None,
+        tenant: str = "",
     ) -> None:
         self._db = db
+        self.tenant = tenant
         self.key = key
         self.user = user
         self.password = password
@@ -119,7 +121,7 @@ class PgMailbox(PgFolders):
         stored: list[Message] = []
         db = self._db
         name, uidnext = target.name, target.uidnext
-        with db.write() as conn:
+        with db.write(self.tenant) as conn:
             db.on_rollback(self._reload)
             for (content, uid), summary in zip(items, summaries, strict=True):
                 message_id = self._new_id(conn)
@@ -238,7 +240,7 @@ class PgMailbox(PgFolders):
         inbox = self._inbox
         gone: list[tuple[int, int]] = []
         db = self._db
-        with db.write() as conn:
+        with db.write(self.tenant) as conn:
             db.on_rollback(self._reload)
             for message_id in wanted:
                 row = conn.execute(
@@ -255,7 +257,7 @@ class PgMailbox(PgFolders):
     def purge(self) -> int:
         db = self._db
         count = 0
-        with db.write() as conn:
+        with db.write(self.tenant) as conn:
             db.on_rollback(self._reload)
             for folder in self._folders.values():
                 gone = cast(
@@ -337,7 +339,7 @@ class PostgresStore(MailStore):
         mine = "SELECT id FROM mailboxes WHERE tenant = %s"
         folders = folders_of(db.conn.execute(PG_FOLDERS.format(mailboxes=mine), (tenant, tenant)))
         self._mailboxes: dict[str, PgMailbox] = {
-            user: PgMailbox(db, key, user, password, folders.get(key, []), self._hub, token)
+            user: PgMailbox(db, key, user, password, folders.get(key, []), self._hub, token, tenant)
             for key, user, password, token in db.conn.execute(
                 'SELECT id, "user", password, bearer_token FROM mailboxes WHERE tenant = %s ORDER BY id',
                 (tenant,),
@@ -351,7 +353,7 @@ class PostgresStore(MailStore):
         return self._hub.watch_changes(callback)
 
     def transaction(self) -> contextlib.AbstractContextManager[None]:
-        return _unit(self._db)
+        return _unit(self._db, self.tenant)
 
     def __len__(self) -> int:
         return len(self._mailboxes)
@@ -363,7 +365,7 @@ class PostgresStore(MailStore):
         mailbox = self._mailboxes.get(user)
         db = self._db
         if mailbox is None:
-            with db.write() as conn:
+            with db.write(self.tenant) as conn:
                 key_row = conn.execute(
                     'INSERT INTO mailboxes (tenant, "user", password, bearer_token) VALUES (%s, %s, %s, %s)'
                     " RETURNING id",
@@ -371,13 +373,13 @@ class PostgresStore(MailStore):
                 ).fetchone()
                 assert key_row is not None
                 key = cast(int, key_row[0])
-                mailbox = PgMailbox(db, key, user, password, [], self._hub, bearer_token)
+                mailbox = PgMailbox(db, key, user, password, [], self._hub, bearer_token, self.tenant)
                 mailbox._make_folder(conn, INBOX, subscribed=True, tell=False)
                 mailbox._inbox = mailbox._folders[INBOX]
             self._mailboxes[user] = mailbox
             return mailbox, True
         if (mailbox.password, mailbox.bearer_token) != (password, bearer_token):
-            with db.write() as conn:
+            with db.write(self.tenant) as conn:
                 conn.execute(
                     "UPDATE mailboxes SET password = %s, bearer_token = %s WHERE id = %s",
                     (password, bearer_token, mailbox.key),
@@ -391,7 +393,7 @@ class PostgresStore(MailStore):
     def delete(self, user: str) -> Mailbox:
         mailbox = self.get(user)
         assert isinstance(mailbox, PgMailbox)
-        with self._db.write() as conn:
+        with self._db.write(self.tenant) as conn:
             conn.execute("DELETE FROM mailboxes WHERE id = %s", (mailbox.key,))
         del self._mailboxes[user]
         mailbox._reload()
@@ -400,6 +402,6 @@ class PostgresStore(MailStore):
 
 
 @contextlib.contextmanager
-def _unit(db: PgDatabase) -> Iterator[None]:
-    with db.write():
+def _unit(db: PgDatabase, tenant: str) -> Iterator[None]:
+    with db.write(tenant):
         yield

@@ -72,6 +72,8 @@ class PgFolders(Mailbox):
     """Folder names by row id."""
     _inbox: FolderRow
     key: int
+    tenant: str
+    """The tenant the mailbox belongs to: whose fence its writes pass (`PgDatabase.fence`)."""
 
     # What a stored message reads on use (`MessageSource`), in SqliteMailbox.
     @abc.abstractmethod
@@ -179,7 +181,7 @@ class PgFolders(Mailbox):
         if name in self._folders:
             raise FolderExists(f"folder {name!r} exists in mailbox {self.user!r}", field="folder")
         db = self._db
-        with db.write() as conn:
+        with db.write(self.tenant) as conn:
             db.on_rollback(self._reload)
             made = self._make_folder(conn, name, subscribed=subscribed, special_use=special_use)
         return made.info()
@@ -199,7 +201,7 @@ class PgFolders(Mailbox):
             if to in self._folders and all(to != frm for frm, _ in moves):
                 raise FolderExists(f"folder {to!r} exists in mailbox {self.user!r}", field="new")
         db = self._db
-        with db.write() as conn:
+        with db.write(self.tenant) as conn:
             db.on_rollback(self._reload)
             states = [self._folders.pop(frm) for frm, _ in moves]
             # Two steps, so that no name is briefly held twice (UNIQUE (mailbox, name)).
@@ -221,7 +223,7 @@ class PgFolders(Mailbox):
         if new in self._folders:
             raise FolderExists(f"folder {new!r} exists in mailbox {self.user!r}", field="new")
         db = self._db
-        with db.write() as conn:
+        with db.write(self.tenant) as conn:
             db.on_rollback(self._reload)
             made = self._make_folder(conn, new, uidnext=inbox.uidnext)
             gone = cast(
@@ -246,7 +248,7 @@ class PgFolders(Mailbox):
         if folder is self._inbox:
             raise InvalidInput("INBOX cannot be deleted", field="folder")
         db = self._db
-        with db.write() as conn:
+        with db.write(self.tenant) as conn:
             db.on_rollback(self._reload)
             count = conn.execute("DELETE FROM messages WHERE folder = %s", (folder.key,)).rowcount
             conn.execute("DELETE FROM folders WHERE id = %s", (folder.key,))
@@ -258,7 +260,7 @@ class PgFolders(Mailbox):
     def subscribe(self, name: str, subscribed: bool = True) -> FolderInfo:
         folder = self._find(name)
         if folder.subscribed != subscribed:
-            with self._db.write() as conn:
+            with self._db.write(self.tenant) as conn:
                 self._db.on_rollback(self._reload)
                 conn.execute("UPDATE folders SET subscribed = %s WHERE id = %s", (subscribed, folder.key))
             folder.subscribed = subscribed
@@ -291,7 +293,7 @@ class PgFolders(Mailbox):
             now.append(message)
         if changed:
             db = self._db
-            with db.write() as conn:
+            with db.write(self.tenant) as conn:
                 db.on_rollback(self._reload)
                 conn.cursor().executemany(
                     "UPDATE messages SET flags = %s WHERE seq = %s",
@@ -309,7 +311,7 @@ class PgFolders(Mailbox):
         pairs: list[tuple[int, int]] = []
         now = time.time()
         db = self._db
-        with db.write() as conn:
+        with db.write(self.tenant) as conn:
             db.on_rollback(self._reload)
             for message in picked:
                 message_id = self._new_id(conn)
@@ -353,7 +355,7 @@ class PgFolders(Mailbox):
             return []
         pairs: list[tuple[int, int]] = []
         db = self._db
-        with db.write() as conn:
+        with db.write(self.tenant) as conn:
             db.on_rollback(self._reload)
             self._leaving(conn, source)
             for message in picked:
@@ -373,7 +375,7 @@ class PgFolders(Mailbox):
     def expunge(self, folder: str, uids: Iterable[int]) -> list[int]:
         found = self._find(folder)
         db = self._db
-        with db.write() as conn:
+        with db.write(self.tenant) as conn:
             db.on_rollback(self._reload)
             gone = cast(
                 Pairs,
