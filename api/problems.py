@@ -17,6 +17,7 @@ from quart import Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from mockmail.errors import DomainError
+from mockmail.store import FencedOut
 
 from .schemas import Problem
 
@@ -92,7 +93,12 @@ def register(app: object) -> None:
             response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
         return response
 
+    async def on_fenced(exc: FencedOut) -> Response:
+        # A replica's lease ran out under the request: nothing was written; the tenant's next owner answers.
+        return problem_response(503, "Tenant moving", "tenant-moving", str(exc), "tenant")
+
     app.register_error_handler(DomainError, on_domain)  # type: ignore[attr-defined]
+    app.register_error_handler(FencedOut, on_fenced)  # type: ignore[attr-defined]
     app.register_error_handler(msgspec.ValidationError, on_validation)  # type: ignore[attr-defined]
     app.register_error_handler(msgspec.DecodeError, on_decode)  # type: ignore[attr-defined]
     app.register_error_handler(HTTPException, on_http)  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ __all__ = [
     "RateLimited",
     "ResourcesExhausted",
     "StorageLimit",
+    "TenantElsewhere",
     "TenantExists",
     "TenantLimit",
     "TenantNotFound",
@@ -62,6 +63,14 @@ class TenantNotFound(DomainError):
     status = 404
     title = "Tenant not found"
     slug = "tenant-not-found"
+
+
+class TenantElsewhere(DomainError):
+    """The tenant is served by another replica (`detail` names it and where its API is)."""
+
+    status = 421
+    title = "Tenant served by another replica"
+    slug = "tenant-elsewhere"
 
 
 class TenantExists(DomainError):

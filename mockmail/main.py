@@ -15,12 +15,14 @@ import ipaddress
 import logging
 import os
 import signal
+import socket
 import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import hypercorn.config
 import hypercorn.trio
@@ -30,15 +32,18 @@ import trio
 from . import __version__
 from .config.settings import Settings
 from .config.tenants_file import ConfigError, ConfigFile, load_config, mailbox_messages
-from .errors import DomainError
+from .errors import DomainError, TenantExists
 from .message.ingest import Incoming
 from .observe import logs
 from .observe.resources import quiet_accept_retries
 from .server.tls import TlsMaterial, load_certificate, self_signed
 from .store import Catalog, Database, MemoryCatalog, SqlCatalog
-from .tenancy.registry import Registry
+from .tenancy.registry import Ownership, Registry
 from .tenancy.service import Service
 from .tenancy.specs import TenantLimits, TenantSpec
+
+if TYPE_CHECKING:
+    from .replicas.claimer import Claimer
 
 __all__ = ["Running", "build_parser", "main", "parse_settings", "serve"]
 
@@ -79,7 +84,11 @@ OPTIONS: tuple[tuple[str, str], ...] = (
     ("max_request_size", "largest REST request body, in octets (default 64 MiB)"),
     ("log_level", "debug, info (default), warning or error"),
     ("max_tenants", "tenants the server holds at most (default: as many as file descriptors allow)"),
-    ("port_range", "LOW-HIGH: the ports the system picks for tenants come from this range"),
+    (
+        "port_range",
+        "LOW-HIGH: the ports the system picks for tenants come from this range (with --store: disjoint "
+        "per replica; a tenant claimed from another replica moves into it)",
+    ),
     ("log_format", "text (default) or json: one object per line, and a line per session and API request"),
     (
         "admin_token",
@@ -92,6 +101,17 @@ OPTIONS: tuple[tuple[str, str], ...] = (
     (
         "store",
         "postgresql://USER@HOST/DB URL: keep what --data-dir keeps in PostgreSQL instead (mockmail[postgresql])",
+    ),
+    ("replica_id", "with --store: this replica's name among those on the database (default HOST-PID)"),
+    (
+        "lease_seconds",
+        "with --store: seconds a replica holds a tenant unless it renews (default 10); a replica that "
+        "dies loses its tenants to the others within that time",
+    ),
+    (
+        "advertise_url",
+        "with --store: http://HOST:PORT where the other replicas reach this one's REST API "
+        "(default: --host and --api-port)",
     ),
     (
         "auth_failure_delay",
@@ -233,9 +253,44 @@ def _open_postgresql(settings: Settings) -> Catalog:
     try:
         db = PgDatabase(settings.store)
     except (psycopg.Error, RuntimeError) as exc:
-        raise ConfigError(f"--store: cannot open the PostgreSQL store: {exc}") from None
+        raise ConfigError(
+            f"--store {_store_name(settings.store)}: cannot open the PostgreSQL store: {exc}"
+        ) from None
     log.info("mockmail: store in PostgreSQL database %r", db.dbname)
     return SqlCatalog(db)
+
+
+def _store_name(url: str) -> str:
+    """The `--store` URL as an error may show it: its database, user and host, never a password."""
+    import psycopg.conninfo
+
+    try:
+        parts = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.Error:
+        return "(an unreadable URL)"
+    user = f"{parts['user']}@" if parts.get("user") else ""
+    where = parts.get("host") or "localhost"
+    port = f":{parts['port']}" if parts.get("port") else ""
+    return f"postgresql://{user}{where}{port}/{parts.get('dbname') or ''}"
+
+
+def open_replicas(settings: Settings, catalog: Catalog) -> Claimer | None:
+    """The lease keeper of a replica on the PostgreSQL store of `--store`; None for any other store."""
+    if settings.store is None:
+        return None
+    from .replicas.claimer import Claimer
+    from .replicas.leases import LeaseTable
+    from .store.pg_database import PgDatabase
+
+    assert isinstance(catalog, SqlCatalog) and isinstance(catalog.db, PgDatabase)
+    replica = settings.replica_id or f"{socket.gethostname()}-{os.getpid():d}"
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return Claimer(
+        catalog.db,
+        LeaseTable(settings.store, replica, settings.lease_seconds),
+        advertise_url=settings.advertise_url or f"http://{host}:{settings.api_port:d}",
+        public_host=settings.advertised_host,
+    )
 
 
 def make_tls(settings: Settings) -> TlsMaterial | None:
@@ -298,7 +353,11 @@ async def seed(service: Service, tenants: list[SeedTenant], settings: Settings) 
         if name in service.tenant_names():
             log.info("tenant %s: kept in --data-dir, not seeded again from --config", name)
             continue
-        await service.create_tenant(seeded.spec)
+        try:
+            await service.create_tenant(seeded.spec)
+        except TenantExists:  # kept in --store, and served by another replica
+            log.info("tenant %s: kept in --store, not seeded again from --config", name)
+            continue
         for box in seeded.mailboxes:
             try:
                 service.put_mailbox(name, box.user, box.password, box.bearer_token)
@@ -323,7 +382,9 @@ async def serve(
     config_file = load_config(settings.config) if settings.config else None
     prepared = prepare_seed(*config_file, settings) if config_file is not None else None
     catalog = open_catalog(settings)
-    registry = Registry(settings, make_tls(settings), catalog)
+    replicas = open_replicas(settings, catalog)
+    ownership: Ownership | None = replicas
+    registry = Registry(settings, make_tls(settings), catalog, ownership)
     service = Service(registry)
     stop = trio.Event()
     hyper = hypercorn.config.Config()
@@ -335,12 +396,17 @@ async def serve(
     try:
         async with trio.open_nursery() as root:
             await root.start(registry.run)
-            await registry.restore()
+            if replicas is None:
+                await registry.restore()
+            else:  # the tenants free to claim, and those an earlier process of this replica id held
+                await root.start(replicas.run, registry)
             if prepared is not None:
                 await seed(service, prepared, settings)
             app = create_app(service)
             binds = await root.start(partial(hypercorn.trio.serve, app, hyper, shutdown_trigger=stop.wait))
             api_url = binds[0]
+            if replicas is not None and settings.advertise_url is None and not settings.api_port:
+                await replicas.advertise(api_url)
             log.info("mockmail %s: REST API on %s/api/v1", __version__, api_url)  # tenants logged on creation
             # Everything made so far (modules, the app, restored tenants) lives as long as the process:
             # out of the collector's way, so that no collection pass walks it again (bench/instructions.py).
@@ -351,7 +417,11 @@ async def serve(
             log.info("mockmail: shutting down")
             root.cancel_scope.deadline = trio.current_time() + SHUTDOWN_GRACE
             registry.shutdown()
+            if replicas is not None:
+                replicas.shutdown()
     finally:
+        if replicas is not None:
+            replicas.close()  # every tenant has stopped: its lease is given back for others to claim
         catalog.close()
 
 

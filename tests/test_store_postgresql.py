@@ -92,5 +92,7 @@ def test_store_settings_and_a_store_that_cannot_be_opened(store_url: str) -> Non
         parse_settings(["serve", "--store", "mysql://x/y"], {})
     assert exited.value.code == 2
     missing = store_url.replace("?", "_missing?", 1)  # a database that does not exist
-    with pytest.raises(ConfigError, match="--store: cannot open the PostgreSQL store"):
+    with pytest.raises(
+        ConfigError, match=r"--store postgresql://mockmail@.*: cannot open the PostgreSQL store"
+    ):
         open_catalog(parse_settings(["serve", "--store", missing], {}))

@@ -65,6 +65,12 @@ class SettingsBase(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     store: Annotated[str, Meta(pattern=r"^postgres(?:ql)?://")] | None = None
     """`postgresql://` URL of a PostgreSQL database that keeps what `data_dir` keeps (instead of it):
     needs the `postgresql` extra; None: `data_dir`, or memory."""
+    replica_id: Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")] | None = None
+    """With `store`: this process's name among the replicas on that database; None: `HOST-PID`."""
+    lease_seconds: Annotated[float, Meta(ge=0.5, le=3600)] = 10.0
+    """With `store`: how long a replica's hold on a tenant lasts unless renewed (renewed every third)."""
+    advertise_url: Annotated[str, Meta(pattern=r"^https?://[^/]+$")] | None = None
+    """With `store`: how the other replicas reach this one's REST API; None: `http://host:api_port`."""
     fsync: bool = False
     """Sync the store's log at every commit (power-loss safe); otherwise a commit survives a process crash."""
     tenant_limit_mailboxes: Count | None = None

@@ -18,13 +18,18 @@ from collections.abc import Iterator, Sequence
 from typing import cast
 
 import psycopg
+import psycopg.conninfo
+from psycopg.rows import TupleRow
 
 from .sql_database import Cursor, SqlDatabase
 from .sql_dialect import POSTGRES
 
-__all__ = ["PG_SCHEMA_VERSION", "PgDatabase"]
+__all__ = ["CONNECT_TIMEOUT", "PG_SCHEMA_VERSION", "PgDatabase", "connect"]
 
-PG_SCHEMA_VERSION = 1
+PG_SCHEMA_VERSION = 2
+
+CONNECT_TIMEOUT = 5
+"""Seconds a connection attempt may take, unless the URL sets `connect_timeout` itself."""
 
 _SCHEMA_1 = (
     "CREATE TABLE mockmail_schema (version integer NOT NULL)",
@@ -57,8 +62,21 @@ _SCHEMA_1 = (
     " data bytea NOT NULL)",
 )
 
-_UPGRADES: dict[int, tuple[str, ...]] = {}
-"""The statements that take a database from version N to N + 1 (none yet)."""
+_UPGRADES: dict[int, tuple[str, ...]] = {
+    1: (
+        # Replicas (mockmail/replicas/): who serves, and which replica owns each tenant until when.  Times
+        # are the database's (now()): the clocks of two machines are never compared.
+        "CREATE TABLE replicas ("
+        " id text PRIMARY KEY, advertise_url text NOT NULL, public_host text NOT NULL,"
+        " seen timestamptz NOT NULL)",
+        "CREATE TABLE leases ("
+        " tenant text PRIMARY KEY, owner text NOT NULL, generation bigint NOT NULL,"
+        " lease_until timestamptz NOT NULL)",
+        "INSERT INTO leases SELECT name, '', 0, '-infinity' FROM tenants",
+        "CREATE INDEX tenants_by_token ON tenants (token)",
+    ),
+}
+"""The statements that take a database from version N to N + 1."""
 
 _LOCK = 0x6D6F636B6D61696C
 """The advisory lock key ('mockmail') that keeps two processes from creating the schema at once."""
@@ -76,7 +94,7 @@ class PgDatabase(SqlDatabase):
     def __init__(self, conninfo: str) -> None:
         super().__init__()
         self.conninfo = conninfo
-        self.conn = psycopg.connect(conninfo, autocommit=True)
+        self.conn = connect(conninfo)
         self.dbname = self.conn.info.dbname
         self._spelled: dict[str, str] = {}
         try:
@@ -162,3 +180,10 @@ class PgDatabase(SqlDatabase):
 
     def __repr__(self) -> str:
         return f"PgDatabase(dbname={self.dbname!r})"
+
+
+def connect(conninfo: str) -> psycopg.Connection[TupleRow]:
+    """An autocommit connection that gives up after `CONNECT_TIMEOUT` seconds unless the URL says otherwise."""
+    if "connect_timeout" not in psycopg.conninfo.conninfo_to_dict(conninfo):
+        conninfo = psycopg.conninfo.make_conninfo(conninfo, connect_timeout=CONNECT_TIMEOUT)
+    return psycopg.connect(conninfo, autocommit=True)

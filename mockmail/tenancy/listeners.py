@@ -77,8 +77,11 @@ class TenantListeners:
         *,
         tls: bool,
         ports: PortCursor | None = None,
+        admit: Callable[[], bool] | None = None,
     ) -> None:
         self.name = spec.name
+        self._admit = admit
+        """Asked before each connection is greeted: False (a replica's lease ran out) closes it unserved."""
         self._spec = spec
         self._settings = settings
         self._policies = policies
@@ -129,6 +132,8 @@ class TenantListeners:
     async def _handle(self, entry: Protocol, implicit_tls: bool, stream: TcpStream) -> None:
         """One connection, from accept to close (the listener hands the stream over to this task)."""
         try:
+            if self._admit is not None and not self._admit():
+                return  # not this process's tenant any more: closed without a greeting
             if self._busy(entry):
                 with (
                     trio.move_on_after(1),

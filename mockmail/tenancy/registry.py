@@ -4,6 +4,12 @@ With a persistent `Catalog` (`--data-dir`), every change to a tenant is committe
 it returns: creation (with the ports it got), its token, its fault state (plans and `times` used up), its
 deletion.  `restore` brings them all back at start, each on the ports it had; a tenant whose port is taken
 meanwhile comes back `failed`, with the reason, and stays deletable while the others run.
+
+With an `Ownership` (replicas on one PostgreSQL store, mockmail/replicas/), the registry holds only the
+tenants this replica owns: a new one is leased before anything of it is written, `serve_claimed` brings
+back one that this replica has just claimed (on ports of its own `--port-range`), `stop_serving` drops one
+whose lease is lost, every connection is admitted only while the lease holds, and a tenant owned by another
+replica answers `TenantElsewhere`.
 """
 
 from __future__ import annotations
@@ -11,14 +17,24 @@ from __future__ import annotations
 import builtins
 import logging
 from collections.abc import Iterator
+from functools import partial
+from typing import Protocol
 
 import msgspec
 import trio
 
 from ..config.settings import Settings
-from ..errors import PortUnavailable, ResourcesExhausted, TenantExists, TenantLimit, TenantNotFound
+from ..errors import (
+    PortUnavailable,
+    ResourcesExhausted,
+    TenantElsewhere,
+    TenantExists,
+    TenantLimit,
+    TenantNotFound,
+)
 from ..observe.metrics import Metrics
 from ..observe.resources import MONITOR, is_exhaustion
+from ..protocols import LISTENERS
 from ..server.listener import PortCursor
 from ..server.tls import TlsMaterial
 from ..store import Catalog, MemoryCatalog, SavedTenant
@@ -26,11 +42,38 @@ from .specs import TenantSpec
 from .tenant import Tenant
 from .tokens import Keyring
 
-__all__ = ["Registry"]
+__all__ = ["Ownership", "Registry"]
 
 log = logging.getLogger("mockmail.tenants")
 
 _SPEC = msgspec.json.Decoder(TenantSpec)
+
+
+class Ownership(Protocol):
+    """Which tenants this process may serve, when several processes share one store (replicas)."""
+
+    @property
+    def replica(self) -> str:
+        """This replica's id."""
+
+    async def claim_new(self, tenant: str) -> None:
+        """Lease a tenant about to be created here.
+
+        Raises:
+            TenantExists: a tenant of that name exists (here or on another replica), or is being created.
+        """
+
+    def release(self, tenant: str) -> None:
+        """Give up the lease of a tenant just deleted."""
+
+    def admits(self, tenant: str) -> bool:
+        """Whether the tenant may be served right now (its lease holds by this replica's clock)."""
+
+    def owner_of(self, tenant: str) -> tuple[str, str | None] | None:
+        """The replica that owns an existing tenant and its API's URL; None when there is no such tenant."""
+
+    def tenant_of_token(self, token_digest: bytes) -> str | None:
+        """The tenant whose token has this digest, as the shared store holds it now."""
 
 
 class Registry:
@@ -41,13 +84,20 @@ class Registry:
     """
 
     def __init__(
-        self, settings: Settings, tls: TlsMaterial | None = None, catalog: Catalog | None = None
+        self,
+        settings: Settings,
+        tls: TlsMaterial | None = None,
+        catalog: Catalog | None = None,
+        ownership: Ownership | None = None,
     ) -> None:
         self.settings = settings
         self.tls = tls
         self.catalog: Catalog = catalog if catalog is not None else MemoryCatalog()
+        self.ownership = ownership
         self.keys = Keyring(settings.admin_token)
         """The admin token's digest and every tenant token's (the API checks requests against it)."""
+        if ownership is not None:
+            self.keys.lookup = ownership.tenant_of_token
         self.metrics = Metrics(tenant_labels=not settings.no_metrics_tenant_labels)
         self.metrics.stores = self._store_figures
         self._ports = PortCursor(settings.ports) if settings.ports is not None else None
@@ -70,6 +120,11 @@ class Registry:
     def __len__(self) -> int:
         return len(self._tenants)
 
+    @property
+    def replica(self) -> str | None:
+        """This replica's id, or None when the server runs alone."""
+        return self.ownership.replica if self.ownership is not None else None
+
     def __contains__(self, name: str) -> bool:
         return name in self._tenants
 
@@ -91,8 +146,22 @@ class Registry:
         return tenant if tenant is not None and tenant.visible else None
 
     def get(self, name: str) -> Tenant:
+        """The visible tenant of that name.
+
+        Raises:
+            TenantNotFound: there is none.
+            TenantElsewhere: another replica owns it.
+        """
         tenant = self._tenants.get(name)
         if tenant is None or not tenant.visible:
+            owner = self.ownership.owner_of(name) if self.ownership is not None else None
+            if owner is not None and owner[0] != self.replica:
+                replica, url = owner
+                raise TenantElsewhere(
+                    f"tenant {name!r} is served by replica {replica!r}"
+                    + (f" at {url}: send the request there" if url else ""),
+                    field="tenant",
+                )
             raise TenantNotFound(f"no tenant named {name!r}", field="tenant")
         return tenant
 
@@ -111,6 +180,7 @@ class Registry:
             self._ports,
             store=self.catalog.new_store(spec.name),
             created=saved.created if saved is not None else None,
+            admit=partial(self.ownership.admits, spec.name) if self.ownership is not None else None,
         )
         if saved is not None and saved.faults is not None:
             tenant.faults.load(saved.faults)
@@ -159,15 +229,24 @@ class Registry:
             raise TenantLimit(
                 f"the server holds its maximum of {limit:d} tenants (--max-tenants); delete one first"
             )
-        self.catalog.drop_tenant(spec.name)  # nothing of an earlier tenant of that name may come back
-        tenant = self._tenant(spec)
-        self._tenants[spec.name] = tenant  # reserve the name while binding
+        if self.ownership is not None:
+            await self.ownership.claim_new(spec.name)  # before anything of it is written
+        if spec.name in self._tenants:  # created meanwhile (claim_new waits on the database)
+            raise TenantExists(f"a tenant named {spec.name!r} already exists", field="$.name")
         try:
-            await self._start(tenant)
-            self.catalog.save_tenant(spec.name, msgspec.json.encode(tenant.bound_spec()), tenant.created)
+            self.catalog.drop_tenant(spec.name)  # nothing of an earlier tenant of that name may come back
+            tenant = self._tenant(spec)
+            self._tenants[spec.name] = tenant  # reserve the name while binding
+            try:
+                await self._start(tenant)
+                self.catalog.save_tenant(spec.name, msgspec.json.encode(tenant.bound_spec()), tenant.created)
+            except BaseException:
+                self._tenants.pop(spec.name, None)
+                tenant.scope.cancel()
+                raise
         except BaseException:
-            self._tenants.pop(spec.name, None)
-            tenant.scope.cancel()
+            if self.ownership is not None:
+                self.ownership.release(spec.name)
             raise
         _log_started(tenant)
         return tenant
@@ -176,21 +255,58 @@ class Registry:
         """Bring back every tenant the catalog kept, on its own ports; return those that failed."""
         failed = []
         for saved in self.catalog.saved():
-            spec = _SPEC.decode(saved.spec)
-            tenant = self._tenant(spec, saved)
-            if saved.token is not None:
-                self.keys.restore(spec.name, saved.token)
-            self._tenants[spec.name] = tenant
-            try:
-                await self._start(tenant)
-            except (PortUnavailable, ResourcesExhausted) as exc:
-                where = f" ({exc.field})" if exc.field else ""
-                tenant.fail(f"after a restart: {exc.detail}{where}")
-                log.error("tenant %s: cannot serve: %s", spec.name, tenant.failure)
+            tenant = await self._bring_back(saved, _SPEC.decode(saved.spec), "after a restart")
+            if tenant.state == "failed":
                 failed.append(tenant)
-                continue
-            _log_started(tenant)
         return failed
+
+    async def _bring_back(self, saved: SavedTenant, spec: TenantSpec, when: str) -> Tenant:
+        """Serve a kept tenant again with `spec` (its ports); a port taken leaves it `failed`."""
+        tenant = self._tenant(spec, saved)
+        if saved.token is not None:
+            self.keys.restore(spec.name, saved.token)
+        self._tenants[spec.name] = tenant
+        try:
+            await self._start(tenant)
+        except (PortUnavailable, ResourcesExhausted) as exc:
+            where = f" ({exc.field})" if exc.field else ""
+            tenant.fail(f"{when}: {exc.detail}{where}")
+            log.error("tenant %s: cannot serve: %s", spec.name, tenant.failure)
+            return tenant
+        _log_started(tenant)
+        return tenant
+
+    async def serve_claimed(self, name: str) -> Tenant | None:
+        """Serve a tenant this replica has just claimed, as the store kept it; a stored port outside this
+        replica's `--port-range` is picked again from the range, and the ports got are kept.  Returns None
+        when the store has no such tenant (deleted meanwhile)."""
+        if name in self._tenants:
+            return self._tenants[name]
+        saved = next((kept for kept in self.catalog.saved() if kept.name == name), None)
+        if saved is None:
+            return None
+        spec = _SPEC.decode(saved.spec)
+        ports = self.settings.ports
+        if ports is not None:
+            fields = (f"{listener.name}_port" for listener in LISTENERS)
+            spec = msgspec.structs.replace(
+                spec, **{field: 0 for field in fields if getattr(spec, field) not in ports}
+            )
+        tenant = await self._bring_back(saved, spec, "after a claim")
+        if tenant.state == "running":
+            self.catalog.save_tenant(name, msgspec.json.encode(tenant.bound_spec()), tenant.created)
+        return tenant
+
+    def stop_serving(self, name: str) -> Tenant | None:
+        """Stop a tenant whose lease is lost: its listeners close and its sessions end (nothing they did not
+        QUIT for is committed); what the store keeps of it stays.  Await the returned tenant's `done`."""
+        tenant = self._tenants.pop(name, None)
+        if tenant is None:
+            return None
+        self.keys.forget(name)
+        tenant.scope.cancel()
+        log.warning("tenant %s: this replica no longer holds its lease; stopped serving it", name)
+        return tenant
 
     async def delete(self, name: str) -> None:
         """Stop the tenant's listeners and sessions, then forget it (also on disk); returns when all are
@@ -201,6 +317,8 @@ class Registry:
         tenant.scope.cancel()
         await tenant.done.wait()
         self.catalog.drop_tenant(name)
+        if self.ownership is not None:
+            self.ownership.release(name)
         log.info("tenant %s: deleted", name)
 
 

@@ -17,7 +17,7 @@ control API reaches tenants only through the `Service` facade (service.py).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import msgspec
 import trio
@@ -51,6 +51,7 @@ class Tenant:
         ports: PortCursor | None = None,
         store: MailStore | None = None,
         created: float | None = None,
+        admit: Callable[[], bool] | None = None,
     ) -> None:
         self.spec = spec
         self.metrics = metrics
@@ -89,7 +90,7 @@ class Tenant:
         )
         """What every protocol's session factory gets."""
         self.listeners = TenantListeners(
-            spec, settings, self.policies, self.context, tls=tls is not None, ports=ports
+            spec, settings, self.policies, self.context, tls=tls is not None, ports=ports, admit=admit
         )
         self.arrived = trio.Event()
         """Set (and replaced) whenever messages are stored: what long-polls wait on."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = ["ADMIN", "OPEN", "Keyring", "Principal", "digest", "new_token"]
@@ -57,12 +58,15 @@ class Keyring:
         admin_token: the `--admin-token`; None runs the API open (loopback only, unless `--insecure`).
     """
 
-    __slots__ = ("_admin", "_by_digest", "_by_tenant")
+    __slots__ = ("_admin", "_by_digest", "_by_tenant", "lookup")
 
     def __init__(self, admin_token: str | None) -> None:
         self._admin = digest(admin_token) if admin_token is not None else None
         self._by_digest: dict[bytes, str] = {}
         self._by_tenant: dict[str, bytes] = {}
+        self.lookup: Callable[[bytes], str | None] | None = None
+        """Where a digest of a tenant this process does not serve is looked up (replicas: the database,
+        so that a token rotated through one replica counts on every one at once)."""
 
     @property
     def enforced(self) -> bool:
@@ -96,6 +100,8 @@ class Keyring:
         if self._admin is not None and hmac.compare_digest(presented, self._admin):
             return ADMIN
         tenant = self._by_digest.get(presented)
+        if tenant is None and self.lookup is not None:
+            tenant = self.lookup(presented)
         return Principal(tenant) if tenant is not None else None
 
     def __repr__(self) -> str:

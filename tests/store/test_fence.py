@@ -28,14 +28,14 @@ def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory)
 
 def _leased(db: SqlDatabase) -> Iterator[SqlDatabase]:
     with db.write():
-        db.execute("CREATE TABLE leases (tenant text PRIMARY KEY, generation integer NOT NULL)")
-        db.execute("INSERT INTO leases VALUES ('acme', 1)")
+        db.execute("CREATE TABLE fence_rows (tenant text PRIMARY KEY, generation integer NOT NULL)")
+        db.execute("INSERT INTO fence_rows VALUES ('acme', 1)")
     mine = {"acme": 1}
 
     def fence(tenant: str) -> tuple[str, tuple[object, ...]] | None:
         if tenant not in mine:
             return None
-        return "SELECT 1 FROM leases WHERE tenant = ? AND generation = ?", (tenant, mine[tenant])
+        return "SELECT 1 FROM fence_rows WHERE tenant = ? AND generation = ?", (tenant, mine[tenant])
 
     db.fence = fence
     yield db
@@ -45,7 +45,7 @@ def _leased(db: SqlDatabase) -> Iterator[SqlDatabase]:
 def _taken_over(db: SqlDatabase) -> None:
     """Another replica takes the tenant: the lease's generation moves on (not through a fenced write)."""
     with db.write():
-        db.execute("UPDATE leases SET generation = 2 WHERE tenant = 'acme'")
+        db.execute("UPDATE fence_rows SET generation = 2 WHERE tenant = 'acme'")
 
 
 def _rows(db: SqlDatabase, sql: str) -> int:

@@ -1,0 +1,25 @@
+"""A write fenced out under a REST request (the replica's lease ran out meanwhile) answers a 503 problem
+naming the tenant, not a 500."""
+
+from __future__ import annotations
+
+from mockmail.api import create_app
+from mockmail.config.settings import Settings
+from mockmail.store import FencedOut
+from mockmail.tenancy.registry import Registry
+from mockmail.tenancy.service import Service
+
+
+async def test_a_fenced_out_write_is_a_503_problem() -> None:
+    app = create_app(Service(Registry(Settings())))
+
+    async def fenced() -> str:
+        raise FencedOut("acme")
+
+    app.route("/fenced")(fenced)
+    response = await app.test_client().get("/fenced")
+    assert response.status_code == 503
+    assert response.content_type == "application/problem+json"
+    problem = await response.get_json()
+    assert problem["title"] == "Tenant moving" and problem["field"] == "tenant"
+    assert "tenant 'acme' is fenced out" in problem["detail"]
