@@ -6,7 +6,7 @@ WORKDIR /opt/mockmail
 COPY pyproject.toml README.md LICENSE openapi.yaml constraints.txt ./
 COPY mockmail ./mockmail
 COPY api ./api
-RUN pip install --no-cache-dir -c constraints.txt . && rm -rf /root/.cache
+RUN pip install --no-cache-dir -c constraints.txt '.[postgresql]' && rm -rf /root/.cache
 
 # Runs as an unprivileged user; the data dir is a volume, so tenants, mail and fault plans survive.
 USER mockmail

@@ -182,7 +182,9 @@ def settings_from(
     for name, _ in OPTIONS:
         given = getattr(args, name)
         if given is None:
-            given = environ.get(f"MOCKMAIL_{name.upper()}")
+            # An empty variable is an unset one: `MOCKMAIL_DATA_DIR: ""` in a compose file turns off what
+            # an image's ENV set (deploy/replicas/compose.yaml does so to use --store instead).
+            given = environ.get(f"MOCKMAIL_{name.upper()}") or None
         if given is not None:
             values[name] = given
     for name, _ in FLAGS:

@@ -371,3 +371,10 @@ def test_cli_exits_2_on_a_data_dir_it_cannot_use(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "cannot open the store" in done.stderr
+
+
+def test_an_empty_variable_is_an_unset_one() -> None:
+    """A compose file turns off an image's `ENV MOCKMAIL_DATA_DIR` with an empty value (deploy/replicas)."""
+    settings = parse_settings(["serve"], {"MOCKMAIL_DATA_DIR": "", "MOCKMAIL_STORE": "postgresql:///x"})
+    assert settings.data_dir is None and settings.store == "postgresql:///x"
+    assert parse_settings(["serve", "--data-dir", "/srv"], {"MOCKMAIL_DATA_DIR": ""}).data_dir == "/srv"
