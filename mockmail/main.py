@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import hypercorn.config
 import hypercorn.trio
@@ -39,6 +40,9 @@ from .store import Catalog, Database, MemoryCatalog, SqliteCatalog
 from .tenancy.registry import Registry
 from .tenancy.service import Service
 from .tenancy.specs import TenantLimits, TenantSpec
+
+if TYPE_CHECKING:
+    from .workers.worker import WorkerRole
 
 __all__ = ["Running", "build_parser", "main", "parse_settings", "serve"]
 
@@ -97,6 +101,7 @@ OPTIONS: tuple[tuple[str, str], ...] = (
         "auth_failure_delay",
         "seconds a failed login of any protocol waits before its reply, that connection only (default 0.5)",
     ),
+    ("workers", "processes that own the tenants behind one API (default 1: a single process; docs/scaling.md)"),
 )
 OPTIONS += tuple(
     (f"tenant_limit_{name}", f"default limits.{name} of a tenant that sets none (default: no limit)")
@@ -309,9 +314,14 @@ async def seed(service: Service, tenants: list[SeedTenant], settings: Settings) 
 
 
 async def serve(
-    settings: Settings, *, task_status: trio.TaskStatus[Running] = trio.TASK_STATUS_IGNORED
+    settings: Settings,
+    *,
+    worker: WorkerRole | None = None,
+    task_status: trio.TaskStatus[Running] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Run the API and the tenant supervisor until `Running.stop` is set (or the task is cancelled).
+
+    `worker` makes it one worker of `--workers N` (`mockmail.workers.worker`): the API on its Unix socket.
 
     Raises:
         ConfigError: the `--config` file is unreadable or invalid (before anything is served).
@@ -323,13 +333,13 @@ async def serve(
     quiet_accept_retries()
     config_file = load_config(settings.config) if settings.config else None
     prepared = prepare_seed(*config_file, settings) if config_file is not None else None
-    catalog = open_catalog(settings)
-    registry = Registry(settings, make_tls(settings), catalog)
+    catalog = worker.catalog if worker is not None and worker.catalog is not None else open_catalog(settings)
+    registry = Registry(settings, make_tls(settings) if worker is None else worker.tls, catalog)
     service = Service(registry)
     stop = trio.Event()
     hyper = hypercorn.config.Config()
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    hyper.bind = [f"{host}:{settings.api_port}"]
+    hyper.bind = [f"{host}:{settings.api_port}"] if worker is None else [f"unix:{worker.socket}"]
     hyper.accesslog = None
     hyper.errorlog = logging.getLogger("hypercorn.error")
     hyper.graceful_timeout = 3.0
@@ -340,7 +350,8 @@ async def serve(
             if prepared is not None:
                 await seed(service, prepared, settings)
             app = create_app(service)
-            binds = await root.start(partial(hypercorn.trio.serve, app, hyper, shutdown_trigger=stop.wait))
+            asgi = app if worker is None else worker.wrap(app, service)
+            binds = await root.start(partial(hypercorn.trio.serve, asgi, hyper, shutdown_trigger=stop.wait))
             api_url = binds[0]
             log.info("mockmail %s: REST API on %s/api/v1", __version__, api_url)  # tenants logged on creation
             # Everything made so far (modules, the app, restored tenants) lives as long as the process:
@@ -357,12 +368,17 @@ async def serve(
 
 
 async def _run_until_signalled(settings: Settings) -> None:
+    from .workers.supervisor import supervise
+
     async with trio.open_nursery() as nursery:
-        running: Running = await nursery.start(serve, settings)
+        if settings.workers == 1:
+            stop = (await nursery.start(serve, settings)).stop
+        else:
+            stop = (await nursery.start(supervise, settings)).stop
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async for signum in signals:
                 log.info("mockmail: received %s", signal.Signals(signum).name)
-                running.stop.set()
+                stop.set()
                 break
 
 
