@@ -10,6 +10,7 @@ import os
 import poplib
 import signal
 import smtplib
+import ssl
 import subprocess
 import sys
 import threading
@@ -104,7 +105,7 @@ def test_store_is_refused_with_workers(tmp_path: Path) -> None:
 
 
 def test_tenants_spread_and_every_protocol_passes(tmp_path: Path) -> None:
-    with supervised(tmp_path, token=ADMIN) as server:
+    with supervised(tmp_path, "--max-tenants", "5", token=ADMIN) as server:
         health = server.health()
         pids = {w["pid"] for w in health["workers"]}
         assert [w["id"] for w in health["workers"]] == [0, 1]
@@ -163,6 +164,12 @@ def test_tenants_spread_and_every_protocol_passes(tmp_path: Path) -> None:
         assert gone.value.status == 401
         again = server.call("/api/v1/tenants", "POST", {"name": mine})
         assert again["name"] == mine
+
+        # --max-tenants counts the tenants of every worker.
+        server.call("/api/v1/tenants", "POST", {"name": "five"})
+        with pytest.raises(Answer) as full:
+            server.call("/api/v1/tenants", "POST", {"name": "six"})
+        assert full.value.status == 409 and full.value.body["type"].endswith(":tenant-limit")
 
 
 def test_long_poll_and_live_stream_pass_through(tmp_path: Path) -> None:
@@ -286,3 +293,26 @@ def test_workers_end_with_a_killed_supervisor(tmp_path: Path) -> None:
         server.proc.kill()
         server.proc.wait()
         poll(lambda: True if not any(alive(pid) for pid in pids) else None, "every worker gone", 10)
+
+
+def test_one_ca_covers_every_worker_and_the_config_seeds_worker_0(tmp_path: Path) -> None:
+    config = tmp_path / "seed.toml"
+    config.write_text(
+        '[[tenants]]\nname = "seeded"\n\n[[tenants.mailboxes]]\nuser = "alice"\npassword = "pw"\n\n'
+        '[[tenants.mailboxes.messages]]\nsubject = "from the file"\ntext = "hi"\n'
+    )
+    with supervised(tmp_path, "--tls", "auto", "--config", str(config)) as server:
+        assert server.health()["tls"] is True
+        seeded = server.call("/api/v1/tenants/seeded")
+        assert seeded["worker"] == 0
+        created = make_tenants(server, ["second"])["second"]
+        assert created["worker"] == 1  # worker 1 had none
+        with urllib.request.urlopen(server.url + "/api/v1/tls/ca.pem", timeout=60) as response:
+            ca = response.read().decode()
+        context = ssl.create_default_context(cadata=ca)
+        for tenant in (seeded, created):
+            pop = poplib.POP3_SSL(tenant["pop3s"]["host"], tenant["pop3s"]["port"], context=context, timeout=30)
+            pop.user("alice")
+            pop.pass_("pw")
+            assert pop.stat()[0] == (1 if tenant is seeded else 0)
+            pop.quit()
