@@ -201,8 +201,8 @@ class Gateway:
             raise _unavailable(worker, tenant) from None
 
     async def _tenant_call(self, name: str, scope: Message, receive: Receive, send: Send) -> None:
-        owner = self.placement.owner(name)
-        if owner is None or not self.placement.placed(name):
+        owner = self.placement.owner(name)  # also while its creation is answered: the 201 may be out
+        if owner is None:
             await self._forward(self._any(), scope, receive, send)  # no such tenant: the owner's 404
             return
         status = await self._forward(self.pool.workers[owner], scope, receive, send, name)
