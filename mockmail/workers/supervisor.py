@@ -131,9 +131,10 @@ class WorkerPool:
             began = trio.current_time()
             try:
                 returncode = await self._run_once(worker, task_status if first else trio.TASK_STATUS_IGNORED)
-            except WorkerStartFailed:
+            except (WorkerStartFailed, OSError) as exc:  # OSError: no process could be made (EMFILE, ...)
                 if first or self.stopping:
                     raise
+                log.error("worker %d: %s", worker.id, exc)
                 returncode = None
             if self.stopping:
                 return
@@ -155,15 +156,25 @@ class WorkerPool:
         worker.process = process
         assert process.stdin is not None and process.stdout is not None
         try:
-            await process.stdin.send_all(line)  # kept open: its EOF tells the worker the supervisor is gone
-            if not await _read_ready(process.stdout):
+            try:
+                await process.stdin.send_all(line)  # kept open: its EOF tells the worker we are gone
+                ready = await _read_ready(process.stdout)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                ready = False
+            if not ready:
                 raise WorkerStartFailed(worker.id, await process.wait())
             worker.client = httpx.AsyncClient(
                 transport=httpx.AsyncHTTPTransport(uds=worker.socket),
                 timeout=WORKER_TIMEOUT,
                 limits=httpx.Limits(max_connections=None, max_keepalive_connections=32),
             )
-            self.placement.load(worker.id, await self._tenant_names(worker.client))
+            try:
+                names = await self._tenant_names(worker.client)
+            except (httpx.HTTPError, ValueError, KeyError) as exc:
+                log.error("worker %d: cannot list its tenants: %s", worker.id, exc)
+                process.kill()
+                raise WorkerStartFailed(worker.id, await process.wait()) from None
+            self.placement.load(worker.id, names)
             worker.pid, worker.state = process.pid, "up"
             log.info("worker %d: up (pid %d)", worker.id, process.pid)
             task_status.started()

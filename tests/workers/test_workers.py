@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from mockmail.client import Client
+
 from .supervised import Answer, Supervised, alive, poll, supervised
 
 ADMIN = "admin-token-of-the-workers-test"
@@ -234,6 +236,13 @@ def test_gathered_metrics_are_one_exposition(tmp_path: Path) -> None:
             server.call("/metrics", token=tenants["alpha"]["token"])
         assert refused.value.status == 403
 
+        # The Python client sees the same tenants and which worker owns each.
+        with Client(server.url, ADMIN) as client:
+            assert {tenant.name: tenant.worker for tenant in client.tenants()} == {
+                name: tenants[name]["worker"] for name in ("alpha", "beta")
+            }
+            assert {client.tenant(name).worker for name in ("alpha", "beta")} == {0, 1}
+
 
 def kill_worker_and_wait(server: Supervised, k: int) -> Any:
     """SIGKILL worker `k`; the health once it is up again."""
@@ -316,3 +325,17 @@ def test_one_ca_covers_every_worker_and_the_config_seeds_worker_0(tmp_path: Path
             pop.pass_("pw")
             assert pop.stat()[0] == (1 if tenant is seeded else 0)
             pop.quit()
+
+
+def test_a_worker_that_cannot_start_stops_the_supervisor_with_its_status(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    done = subprocess.run(
+        [sys.executable, "-m", "mockmail.main", "serve", "--workers", "2", "--api-port", "0",
+         "--data-dir", str(not_a_folder)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "cannot open the store" in done.stderr and "could not start (exit status 2)" in done.stderr
