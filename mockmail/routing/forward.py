@@ -121,9 +121,7 @@ async def forward(
         body_read.set()
     else:
         content = _body(first, receive, body_read)  # chunked upstream unless the client gave a length
-    request = client.build_request(
-        scope["method"], base_url + _target(scope), headers=sent, content=content
-    )
+    request = client.build_request(scope["method"], base_url + _target(scope), headers=sent, content=content)
     try:
         response = await client.send(request, stream=True)
     except httpx.TransportError as exc:

@@ -319,11 +319,19 @@ class Gateway:
                 failed += [str(name) for name in body.get("tenants") or []]
         down = [worker.id for worker in self.pool.workers if worker.id not in answered]
         if failed or down:
-            parts = [f"{len(failed)} tenant(s) have a failed listener: {', '.join(sorted(failed))}"] if failed else []
+            parts = (
+                [f"{len(failed)} tenant(s) have a failed listener: {', '.join(sorted(failed))}"]
+                if failed
+                else []
+            )
             parts += [f"worker {k} is restarting" for k in down]
-            await _problem(send, scope, 503, "Not ready", "not-ready", "; ".join(parts), tenants=sorted(failed))
+            await _problem(
+                send, scope, 503, "Not ready", "not-ready", "; ".join(parts), tenants=sorted(failed)
+            )
             return
-        await _respond(send, 200, _ENCODER.encode({"status": "ready", "tenants": tenants}), "application/json")
+        await _respond(
+            send, 200, _ENCODER.encode({"status": "ready", "tenants": tenants}), "application/json"
+        )
 
     async def _metrics(self, scope: Message, send: Send) -> None:
         answers = await self._gather(scope, "/metrics")

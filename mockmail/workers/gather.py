@@ -3,8 +3,9 @@
 - Tenant lists: concatenated, in placement order (creation order).
 - Metrics: each worker's Prometheus exposition parsed with `prometheus_client`'s parser; one family per
   name (its HELP and TYPE once), samples with the same name and labels summed (every mockmail figure is a
-  count or a sum; a counter's `_created` time takes the earliest: sessions, commands, octets, stored messages, request histograms), rendered again with
-  `prometheus_client.generate_latest`, so the result is one valid exposition.
+  count or a sum: sessions, commands, octets, stored messages, request histograms; a counter's `_created`
+  time takes the earliest), rendered again with `prometheus_client.generate_latest`, so the result is
+  one valid exposition.
 - Health: the counters summed, `degraded` when a worker is (or is restarting), one `workers` entry each.
 """
 
@@ -57,7 +58,9 @@ def merge_metrics(texts: Sequence[str]) -> bytes:
                 else:
                     values[key] += sample.value
     for name, family in families.items():
-        family.samples = [Sample(sample, dict(labels), value) for (sample, labels), value in sums[name].items()]
+        family.samples = [
+            Sample(sample, dict(labels), value) for (sample, labels), value in sums[name].items()
+        ]
     registry = prometheus_client.CollectorRegistry(auto_describe=False)
     registry.register(_Merged(list(families.values())))
     return prometheus_client.generate_latest(registry)

@@ -27,7 +27,9 @@ from .contract import check_response
 __all__ = ["WORKERS", "deselect", "fixtures"]
 
 WORKERS = int(os.environ.get("MOCKMAIL_API_WORKERS", "0") or 0)
-SELF_CONTAINED = frozenset({"test_keepalive.py", "test_schemathesis.py", "test_openapi.py", "test_capacity.py"})
+SELF_CONTAINED = frozenset(
+    {"test_keepalive.py", "test_schemathesis.py", "test_openapi.py", "test_capacity.py"}
+)
 IN_PROCESS_ONLY = frozenset({"registry", "autojump_clock", "mock_clock"})
 DEFAULT_ARGS = ("--max-message-size", "65536", "--max-request-size", "262144")
 """The suite's default `Settings` (tests/api/conftest.py) as options."""
@@ -74,7 +76,11 @@ def deselect(config: pytest.Config, items: list[pytest.Item]) -> None:
         info = getattr(item, "_fixtureinfo", None)
         settings = info.name2fixturedefs.get("settings") if info is not None else None
         own_settings = settings is not None and len(settings) > 1  # overridden below the conftest
-        if item.nodeid.split("::")[0].rsplit("/", 1)[-1] in SELF_CONTAINED or names & IN_PROCESS_ONLY or own_settings:
+        if (
+            item.nodeid.split("::")[0].rsplit("/", 1)[-1] in SELF_CONTAINED
+            or names & IN_PROCESS_ONLY
+            or own_settings
+        ):
             dropped.append(item)
         else:
             kept.append(item)
@@ -93,7 +99,9 @@ class SharedServer:
         self.url = self._start()
 
     def _start(self) -> str:
-        server: Supervised = self._stack.enter_context(supervised(self.folder, *DEFAULT_ARGS, workers=WORKERS))
+        server: Supervised = self._stack.enter_context(
+            supervised(self.folder, *DEFAULT_ARGS, workers=WORKERS)
+        )
         return server.url
 
     def restart(self) -> None:

@@ -61,7 +61,8 @@ async def _socket_path(nursery: trio.Nursery, tmp_path: Path) -> AsyncIterator[s
     config.bind = [f"unix:{path}"]
     config.accesslog = None
     stop = trio.Event()
-    await nursery.start(partial(hypercorn.trio.serve, upstream, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+    app: Any = upstream
+    await nursery.start(partial(hypercorn.trio.serve, app, config, shutdown_trigger=stop.wait))
     yield path
     stop.set()
 
@@ -94,7 +95,9 @@ class Caller:
         return b"".join(m.get("body", b"") for m in self.sent if m["type"] == "http.response.body")
 
 
-def scope_of(path: str, headers: list[tuple[bytes, bytes]], method: str = "POST", query: bytes = b"") -> Message:
+def scope_of(
+    path: str, headers: list[tuple[bytes, bytes]], method: str = "POST", query: bytes = b""
+) -> Message:
     return {
         "type": "http",
         "method": method,

@@ -68,9 +68,7 @@ class Supervised:
     def log(self) -> str:
         return self.log_file.read_text(errors="replace")
 
-    def call(
-        self, path: str, method: str = "GET", payload: Any = None, token: str | None = None
-    ) -> Any:
+    def call(self, path: str, method: str = "GET", payload: Any = None, token: str | None = None) -> Any:
         """The decoded JSON answer of one REST call (as the admin unless `token` is given).
 
         Raises:
@@ -103,11 +101,22 @@ class Supervised:
 
 
 @contextmanager
-def supervised(tmp_path: Path, *args: str, workers: int = 2, token: str | None = None) -> Iterator[Supervised]:
+def supervised(
+    tmp_path: Path, *args: str, workers: int = 2, token: str | None = None
+) -> Iterator[Supervised]:
     """Run `mockmail serve --workers N ARGS`; stop it with SIGTERM at the end (exit 0, no worker left)."""
     port = free_port()
     log_file = tmp_path / f"serve-{port}.log"
-    argv = [sys.executable, "-m", "mockmail.main", "serve", "--workers", str(workers), "--api-port", str(port)]
+    argv = [
+        sys.executable,
+        "-m",
+        "mockmail.main",
+        "serve",
+        "--workers",
+        str(workers),
+        "--api-port",
+        str(port),
+    ]
     argv += [*args, *(["--admin-token", token] if token else [])]
     with log_file.open("wb") as log:
         proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=log, env=dict(os.environ))

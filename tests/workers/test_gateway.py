@@ -15,10 +15,18 @@ from mockmail.workers.supervisor import WorkerPool
 ADMIN = "admin-token-of-the-gateway-test"
 
 
-async def call(gateway: Gateway, method: str, path: str, token: str | None = None) -> tuple[int, dict[str, str], Any]:
+async def call(
+    gateway: Gateway, method: str, path: str, token: str | None = None
+) -> tuple[int, dict[str, str], Any]:
     headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
-    scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": b"",
-             "headers": headers}
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": headers,
+    }
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:

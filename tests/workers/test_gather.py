@@ -3,6 +3,8 @@ placement order, health summed."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import prometheus_client
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -71,8 +73,8 @@ def health(tenants: int, sessions: int, problem: str | None = None) -> Health:
     )
 
 
-def entry(k: int, tenants: int, state: str = "up") -> WorkerHealth:
-    return WorkerHealth(id=k, pid=100 + k if state == "up" else 0, tenants=tenants, state=state, restarts=0)  # type: ignore[arg-type]
+def entry(k: int, tenants: int, state: Literal["up", "restarting"] = "up") -> WorkerHealth:
+    return WorkerHealth(id=k, pid=100 + k if state == "up" else 0, tenants=tenants, state=state, restarts=0)
 
 
 def test_health_sums_and_degrades_while_a_worker_restarts() -> None:
@@ -82,9 +84,14 @@ def test_health_sums_and_degrades_while_a_worker_restarts() -> None:
     assert (both.status, both.tenants, both.sessions, both.open_files, both.tasks) == ("ok", 3, 7, 27, 10)
     assert both.problem is None and [w.id for w in both.workers] == [0, 1]
     one = merge_health(
-        [health(2, 3), None], [entry(0, 2), entry(1, 1, "restarting")], tls=True, own_files=7, max_open_files=50
+        [health(2, 3), None],
+        [entry(0, 2), entry(1, 1, "restarting")],
+        tls=True,
+        own_files=7,
+        max_open_files=50,
     )
     assert one.status == "degraded" and one.problem == "worker 1 is restarting" and one.tenants == 3
-    short = merge_health([health(2, 3, "out of file descriptors")], [entry(0, 2)], tls=False, own_files=1,
-                         max_open_files=50)
+    short = merge_health(
+        [health(2, 3, "out of file descriptors")], [entry(0, 2)], tls=False, own_files=1, max_open_files=50
+    )
     assert short.status == "degraded" and short.problem == "out of file descriptors"

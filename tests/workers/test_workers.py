@@ -31,7 +31,9 @@ ADMIN = "admin-token-of-the-workers-test"
 def make_tenants(server: Supervised, names: list[str]) -> dict[str, Any]:
     created = {name: server.call("/api/v1/tenants", "POST", {"name": name}) for name in names}
     for name in names:
-        server.call(f"/api/v1/tenants/{name}/mailboxes/alice", "PUT", {"password": "pw"}, created[name]["token"])
+        server.call(
+            f"/api/v1/tenants/{name}/mailboxes/alice", "PUT", {"password": "pw"}, created[name]["token"]
+        )
     return created
 
 
@@ -96,8 +98,18 @@ def test_a_bad_worker_count_in_the_environment_exits_2() -> None:
 
 def test_store_is_refused_with_workers(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "mockmail.main", "serve", "--workers", "2", "--api-port", "0",
-         "--store", "postgresql://nobody@localhost/none"],
+        [
+            sys.executable,
+            "-m",
+            "mockmail.main",
+            "serve",
+            "--workers",
+            "2",
+            "--api-port",
+            "0",
+            "--store",
+            "postgresql://nobody@localhost/none",
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -217,7 +229,9 @@ def test_gathered_metrics_are_one_exposition(tmp_path: Path) -> None:
         tenants = make_tenants(server, ["alpha", "beta"])
         for tenant in tenants.values():
             send(tenant, "counted")
-        request = urllib.request.Request(server.url + "/metrics", headers={"Authorization": f"Bearer {ADMIN}"})
+        request = urllib.request.Request(
+            server.url + "/metrics", headers={"Authorization": f"Bearer {ADMIN}"}
+        )
         with urllib.request.urlopen(request, timeout=60) as response:
             text = response.read().decode()
         assert text.count("# TYPE mockmail_api_requests_total counter") == 1
@@ -320,7 +334,9 @@ def test_one_ca_covers_every_worker_and_the_config_seeds_worker_0(tmp_path: Path
             ca = response.read().decode()
         context = ssl.create_default_context(cadata=ca)
         for tenant in (seeded, created):
-            pop = poplib.POP3_SSL(tenant["pop3s"]["host"], tenant["pop3s"]["port"], context=context, timeout=30)
+            pop = poplib.POP3_SSL(
+                tenant["pop3s"]["host"], tenant["pop3s"]["port"], context=context, timeout=30
+            )
             pop.user("alice")
             pop.pass_("pw")
             assert pop.stat()[0] == (1 if tenant is seeded else 0)
@@ -331,8 +347,18 @@ def test_a_worker_that_cannot_start_stops_the_supervisor_with_its_status(tmp_pat
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("")
     done = subprocess.run(
-        [sys.executable, "-m", "mockmail.main", "serve", "--workers", "2", "--api-port", "0",
-         "--data-dir", str(not_a_folder)],
+        [
+            sys.executable,
+            "-m",
+            "mockmail.main",
+            "serve",
+            "--workers",
+            "2",
+            "--api-port",
+            "0",
+            "--data-dir",
+            str(not_a_folder),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
