@@ -269,7 +269,7 @@ def kill_worker_and_wait(server: Supervised, k: int) -> Any:
             return None
         return health
 
-    return poll(back, f"worker {k} restarted", 10)
+    return poll(back, f"worker {k} restarted")  # a bound on a hang: the machine may be loaded
 
 
 @pytest.mark.parametrize("data", [False, True], ids=["memory", "data-dir"])
@@ -315,7 +315,7 @@ def test_workers_end_with_a_killed_supervisor(tmp_path: Path) -> None:
         pids = [w["pid"] for w in server.health()["workers"]]
         server.proc.kill()
         server.proc.wait()
-        poll(lambda: True if not any(alive(pid) for pid in pids) else None, "every worker gone", 10)
+        poll(lambda: True if not any(alive(pid) for pid in pids) else None, "every worker gone")
 
 
 def test_one_ca_covers_every_worker_and_the_config_seeds_worker_0(tmp_path: Path) -> None:
