@@ -18,7 +18,7 @@ from mockmail.errors import DomainError
 from mockmail.tenancy.service import Service
 from mockmail.tenancy.tokens import OPEN, Principal
 
-__all__ = ["EXEMPT", "Forbidden", "Unauthorized", "install", "principal", "tenant_in_path"]
+__all__ = ["EXEMPT", "Forbidden", "Unauthorized", "check_reach", "install", "principal", "tenant_in_path"]
 
 PREFIX = "/api/v1"
 EXEMPT = frozenset(f"{PREFIX}/{name}" for name in ("health", "ready", "openapi.yaml", "tls/ca.pem"))
@@ -65,7 +65,7 @@ def tenant_in_path(path: str) -> str | None:
     return path[len(_TENANT_PATHS) :].partition("/")[0]
 
 
-def _check_reach(who: Principal, path: str, method: str) -> None:
+def check_reach(who: Principal, path: str, method: str) -> None:
     tenant = who.tenant
     if tenant is None:
         return
@@ -101,6 +101,6 @@ def install(app: object, service: Service) -> None:
         if who is None:
             raise Unauthorized("the bearer token is not valid here (a rotated or deleted tenant's?)")
         g.principal = who
-        _check_reach(who, request.path, request.method)
+        check_reach(who, request.path, request.method)
 
     app.before_request(check)  # type: ignore[attr-defined]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from quart import Blueprint, Response
 
 from mockmail import __version__
@@ -12,7 +14,7 @@ from mockmail.tenancy.service import Service
 from .http import json_response
 from .openapi import load_document
 from .problems import problem_response
-from .schemas import Health, Ready
+from .schemas import Health, Ready, WorkerHealth
 
 __all__ = ["blueprint"]
 
@@ -42,6 +44,15 @@ def blueprint(service: Service) -> Blueprint:
                 max_open_files=descriptor_limit(),
                 tasks=running_tasks(),
                 problem=problem,
+                workers=[
+                    WorkerHealth(
+                        id=service.settings.worker_id,
+                        pid=os.getpid(),
+                        tenants=tenants,
+                        state="up",
+                        restarts=0,
+                    )
+                ],
             )
         )
 

@@ -23,7 +23,21 @@ __all__ = [
     "TenantCreated",
     "TenantToken",
     "TenantView",
+    "WorkerHealth",
 ]
+
+
+class WorkerHealth(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One worker process: the server itself when it runs alone (`--workers 1`)."""
+
+    id: int
+    pid: int
+    """Its process id (0 while a worker is being restarted)."""
+    tenants: int
+    state: Literal["up", "restarting"]
+    """`restarting`: the worker died and the supervisor is starting it again."""
+    restarts: int
+    """Times the supervisor started this worker again after it died."""
 
 
 class Health(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -42,6 +56,8 @@ class Health(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     """Trio tasks alive in the server: one per listener and per session, and a few of the server's own."""
     problem: str | None
     """What ran out in the last minute, e.g. `out of file descriptors: ...`; null when nothing did."""
+    workers: list[WorkerHealth]
+    """The processes that own the tenants (`--workers`), one entry each."""
 
 
 class Ready(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -44,6 +44,7 @@ from .tenancy.specs import TenantLimits, TenantSpec
 
 if TYPE_CHECKING:
     from .replicas.claimer import Claimer
+    from .workers.worker import WorkerRole
 
 __all__ = ["Running", "build_parser", "main", "parse_settings", "serve"]
 
@@ -117,6 +118,7 @@ OPTIONS: tuple[tuple[str, str], ...] = (
         "auth_failure_delay",
         "seconds a failed login of any protocol waits before its reply, that connection only (default 0.5)",
     ),
+    ("workers", "processes that own the tenants behind one API (default 1: a single process; docs/scaling.md)"),
 )
 OPTIONS += tuple(
     (f"tenant_limit_{name}", f"default limits.{name} of a tenant that sets none (default: no limit)")
@@ -369,9 +371,14 @@ async def seed(service: Service, tenants: list[SeedTenant], settings: Settings) 
 
 
 async def serve(
-    settings: Settings, *, task_status: trio.TaskStatus[Running] = trio.TASK_STATUS_IGNORED
+    settings: Settings,
+    *,
+    worker: WorkerRole | None = None,
+    task_status: trio.TaskStatus[Running] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Run the API and the tenant supervisor until `Running.stop` is set (or the task is cancelled).
+
+    `worker` makes it one worker of `--workers N` (`mockmail.workers.worker`): the API on its Unix socket.
 
     Raises:
         ConfigError: the `--config` file is unreadable or invalid (before anything is served).
@@ -383,15 +390,15 @@ async def serve(
     quiet_accept_retries()
     config_file = load_config(settings.config) if settings.config else None
     prepared = prepare_seed(*config_file, settings) if config_file is not None else None
-    catalog = open_catalog(settings)
+    catalog = worker.catalog if worker is not None and worker.catalog is not None else open_catalog(settings)
     replicas = open_replicas(settings, catalog)
     ownership: Ownership | None = replicas
-    registry = Registry(settings, make_tls(settings), catalog, ownership)
+    registry = Registry(settings, make_tls(settings) if worker is None else worker.tls, catalog, ownership)
     service = Service(registry)
     stop = trio.Event()
     hyper = hypercorn.config.Config()
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    hyper.bind = [f"{host}:{settings.api_port}"]
+    hyper.bind = [f"{host}:{settings.api_port}"] if worker is None else [f"unix:{worker.socket}"]
     hyper.accesslog = None
     hyper.errorlog = logging.getLogger("hypercorn.error")
     hyper.graceful_timeout = 3.0
@@ -405,7 +412,8 @@ async def serve(
             if prepared is not None:
                 await seed(service, prepared, settings)
             app = create_app(service)
-            binds = await root.start(partial(hypercorn.trio.serve, app, hyper, shutdown_trigger=stop.wait))
+            asgi = app if worker is None else worker.wrap(app, service)
+            binds = await root.start(partial(hypercorn.trio.serve, asgi, hyper, shutdown_trigger=stop.wait))
             api_url = binds[0]
             if replicas is not None and settings.advertise_url is None and not settings.api_port:
                 await replicas.advertise(api_url)
@@ -428,12 +436,17 @@ async def serve(
 
 
 async def _run_until_signalled(settings: Settings) -> None:
+    from .workers.supervisor import supervise
+
     async with trio.open_nursery() as nursery:
-        running: Running = await nursery.start(serve, settings)
+        if settings.workers == 1:
+            stop = (await nursery.start(serve, settings)).stop
+        else:
+            stop = (await nursery.start(supervise, settings)).stop
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async for signum in signals:
                 log.info("mockmail: received %s", signal.Signals(signum).name)
-                running.stop.set()
+                stop.set()
                 break
 
 

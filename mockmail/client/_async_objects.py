@@ -81,6 +81,11 @@ class AsyncTenant:
     def imaps(self) -> Endpoint | None:
         return self.view.endpoint("imaps")
 
+    @property
+    def worker(self) -> int:
+        """The worker process that owns the tenant (`serve --workers`; 0 when the server runs alone)."""
+        return self.view.worker
+
     async def refresh(self) -> TenantView:
         self.view = await self.client.get_tenant(self.name)
         return self.view

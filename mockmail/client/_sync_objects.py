@@ -78,6 +78,11 @@ class Tenant:
     def imaps(self) -> Endpoint | None:
         return self.view.endpoint("imaps")
 
+    @property
+    def worker(self) -> int:
+        """The worker process that owns the tenant (`serve --workers`; 0 when the server runs alone)."""
+        return self.view.worker
+
     def refresh(self) -> TenantView:
         self.view = self.client.get_tenant(self.name)
         return self.view

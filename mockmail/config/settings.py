@@ -82,6 +82,11 @@ class SettingsBase(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     tenant_limit_api_rps: RequestRate | None = None
     auth_failure_delay: Annotated[float, Meta(ge=0, le=60)] = 0.5
     """Seconds a failed POP3 or SMTP login waits before its reply (that connection only)."""
+    workers: Annotated[int, Meta(ge=1, le=256)] = 1
+    """Worker processes that own the tenants (1: this one process serves everything; see
+    `mockmail.workers`)."""
+    worker_id: Annotated[int, Meta(ge=0)] = 0
+    """Which worker this process is (set by the supervisor for its workers, never an option; 0 alone)."""
 
     @property
     def ports(self) -> range | None:

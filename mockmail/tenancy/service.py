@@ -123,6 +123,7 @@ class Service:
             mailboxes=len(tenant.store),
             sessions=len(tenant.listeners.sessions),
             failure=tenant.failure,
+            worker=self.settings.worker_id,
             replica=self._registry.replica,
         )
 

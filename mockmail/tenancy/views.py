@@ -35,6 +35,8 @@ class TenantViewBase(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     """Sessions open right now, every protocol."""
     failure: str | None
     """Why a listener stopped, if one did."""
+    worker: int
+    """The worker process that owns the tenant (`--workers`; 0 when the server runs alone)."""
     replica: str | None = None
     """The replica that owns and serves the tenant (`--replica-id`); null for a server without `--store`."""
 

@@ -99,3 +99,13 @@ def problem(response: ApiResponse, status: int, field: str | None = None) -> dic
     if field is not None:
         assert doc.get("field") == field, doc
     return doc
+
+
+# MOCKMAIL_API_WORKERS=N: the same tests against a real `mockmail serve --workers N` (see over_workers.py).
+from . import over_workers  # noqa: E402 - needs Api, defined above
+
+if over_workers.WORKERS:
+    _workers_server, _api = over_workers.fixtures()
+
+    def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+        over_workers.deselect(config, items)
