@@ -8,6 +8,7 @@ from mockmail.tenancy.service import Service
 
 from . import (
     bearer,
+    durability,
     faults,
     health,
     hypercorn_errors,
@@ -40,6 +41,7 @@ def create_app(service: Service) -> QuartTrio:
     app.register_blueprint(web_blueprint())  # the page at /, which uses the API like any client
     problems.register(app)
     metrics.install(app, service)  # first: requests the token check refuses are counted too
+    durability.install(app, service)  # runs before the metrics hook: a 503 it makes is counted
     bearer.install(app, service)
     rate_limit.install(app, service)  # after the token check
     hypercorn_errors.install()

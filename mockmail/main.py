@@ -8,6 +8,7 @@ whole shutdown is bounded by `SHUTDOWN_GRACE` seconds.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import ctypes.util
 import gc
@@ -18,7 +19,7 @@ import signal
 import socket
 import sqlite3
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -403,7 +404,7 @@ async def serve(
     hyper.errorlog = logging.getLogger("hypercorn.error")
     hyper.graceful_timeout = 3.0
     try:
-        async with trio.open_nursery() as root:
+        async with _group_commit(catalog), trio.open_nursery() as root:
             await root.start(registry.run)
             if replicas is None:
                 await registry.restore()
@@ -433,6 +434,18 @@ async def serve(
         if replicas is not None:
             replicas.close()  # every tenant has stopped: its lease is given back for others to claim
         catalog.close()
+
+
+@contextlib.asynccontextmanager
+async def _group_commit(catalog: Catalog) -> AsyncIterator[None]:
+    """Run the catalog's group commit beside everything inside the block, and stop it once they are all
+    done (it commits what is left then)."""
+    async with trio.open_nursery() as committing:
+        await committing.start(catalog.commit_units)
+        try:
+            yield
+        finally:
+            committing.cancel_scope.cancel()
 
 
 async def _run_until_signalled(settings: Settings) -> None:

@@ -5,6 +5,7 @@ per-line deadline, pipelined replies gathered into one write, the TLS upgrade, h
 the wire faults (`server/wire_faults.py`) and the transcript hooks.  A protocol handler subclasses it
 (`Pop3Session`; SMTP next) and supplies:
 
+- `store`: the `MailStore` its handlers change (replies wait for its changes to be durable);
 - `conn`: its sans-IO state machine, with `receive_data`, `next_event`, `send_chunks`, `mid_line`, `closed`
   and `send_failed`;
 - `_HANDLERS`: event type -> method returning the compliant reply (built once, never `getattr` per line);
@@ -35,6 +36,13 @@ interleave and nothing is written during a TLS handshake, with no lock and no se
   (SMTP 421, POP3 -ERR [SYS/TEMP], IMAP BYE) through the same path, shielded and for at most
   `FAREWELL_TIMEOUT` seconds, unless it was cut in the middle of a reply or a handshake, where a line
   would corrupt what the client is reading.
+
+The durability barrier (docs/scaling.md): handlers change the store synchronously, into its open unit of
+work.  Before any write, while the store has changes that are not durable yet (`MailStore.unsettled`),
+the driver awaits `store.settled()`, the commit that every session which changed something in the same
+scheduler pass shares (group commit).  So no reply goes out while a change it may have observed is
+uncommitted, and acknowledged means durable.  If that commit fails, none of the queued replies are
+written: the session says `STORE_FAILED` (a temporary failure) and ends.
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ import trio
 from ..faults import FaultState
 from ..login.policy import FailurePolicy
 from ..observe.transcripts import Recorder
+from ..store import CommitFailed, MailStore
 from .session_config import FollowUp, Hooks, SansIO, SessionConfig, peer_address
 from .wire_faults import FaultEnd, PeerGone, drain, send_through
 
@@ -80,6 +89,10 @@ read it does not hold the shutdown up."""
 UNPROMPTED = "(unprompted)"
 """The verb wire faults and end reasons see for lines no command asked for: a fault aimed at a command
 never fires on them, one aimed at every command does."""
+
+
+class _StoreFailed(Exception):
+    """The session's changes were not made durable: it said `STORE_FAILED` and ends."""
 
 
 def _first_line(chunk: bytes) -> bytes:
@@ -138,6 +151,9 @@ class SessionDriver:
     """The last line when the server stops or the tenant is deleted under the session (SMTP's 421, RFC
     5321 section 3.8; POP3's -ERR [SYS/TEMP], RFC 3206; IMAP's BYE, RFC 9051 section 7.1.5); None says
     nothing."""
+    STORE_FAILED: ClassVar[bytes] = b""
+    """The last line when the commit that was to make the session's changes durable failed: the protocol's
+    temporary failure, after which the session closes (the queued replies are never written)."""
     SPEAKS_UNPROMPTED: ClassVar[bool] = False
     """True when the protocol may speak while the client is silent (IMAP IDLE): `notify` then wakes the
     session's wait for input.  Otherwise a notification is heard at the next wait, and the wait costs
@@ -145,6 +161,8 @@ class SessionDriver:
     _HANDLERS: ClassVar[dict[type, Callable[[Any, Any], Any]]]
 
     conn: SansIO
+    store: MailStore
+    """The store the handler changes: replies wait for its changes to be durable."""
 
     def __init__(self, stream: trio.abc.Stream, config: SessionConfig, *, implicit_tls: bool = False) -> None:
         self.stream = stream
@@ -335,6 +353,8 @@ class SessionDriver:
             self.end_reason = "client gone"
         except FaultEnd as end:
             self.end_reason = str(end)
+        except _StoreFailed:
+            self.end_reason = "store failed"
         except trio.Cancelled:
             self.end_reason = "server shutdown"
             await self._farewell()
@@ -419,7 +439,10 @@ class SessionDriver:
         last = self.SHUTDOWN
         if last is None or self._busy or self.conn.closed:
             return
-        with trio.move_on_after(FAREWELL_TIMEOUT, shield=True), contextlib.suppress(PeerGone, FaultEnd):
+        with (
+            trio.move_on_after(FAREWELL_TIMEOUT, shield=True),
+            contextlib.suppress(PeerGone, FaultEnd, _StoreFailed),
+        ):
             await self._say([last])
 
     # --- faults ------------------------------------------------------------------------------------
@@ -534,8 +557,28 @@ class SessionDriver:
             recorder.server(_first_line(chunks[0]), self._reply_extra(reply))
             outbox.extend(chunks)
 
+    async def _settle(self, store: MailStore) -> None:
+        """The durability barrier: wait until the store's changes are committed.
+
+        Raises:
+            _StoreFailed: they were not (`STORE_FAILED` was said instead of the queued replies).
+        """
+        try:
+            await store.settled()
+        except CommitFailed as exc:
+            log.warning("%s session: %s", self.PROTOCOL.upper(), exc)
+            self._outbox = []
+            if self.recorder is not None:
+                self.recorder.server(_first_line(self.STORE_FAILED))
+            with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+                await self.stream.send_all(self.STORE_FAILED)
+            raise _StoreFailed from exc
+
     async def _flush(self) -> None:
         """Write what the replies produced: small chunks joined into one write, large ones as they are."""
+        store = self.store
+        if store.unsettled:
+            await self._settle(store)
         chunks, self._outbox = self._outbox, []
         metrics = self.config.metrics
         if metrics is not None:

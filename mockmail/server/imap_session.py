@@ -196,6 +196,7 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
     TLS_READY = TlsReady
     INTERNAL_ERROR = b"* BYE [SERVERBUG] internal server error\r\n"
     SHUTDOWN = b"* BYE [UNAVAILABLE] server shutting down\r\n"
+    STORE_FAILED = b"* BYE [UNAVAILABLE] the message store failed, nothing was changed\r\n"
     SPEAKS_UNPROMPTED = True
 
     def __init__(

@@ -86,6 +86,7 @@ class Pop3Session(SessionDriver):
     TLS_READY = TlsReady
     INTERNAL_ERROR = b"-ERR [SYS/TEMP] internal server error\r\n"
     SHUTDOWN = b"-ERR [SYS/TEMP] server shutting down\r\n"
+    STORE_FAILED = b"-ERR [SYS/TEMP] the mailbox store failed, nothing was changed\r\n"
     """RFC 3206: SYS/TEMP, a transient system problem (not the user's); the client may try again later."""
 
     def __init__(

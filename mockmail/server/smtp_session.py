@@ -146,6 +146,7 @@ class SmtpSession(SessionDriver):
     TLS_READY = TlsReady
     INTERNAL_ERROR = b"421 4.3.0 internal server error, closing\r\n"
     SHUTDOWN = b"421 4.3.2 service shutting down, closing connection\r\n"
+    STORE_FAILED = b"421 4.3.0 the message store failed, nothing was accepted; closing connection\r\n"
 
     def __init__(
         self,

@@ -5,7 +5,7 @@ The store knows no protocol: it holds CRLF content, UIDs, envelopes and how each
 folders, IMAP UIDs and flags IMAP works with (`folders`); watchers hear of every change (`changes`).
 """
 
-from ._interface import FencedOut, Mailbox, MailStore, check_new_uids
+from ._interface import CommitFailed, FencedOut, Mailbox, MailStore, check_new_uids
 from ._message import UID_PATTERN, Envelope, Message, MessageSource, Via, check_uid, normalize_crlf
 from .catalog import Catalog, MemoryCatalog, SavedTenant, SqlCatalog
 from .changes import (
@@ -44,6 +44,7 @@ __all__ = [
     "Arrived",
     "Catalog",
     "Change",
+    "CommitFailed",
     "Database",
     "Envelope",
     "Expunged",

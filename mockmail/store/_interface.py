@@ -32,7 +32,7 @@ from ._message import Envelope, Message, Via, check_uid, normalize_crlf
 from .changes import ChangeCallback
 from .folders import INBOX, FlagMode, FolderInfo, SpecialUse
 
-__all__ = ["FencedOut", "MailStore", "Mailbox", "check_new_uids"]
+__all__ = ["CommitFailed", "FencedOut", "MailStore", "Mailbox", "check_new_uids"]
 
 
 def check_new_uids(mailbox: Mailbox, uids: Sequence[str | None], field: str) -> None:
@@ -51,6 +51,11 @@ def check_new_uids(mailbox: Mailbox, uids: Sequence[str | None], field: str) -> 
         if mailbox.used(uid) or uid in wanted:
             raise UidTaken(f"uid {uid!r} was already used in mailbox {mailbox.user!r}", field=where)
         wanted.add(uid)
+
+
+class CommitFailed(RuntimeError):
+    """The commit that was to make changes durable failed: none of them were kept.  What was about to be
+    acknowledged must be answered with a temporary failure instead."""
 
 
 class FencedOut(RuntimeError):
@@ -295,6 +300,19 @@ class MailStore(abc.ABC):
         if mailbox is None:
             raise MailboxNotFound(f"no mailbox {user!r} in this tenant", field="user")
         return mailbox
+
+    @property
+    def unsettled(self) -> bool:
+        """Changes were made that are not durable yet: a reply must `settled()` first (group commit)."""
+        return False
+
+    async def settled(self) -> None:  # noqa: B027 - durable as made: nothing to wait for
+        """Return once every change made so far (in any store of the server) is durable; at once for a
+        store that makes each change durable as it is made.
+
+        Raises:
+            CommitFailed: the changes were not kept.
+        """
 
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         """Make the changes inside one unit: all of them stay, or (when the block raises) none.

@@ -12,6 +12,8 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 
+import trio
+
 from ._interface import MailStore
 from .memory import MemoryStore
 from .sql_database import SqlDatabase
@@ -59,6 +61,18 @@ class Catalog(abc.ABC):
     def check(self) -> str | None:
         """Why the catalog cannot be used right now, or None when it can (`/api/v1/ready`)."""
         return None
+
+    async def commit_units(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Run group commit until cancelled (see `SqlDatabase.commit_units`); nothing to do when every
+        change is durable as it is made."""
+        task_status.started()
+
+    async def settled(self) -> None:  # noqa: B027 - durable as made: nothing to wait for
+        """Return once every change made so far is durable.
+
+        Raises:
+            CommitFailed: they were not kept.
+        """
 
     def close(self) -> None:  # noqa: B027 - holds nothing open
         """Release the files behind the catalog."""
@@ -121,6 +135,12 @@ class SqlCatalog(Catalog):
         except Exception as exc:
             return f"{self.db.describe()} cannot be read: {exc}"
         return None
+
+    async def commit_units(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        await self.db.commit_units(task_status=task_status)
+
+    async def settled(self) -> None:
+        await self.db.settled()
 
     def close(self) -> None:
         self.db.close()

@@ -12,18 +12,28 @@ pg_database.py) share: the statements in one placeholder style, and the transact
   `FencedOut`.  A replica lease is such a fence: `UPDATE leases SET ... WHERE tenant = ? AND generation
   = ? RETURNING 1` makes the commit conditional on still holding the tenant.
 - One connection, used from the trio thread only.  Every write is a synchronous call with no `await`
-  inside, so the commit has happened when the call returns, before any reply goes out.
+  inside.  By itself each outermost write commits before it returns.  Under group commit (`commit_units`,
+  which `mockmail serve` runs) the outermost write is a savepoint of one open transaction, the unit, which
+  a task commits once per scheduler pass; `settled()` waits for that commit, and the session driver and
+  the REST API await it before any reply goes out (docs/scaling.md, the durability barrier).
+  `after_commit` callbacks (change events) run only after the unit's commit; if it fails, every write's
+  `on_rollback` runs and every waiter hears `CommitFailed`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
-from ._interface import FencedOut
+import trio
+
+from ._interface import CommitFailed, FencedOut
 from .sql_dialect import Dialect
+
+log = logging.getLogger("mockmail.store")
 
 __all__ = ["Cursor", "SqlDatabase"]
 
@@ -55,6 +65,12 @@ class SqlDatabase:
         self._depth = 0
         self._rollback: list[list[Callable[[], None]]] = []
         self._after: list[Callable[[], None]] = []
+        self._deferred = False
+        """Group commit is on (`commit_units` runs): the outermost write joins the open unit."""
+        self._unit: _Unit | None = None
+        self._unit_undo: list[Callable[[], None]] = []
+        """The `on_rollback` calls of every write in the open unit."""
+        self._opened = trio.Event()
 
     # --- what each engine provides ------------------------------------------------------------------
 
@@ -98,7 +114,8 @@ class SqlDatabase:
 
     @contextlib.contextmanager
     def write(self, tenant: str | None = None) -> Iterator[None]:
-        """One transaction (outermost) or savepoint (nested): all of the block's writes, or none.
+        """One transaction (outermost) or savepoint (nested): all of the block's writes, or none.  Under
+        group commit (`commit_units`) the outermost block is a savepoint of the open unit instead.
 
         Args:
             tenant: whose data the block writes (None: the server's own); the outermost block checks the
@@ -108,7 +125,15 @@ class SqlDatabase:
             FencedOut: the fence refused the write (nothing was written).
         """
         depth = self._depth
-        self._run(self.dialect.begin if depth == 0 else f"SAVEPOINT s{depth:d}")
+        savepoint = depth > 0 or self._deferred
+        if not savepoint:
+            self._run(self.dialect.begin)
+        else:
+            if depth == 0 and self._unit is None:  # the first write since the last commit opens the unit
+                self._run(self.dialect.begin)
+                self._unit = _Unit()
+                self._opened.set()
+            self._run(f"SAVEPOINT s{depth:d}")
         self._depth = depth + 1
         self._rollback.append([])
         told = len(self._after)
@@ -122,25 +147,25 @@ class SqlDatabase:
         except BaseException:
             undo = self._rollback.pop()
             self._depth = depth
-            if depth == 0:
-                self._run("ROLLBACK")
-                self._after.clear()
-            else:
+            if savepoint:
                 self._run(f"ROLLBACK TO s{depth:d}")
                 self._run(f"RELEASE s{depth:d}")
                 del self._after[told:]  # nobody hears of what the savepoint took back
+            else:
+                self._run("ROLLBACK")
+                self._after.clear()
             for forget in undo:
                 forget()
             raise
         undo = self._rollback.pop()
         self._depth = depth
-        if depth:
+        if savepoint:
             self._run(f"RELEASE s{depth:d}")
-            self._rollback[-1].extend(undo)
+            (self._rollback[-1] if depth else self._unit_undo).extend(undo)
             return
         try:
             self._run("COMMIT")
-        except BaseException:  # pragma: no cover - a failing disk, a lost connection
+        except BaseException:
             with contextlib.suppress(Exception):
                 self._run("ROLLBACK")
             self._after.clear()
@@ -158,3 +183,76 @@ class SqlDatabase:
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` once the outermost block has committed (inside `write` only)."""
         self._after.append(callback)
+
+    # --- group commit -------------------------------------------------------------------------------
+
+    @property
+    def unsettled(self) -> bool:
+        """Writes were made that are not committed yet (only under `commit_units`)."""
+        return self._unit is not None
+
+    async def settled(self) -> None:
+        """Return once every write made so far is committed.
+
+        Raises:
+            CommitFailed: the commit of the unit they were in failed; none of its writes were kept.
+        """
+        unit = self._unit
+        if unit is None:
+            return
+        await unit.done.wait()
+        if unit.error is not None:
+            raise CommitFailed(f"{self.describe()}: the commit failed: {unit.error}") from unit.error
+
+    async def commit_units(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Group commit, until cancelled: writes join one open transaction (the unit), which this task
+        commits once the scheduler pass that opened it has run, so that every session that changed
+        something in that pass shares the commit; then it releases every `settled` waiter at once.
+
+        Whatever is open when the task ends is committed then, and writes commit one by one again.
+        """
+        self._deferred = True
+        try:
+            task_status.started()
+            while True:
+                await self._opened.wait()
+                self._opened = trio.Event()
+                await trio.sleep(0)  # the rest of this scheduler pass joins the unit
+                self.commit_unit()
+        finally:
+            self._deferred = False
+            self.commit_unit()
+
+    def commit_unit(self) -> None:
+        """Commit the open unit, if any, and release its waiters; a failure rolls every write of the unit
+        back (their `on_rollback` run, their `after_commit` never do) and is what the waiters hear."""
+        unit = self._unit
+        if unit is None:
+            return
+        assert self._depth == 0, "a write block is open across an await"
+        self._unit = None
+        undo, self._unit_undo = self._unit_undo, []
+        after, self._after = self._after, []
+        try:
+            self._run("COMMIT")
+        except Exception as exc:
+            log.warning("%s: a group commit failed: %s", self.describe(), exc)
+            with contextlib.suppress(Exception):
+                self._run("ROLLBACK")
+            for forget in undo:
+                forget()
+            unit.error = exc
+        else:
+            for callback in after:
+                callback()
+        unit.done.set()
+
+
+class _Unit:
+    """One group commit: its waiters, and how it ended."""
+
+    __slots__ = ("done", "error")
+
+    def __init__(self) -> None:
+        self.done = trio.Event()
+        self.error: Exception | None = None

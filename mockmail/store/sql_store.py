@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from typing import cast
 
 import msgspec
@@ -338,6 +339,13 @@ class SqlStore(MailStore):
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         return _unit(self._db, self.tenant)
 
+    @property
+    def unsettled(self) -> bool:
+        return self._db.unsettled
+
+    async def settled(self) -> None:
+        await self._db.settled()
+
     def __len__(self) -> int:
         return len(self._mailboxes)
 
@@ -357,7 +365,8 @@ class SqlStore(MailStore):
                 mailbox = SqlMailbox(db, self.tenant, key, user, password, [], self._hub, bearer_token)
                 mailbox._make_folder(INBOX, subscribed=True, tell=False)
                 mailbox._inbox = mailbox._folders[INBOX]
-            self._mailboxes[user] = mailbox
+                db.on_rollback(partial(self._forget, user))  # a failed group commit
+                self._mailboxes[user] = mailbox
             return mailbox, True
         if (mailbox.password, mailbox.bearer_token) != (password, bearer_token):
             with db.write(self.tenant):
@@ -365,7 +374,8 @@ class SqlStore(MailStore):
                     "UPDATE mailboxes SET password = ?, bearer_token = ? WHERE id = ?",
                     (password, bearer_token, mailbox.key),
                 )
-            mailbox.password, mailbox.bearer_token = password, bearer_token
+                db.on_rollback(partial(_set_login, mailbox, mailbox.password, mailbox.bearer_token))
+                _set_login(mailbox, password, bearer_token)
         return mailbox, False
 
     def find(self, user: str) -> SqlMailbox | None:
@@ -377,10 +387,24 @@ class SqlStore(MailStore):
         db = self._db
         with db.write(self.tenant):
             db.execute("DELETE FROM mailboxes WHERE id = ?", (mailbox.key,))
-        del self._mailboxes[user]
-        mailbox._reload()
-        self._hub.tell(MailboxDeleted(mailbox=mailbox))
+            db.on_rollback(partial(self._restore, mailbox))
+            del self._mailboxes[user]
+            mailbox._reload()
+            db.after_commit(lambda: self._hub.tell(MailboxDeleted(mailbox=mailbox)))
         return mailbox
+
+    def _forget(self, user: str) -> None:
+        """Forget a mailbox made in a write that was rolled back."""
+        self._mailboxes.pop(user, None)
+
+    def _restore(self, mailbox: SqlMailbox) -> None:
+        """Bring a deleted mailbox back (its deletion was rolled back)."""
+        self._mailboxes[mailbox.user] = mailbox
+        mailbox._reload()
+
+
+def _set_login(mailbox: SqlMailbox, password: str, bearer_token: str | None) -> None:
+    mailbox.password, mailbox.bearer_token = password, bearer_token
 
 
 @contextlib.contextmanager

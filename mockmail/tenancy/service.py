@@ -45,6 +45,15 @@ class Service:
     def settings(self) -> Settings:
         return self._registry.settings
 
+    async def settled(self) -> None:
+        """Return once every change made so far is durable (the durability barrier, docs/scaling.md):
+        the API awaits it before it answers.
+
+        Raises:
+            CommitFailed: the changes were not kept.
+        """
+        await self._registry.catalog.settled()
+
     @property
     def tls(self) -> TlsMaterial | None:
         return self._registry.tls

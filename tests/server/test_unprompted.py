@@ -94,7 +94,7 @@ class LineConn:
 class NoteSession(SessionDriver):
     """Says the lines `tell` hands it while the client idles (after IDLE, until DONE), as IMAP will."""
 
-    __slots__ = ("asked", "conn", "idling", "pending")
+    __slots__ = ("asked", "conn", "idling", "pending", "store")
 
     PROTOCOL = "smtp"  # the transcript label only
     NEED_DATA = NEED
@@ -108,6 +108,7 @@ class NoteSession(SessionDriver):
     def __init__(self, stream: trio.abc.Stream, config: SessionConfig) -> None:
         super().__init__(stream, config)
         self.conn = LineConn()
+        self.store = Store()  # changes nothing: replies never wait for a commit
         self.idling = False
         self.pending: list[bytes] = []
         self.asked = 0
