@@ -105,7 +105,7 @@ from ..imap import (
 from ..login.credentials import authenticate, password_credentials
 from ..login.exchange import Cancelled, Denied, Granted, Malformed, SaslExchange, Step, offered, open_exchange
 from ..login.sasl import Challenge, Credentials
-from ..store import SYSTEM_FLAGS, Change, Mailbox, MailboxDeleted, MailStore
+from ..store import SYSTEM_FLAGS, Change, FolderInfo, Mailbox, MailboxDeleted, MailStore
 from ..store.quota import Quota
 from .context import TenantContext
 from .driver import BAD_COMMAND_BUDGET, SessionConfig, SessionDriver
@@ -142,6 +142,11 @@ _ANSWERED = (Ok, Continuation, SaslChallenge)
 _REFUSED = (No, Bad)
 _TAGGED = (Ok, No, Bad)
 """What answers a command well (tagged, or the go-ahead of a literal, IDLE or a SASL step)."""
+_SELECT_LINES: dict[tuple[object, ...], bytes] = {}
+"""SELECT's untagged lines as sent, by what they say (the folder's figures and flags, read-only, UTF-8):
+sessions that select the same unchanged folder send the same bytes."""
+_SELECT_LINES_KEPT = 256
+"""Distinct SELECT answers kept (the dict is emptied when full)."""
 
 
 class _Conn(ImapConnection):
@@ -340,8 +345,7 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
         chunks = self.conn.send_chunks(rows)
         recorder = self.recorder
         if recorder is not None:
-            for line in chunks[0][:-2].split(b"\r\n"):
-                recorder.server(line)
+            recorder.server_lines(chunks[0][:-2])
         self._outbox.extend(chunks)
 
     def _updates(self, *, expunges: bool = True, uid: bool = False) -> None:
@@ -479,10 +483,34 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
             return No(f"no folder {event.mailbox}", NONEXISTENT)
         info = mailbox.folder(view.folder)
         flags = self._folder_flags(view)
+        rev2 = self.conn.rev2
+        unseen = None if rev2 else view.first_unseen()
+        if rev2 or self.hooks is not None:  # a LIST line of its own; the quirk hooks see each line
+            self._emit_lines(self._select_lines(view, info, flags, unseen, rev2))
+        else:
+            # The same lines for every session that selects an unchanged folder: rendered once.
+            key = (len(view.uids), unseen, view.uidvalidity, info.uidnext, view.read_only, flags, self.conn.utf8)
+            block = _SELECT_LINES.get(key)
+            if block is None:
+                send = self.conn.send
+                block = b"".join([send(line) for line in self._select_lines(view, info, flags, unseen, rev2)])
+                if len(_SELECT_LINES) >= _SELECT_LINES_KEPT:
+                    _SELECT_LINES.clear()
+                _SELECT_LINES[key] = block
+            if self.recorder is not None:
+                self.recorder.server_lines(block[:-2])
+            self._outbox.append(block)
+        self.selected = view
+        verb = "EXAMINE" if view.read_only else "SELECT"
+        return Ok(f"{verb} completed", READ_ONLY if view.read_only else READ_WRITE)
+
+    def _select_lines(
+        self, view: SelectedFolder, info: FolderInfo, flags: tuple[str, ...], unseen: int | None, rev2: bool
+    ) -> list[Response]:
+        """SELECT's untagged lines (RFC 9051 section 6.3.2; RFC 3501 section 6.3.1 for rev1 clients)."""
         lines: list[Response] = [FlagsResponse(flags), ExistsResponse(len(view.uids))]
-        if not self.conn.rev2:
+        if not rev2:
             lines.append(RecentResponse(0))
-            unseen = view.first_unseen()
             if unseen is not None:
                 lines.append(
                     Untagged("OK", f"message {unseen:d} is the first unseen", Code("UNSEEN", (unseen,)))
@@ -491,16 +519,13 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
         lines.append(Untagged("OK", "predicted next UID", uid_next(info.uidnext)))
         permanent = () if view.read_only else (*flags, "\\*")
         lines.append(Untagged("OK", "flags permitted", permanent_flags(permanent)))
-        if self.conn.rev2:
+        if rev2:
             lines.append(
                 ListResponse(
-                    self._attributes(info.name, mailbox, info.special_use, False), DELIMITER, info.name
+                    self._attributes(info.name, self._box(), info.special_use, False), DELIMITER, info.name
                 )
             )
-        self._emit_lines(lines)
-        self.selected = view
-        verb = "EXAMINE" if view.read_only else "SELECT"
-        return Ok(f"{verb} completed", READ_ONLY if view.read_only else READ_WRITE)
+        return lines
 
     @staticmethod
     def _folder_flags(view: SelectedFolder) -> tuple[str, ...]:
