@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import weakref
+from collections import deque
 from collections.abc import Iterable
 from typing import cast
 
@@ -60,10 +61,18 @@ _shared: weakref.WeakValueDictionary[int, _Maps] = weakref.WeakValueDictionary()
 folder share one pair instead of a copy each (bench/: ten thousand sessions in IDLE)."""
 
 
+_RECENT_MAPS = 8
+_recent: deque[_Maps] = deque(maxlen=_RECENT_MAPS)
+"""The last maps made, held even while no view shares them: sessions that come one after another (a
+client that logs in, reads and logs out) select an unchanged folder without building its maps, keywords
+and first unseen message again.  What this keeps alive is bounded: at most this many snapshots."""
+
+
 def _shared_maps(snapshot: tuple[Message, ...]) -> _Maps:
     maps = _shared.get(id(snapshot))
     if maps is None or maps.snapshot is not snapshot:
         maps = _shared[id(snapshot)] = _Maps(snapshot)
+        _recent.append(maps)
     return maps
 
 
