@@ -339,14 +339,19 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
         self._closing = "mailbox deleted"
         return No("the mailbox was deleted", NONEXISTENT)
 
-    def _emit_rows(self, rows: FetchRows) -> None:
+    def _emit_rows(self, rows: FetchRows) -> bytes:
         """Queue a FETCH answer made of rows (no quirk hooks): one rendering, and in the transcript one
-        line per message, as a FetchResponse each would give."""
-        chunks = self.conn.send_chunks(rows)
+        line per message, as a FetchResponse each would give; return the bytes."""
+        (block,) = self.conn.send_chunks(rows)  # rows hold no literal: one chunk
+        self._emit_rendered_rows(block)
+        return block
+
+    def _emit_rendered_rows(self, block: bytes) -> None:
+        """Queue the bytes of a FETCH answer of rows (`_emit_rows`'s, or the same answer kept)."""
         recorder = self.recorder
         if recorder is not None:
-            recorder.server_lines(chunks[0][:-2])
-        self._outbox.extend(chunks)
+            recorder.server_lines(block[:-2])
+        self._outbox.append(block)
 
     def _updates(self, *, expunges: bool = True, uid: bool = False) -> None:
         """Queue what is pending of the selected folder, before a tagged completion."""

@@ -294,3 +294,24 @@ async def test_select_answers_follow_the_folder_and_show_line_by_line(connect, s
     rev2 = ok(await three.run("SELECT INBOX"))
     assert b"* 0 RECENT\r\n" not in rev2 and b"[UNSEEN" not in b"".join(rev2)
     assert rev2[-1].startswith(b"* LIST (") and rev2[-1].endswith(b" INBOX\r\n")
+
+
+async def test_fetch_of_every_message_follows_each_views_changes(connect, store: Store) -> None:  # type: ignore[no-untyped-def]
+    one, first = await connect()
+    two, _ = await connect()
+    ok(await one.run("SELECT INBOX"))
+    ok(await two.run("SELECT INBOX"))
+    answer = ok(await one.run("FETCH 1:* (FLAGS RFC822.SIZE)"))
+    assert answer == [b"* %d FETCH (FLAGS () RFC822.SIZE %d)\r\n" % (n, len(m)) for n, m in enumerate(MESSAGES, 1)]
+    assert ok(await two.run("FETCH 1:* (FLAGS RFC822.SIZE)")) == answer  # the same snapshot, the same bytes
+    assert ok(await two.run("UID FETCH 1:* (FLAGS RFC822.SIZE)"))[0] == b"* 1 FETCH (UID 1 FLAGS () RFC822.SIZE %d)\r\n" % len(MESSAGES[0])
+    ok(await two.run("STORE 2 +FLAGS.SILENT (\\Flagged)"))
+    changed = ok(await one.run("FETCH 1:* (FLAGS RFC822.SIZE)"))
+    assert changed[1] == b"* 2 FETCH (FLAGS (\\Flagged) RFC822.SIZE %d)\r\n" % len(MESSAGES[1])
+    assert ok(await one.run("NOOP")) == []  # heard with the FETCH: no update left for message 2
+    assert ok(await one.run("FETCH 2:3 (FLAGS RFC822.SIZE)")) == changed[1:]
+    store.get("bob").add(b"Subject: four\r\n\r\nbody\r\n")
+    three, _ = await connect()
+    ok(await three.run("SELECT INBOX"))
+    assert len(ok(await three.run("FETCH 1:* (FLAGS RFC822.SIZE)"))) == 4
+    assert first.recorder is None  # no transcripts asked for: nothing recorded
