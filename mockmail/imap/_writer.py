@@ -148,7 +148,7 @@ def _flag_list(flags: Sequence[str]) -> str:
 
 
 def _resp_text(text: str, code: Code | None, utf8: bool) -> bytes:
-    if len(text) <= 200 and (code is None or all(type(arg) in _EXACT_ARGS for arg in code.args)):
+    if len(text) <= 200 and (code is None or _exact(code)):
         return _memo_resp_text(text, code, utf8)
     return _checked_resp_text(text, code, utf8)
 
@@ -499,7 +499,7 @@ def write_chunks(response: Response, *, tag: str | None = None, utf8: bool = Fal
     if status is not None and tag is not None:
         # Ok, No, Bad: the tag, then a tail rendered once per distinct status, text and code.
         text, code = response.text, response.code  # type: ignore[union-attr]
-        if len(text) <= 200 and (code is None or all(type(arg) in _EXACT_ARGS for arg in code.args)):
+        if len(text) <= 200 and (code is None or _exact(code)):
             return [tag.encode("ascii") + _memo_tagged_tail(status, text, code, utf8)]
     elif kind in _MEMO_TYPES and _memo_safe(response):
         return list(_memo_chunks(response, utf8))
@@ -526,6 +526,21 @@ status lines): each rendered once.  None depends on a tag, and none holds client
 
 
 _EXACT_ARGS = frozenset({int, str, SequenceSet, Flags, tuple})
+_EXACT_CODES: dict[int, Code] = {}
+"""Codes already found exact, by identity (held, so that an id is not reused): a code the server keeps
+(a login's CAPABILITY list) is checked once, not argument by argument on every line."""
+
+
+def _exact(code: Code) -> bool:
+    """Whether every argument of `code` has an exact type (`_memo_safe`): a frozen code checked once."""
+    if _EXACT_CODES.get(id(code)) is code:
+        return True
+    if not all(type(arg) in _EXACT_ARGS for arg in code.args):
+        return False
+    if len(_EXACT_CODES) >= 256:
+        _EXACT_CODES.clear()
+    _EXACT_CODES[id(code)] = code
+    return True
 
 
 def _memo_safe(response: Response) -> bool:
@@ -536,7 +551,7 @@ def _memo_safe(response: Response) -> bool:
         return type(response.count) is int  # type: ignore[union-attr]
     if kind is Untagged or kind is Greeting:
         code = response.code  # type: ignore[union-attr]
-        return code is None or all(type(arg) in _EXACT_ARGS for arg in code.args)
+        return code is None or _exact(code)
     return True
 
 
