@@ -21,6 +21,7 @@ Rules kept here:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -149,6 +150,18 @@ _SELECT_LINES_KEPT = 256
 """Distinct SELECT answers kept (the dict is emptied when full)."""
 
 
+_GREETINGS: dict[tuple[object, ...], Greeting] = {}
+"""The greeting by what its capabilities depend on (`ImapSession._greet`): the same object each time, so
+that rendering it (memoized by the writer) compares it by identity, not capability by capability."""
+_KEPT = 64
+
+
+@functools.lru_cache(maxsize=_KEPT)
+def _logged_in_code(max_message_size: int) -> Code:
+    """The CAPABILITY code of a login's OK (RFC 9051 section 6.2.3): the capabilities after login."""
+    return capability_code(["IMAP4rev1", "IMAP4rev2", *EXTENSIONS, f"APPENDLIMIT={max_message_size:d}"])
+
+
 class _Conn(ImapConnection):
     """The core with the one property the driver reads by another name."""
 
@@ -234,7 +247,21 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
     # --- the driver's hooks ---------------------------------------------------------------------
 
     async def _greet(self) -> bool:
-        self._emit(Greeting("mockmail IMAP4rev2 server ready", capability_code(self.capabilities())))
+        conn = self.conn
+        key = (
+            conn.secure,
+            self.config.tls_context is not None,
+            self.login_disabled,
+            conn.auth_mechanisms,
+            self.max_message_size,
+        )
+        greeting = _GREETINGS.get(key)
+        if greeting is None:  # what `capabilities` depends on before login: one Greeting each
+            greeting = Greeting("mockmail IMAP4rev2 server ready", capability_code(self.capabilities()))
+            if len(_GREETINGS) >= _KEPT:
+                _GREETINGS.clear()
+            _GREETINGS[key] = greeting
+        self._emit(greeting)
         return True
 
     def _draw(self, faults: FaultState) -> tuple[str, ...]:
@@ -431,8 +458,7 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
         faults = self.config.faults
         if faults is not None and user in faults.mailbox_plans:
             self.redraw_at_next_command()
-        caps = ["IMAP4rev1", "IMAP4rev2", *EXTENSIONS, f"APPENDLIMIT={self.max_message_size:d}"]
-        return Ok(f"{user} logged in", capability_code(caps))
+        return Ok(f"{user} logged in", _logged_in_code(self.max_message_size))
 
     def _on_authenticate(self, event: Authenticate) -> Response:
         if self.login_disabled:
