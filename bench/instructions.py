@@ -19,7 +19,12 @@ of `mockmail serve` has them; the figure is per session.
     python bench/instructions.py --smtp 1048576   # ... per 1 MiB message
     python bench/instructions.py --imap           # instructions per full IMAP session
     python bench/instructions.py --data-dir       # POP3 (or --smtp SIZE) with the mailboxes in SQLite
+    python bench/instructions.py --imap --tcp --sessions 60   # the server's alone, over loopback TCP
     git worktree add /tmp/before HEAD~3 && python bench/instructions.py --root /tmp/before
+
+With `--imap --tcp` only the server runs under callgrind, as `mockmail serve` runs a session (listener,
+TcpStream, driver), and the client (blocking sockets, one session after another) runs outside it: the
+figure is the server's own work a session, without trio's memory streams or the client's.
 
 Measure before and after a change on the same machine and Python; the ratio is the figure.  It needs
 valgrind (`apt-get install -y valgrind`) and takes about a minute.
@@ -189,6 +194,95 @@ trio.run(main, int(sys.argv[1]))
 """
 
 
+IMAP_TCP_SERVER = r"""
+import sys, trio
+sys.path.insert(0, {root!r})
+from mockmail.faults import FaultState
+from mockmail.observe.metrics import Metrics
+from mockmail.observe.transcripts import TranscriptLog
+from mockmail.server.driver import SessionConfig
+from mockmail.server.imap_session import ImapSession
+from mockmail.server.listener import bound_port, open_listener, serve_listener
+from mockmail.store import MemoryStore
+
+store = MemoryStore()
+box, _ = store.put("bench", "pw")
+for i in range(20):
+    box.add(b"Subject: m%d\r\nFrom: a@example.com\r\n\r\n" % i + b"x" * (1024 * (1 + i % 4)) + b"\r\n")
+config = SessionConfig(
+    exclusive_sessions=False, transcripts=TranscriptLog("bench"), metrics=Metrics(), faults=FaultState(), tenant="bench"
+)
+wanted = int(sys.argv[1])
+
+async def main() -> None:
+    sock = await open_listener("127.0.0.1", 0)
+    print(bound_port(sock), flush=True)
+    done = 0
+    async with trio.open_nursery() as nursery:
+        async def handle(stream) -> None:
+            nonlocal done
+            try:
+                await ImapSession(stream, store, config, max_message_size=1 << 20).run()
+            finally:
+                stream.close()
+            done += 1
+            if done >= wanted:
+                nursery.cancel_scope.cancel()
+        if wanted:
+            nursery.start_soon(serve_listener, handle, sock)
+
+import gc  # as `mockmail serve` does once it has started: start-up objects leave the collector's walk
+gc.collect()
+gc.freeze()
+trio.run(main)
+"""
+
+IMAP_COMMANDS = (b"LOGIN bench pw", b"SELECT INBOX", b"FETCH 1:* (FLAGS RFC822.SIZE)", b"FETCH 1 BODY[]", b"LOGOUT")
+
+
+def _imap_client(port: int, sessions: int) -> None:
+    """bench/imap.py's full session, `sessions` times one after another, with blocking sockets."""
+    import socket
+
+    for _ in range(sessions):
+        with socket.create_connection(("127.0.0.1", port)) as sock, sock.makefile("rb") as reader:
+            reader.readline()
+            for n, command in enumerate(IMAP_COMMANDS, 1):
+                tag = b"a%d " % n
+                sock.sendall(tag + command + b"\r\n")
+                while not (line := reader.readline()).startswith(tag):
+                    if line.endswith(b"}\r\n"):
+                        reader.read(int(line[line.rindex(b"{") + 1 : -3]))
+            reader.read()
+
+
+def count_imap_tcp(sessions: int, root: Path = ROOT) -> int:
+    """The server's instructions alone: it runs under callgrind, the client here, over loopback TCP."""
+    server = subprocess.Popen(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            "-c",
+            IMAP_TCP_SERVER.format(root=str(root)),
+            str(sessions),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    assert server.stdout is not None
+    port = int(server.stdout.readline())
+    _imap_client(port, sessions)
+    _, err = server.communicate()
+    found = re.search(r"Collected : (\d+)", err)
+    if found is None:
+        raise SystemExit(f"valgrind printed no instruction count:\n{err[-2000:]}")
+    return int(found[1])
+
+
 SQLITE_SETUP = "import tempfile\nfrom mockmail.store import Database, SqliteStore\n"
 """What the scripts import when `--data-dir` puts the mailboxes in SQLite (a fresh temporary folder)."""
 SQLITE_STORE = 'SqliteStore(Database(tempfile.mkdtemp()), "bench")'
@@ -244,7 +338,20 @@ def main() -> None:
     parser.add_argument(
         "--data-dir", action="store_true", help="POP3/SMTP: the mailboxes in SQLite (a temporary --data-dir)"
     )
+    parser.add_argument(
+        "--tcp",
+        action="store_true",
+        help="with --imap: count the server alone over loopback TCP (its listener, TcpStream and driver)",
+    )
     args = parser.parse_args()
+    if args.tcp:
+        runs = args.sessions
+        base, loaded = count_imap_tcp(0, args.root), count_imap_tcp(runs, args.root)
+        print(
+            f"{(loaded - base) / runs:,.0f} server instructions per full IMAP session over TCP"
+            f" ({runs} of them, start-up {base:,} subtracted)"
+        )
+        return
     runs = args.sessions if args.smtp is None else max(10, args.sessions * 1024 // max(args.smtp, 1024))
     base = count(0, args.root, args.smtp, args.imap, args.data_dir)
     loaded = count(runs, args.root, args.smtp, args.imap, args.data_dir)

@@ -124,3 +124,40 @@ def test_a_transcript_keeps_its_first_lines_and_its_end() -> None:
         and lines[-1].text == f"quit (50 lines after the first {SESSION_LINES:,d} not kept)"
     )
     assert recorder.summary().end == "quit" and recorder.summary().commands == SESSION_LINES // 2 + 25
+
+
+def test_lines_recorded_together_read_one_line_each() -> None:
+    log = TranscriptLog("t")
+    recorder = log.start("127.0.0.1:1", "imap")
+    recorder.server_lines(b"* 1 FETCH (FLAGS ())\r\n* 2 FETCH (FLAGS (\\Seen))")
+    recorder.server(b"a1 OK FETCH completed")
+    assert [(line.dir, line.text) for line in recorder.detail().lines] == [
+        ("S", "* 1 FETCH (FLAGS ())"),
+        ("S", "* 2 FETCH (FLAGS (\\Seen))"),
+        ("S", "a1 OK FETCH completed"),
+    ]
+
+
+def test_lines_recorded_together_count_one_each_against_the_limit() -> None:
+    from mockmail.observe.transcripts import SESSION_LINES
+
+    log = TranscriptLog("t")
+    recorder = log.start("127.0.0.1:1", "imap")
+    for _ in range(SESSION_LINES // 2 - 1):
+        recorder.server_lines(b"* 1 FETCH (FLAGS ())\r\n* 2 FETCH (FLAGS ())")
+    recorder.server_lines(b"* 1 FETCH (FLAGS ())\r\n* 2 FETCH (FLAGS ())\r\n* 3 FETCH (FLAGS ())")  # 2 of 3 fit
+    recorder.server_lines(b"* 1 FETCH (FLAGS ())\r\n* 2 FETCH (FLAGS ())")
+    recorder.finish("quit")
+    lines = recorder.detail().lines
+    assert len(lines) == SESSION_LINES + 1
+    assert lines[-2].text == "* 2 FETCH (FLAGS ())"
+    assert lines[-1].text == f"quit (3 lines after the first {SESSION_LINES:,d} not kept)"
+
+
+async def test_lines_recorded_together_go_out_live_one_by_one() -> None:
+    log = TranscriptLog("t")
+    recorder = log.start("127.0.0.1:1", "imap")
+    live = log.subscribe()
+    recorder.server_lines(b"* 1 FETCH (FLAGS ())\r\n* 2 FETCH (FLAGS ())")
+    assert [live.receive_nowait().text for _ in range(2)] == ["* 1 FETCH (FLAGS ())", "* 2 FETCH (FLAGS ())"]
+    assert [line.text for line in recorder.detail().lines] == ["* 1 FETCH (FLAGS ())", "* 2 FETCH (FLAGS ())"]

@@ -112,6 +112,7 @@ _PLAIN_DATA = frozenset(
 """Untagged data that changes no state and renders the same whatever the tag and the session's UTF-8."""
 # Tuples, not `A | B` unions: a union in an isinstance call is built anew on every call.
 _TAGGED = (Ok, No, Bad)
+_STATUS: dict[type, str] = {Ok: "OK", No: "NO", Bad: "BAD"}
 _HAS_TAG = (Command, BadCommand, LiteralTooLarge, ContinuationNeeded)
 _UNANSWERABLE = (AuthenticateResponse, IdleDone, ConnectionClosed)
 _REFUSED = (BadCommand, LiteralTooLarge, ContinuationNeeded)
@@ -320,8 +321,12 @@ class ImapConnection:
 
     def send_chunks(self, response: Response) -> list[bytes]:
         """`send`, as chunks (a large literal stands alone, never copied)."""
-        if type(response) in _PLAIN_DATA and self._greeted:  # the common case: FETCH 1:*, SELECT
-            return write_chunks(response)
+        kind = type(response)
+        if self._greeted:
+            if kind in _PLAIN_DATA:  # the common case: FETCH 1:*, SELECT
+                return write_chunks(response)
+            if kind is Ok or kind is No or kind is Bad:  # every command's last line
+                return self._complete(response)  # type: ignore[arg-type]
         if isinstance(response, Greeting):
             if self._greeted:
                 raise LocalProtocolError("the greeting was already sent")
@@ -376,10 +381,15 @@ class ImapConnection:
         pending = self._pending
         if pending is None or isinstance(pending, _UNANSWERABLE):
             raise LocalProtocolError(f"no command is waiting for {type(response).__name__}")
-        status = type(response).__name__.upper()
+        kind = type(response)
+        status = _STATUS.get(kind) or kind.__name__.upper()
         if isinstance(pending, _REFUSED) and status == "OK":
             raise LocalProtocolError(f"OK cannot answer {pending!r}")
-        data = write_chunks(response, tag=self._tag(), utf8=self.utf8)
+        data = write_chunks(
+            response,
+            tag=pending.tag if isinstance(pending, _HAS_TAG) else None,
+            utf8=bool(self.enabled & _UTF8_CAPABILITIES),
+        )
         self._pending = None
         self._sasl_turn = False
         if isinstance(pending, ContinuationNeeded):

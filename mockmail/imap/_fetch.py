@@ -13,6 +13,7 @@ BINARY.SIZE.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
 from ._reader import ParseError, Reader
@@ -158,10 +159,13 @@ def _section(r: Reader, binary: bool) -> Section:
     return Section(tuple(parts), text, fields, partial)
 
 
+_ITEM_NAME = re.compile(rb"[^ ()\[]*")
+"""A fetch item's name runs to a space, a parenthesis, a section's `[` or the end."""
+
+
 def _attribute(r: Reader) -> FetchAttribute:
     start = r.pos
-    while not r.at_end() and r.text[r.pos] not in b" ()[":
-        r.pos += 1
+    r.pos = _ITEM_NAME.match(r.text, start).end()  # type: ignore[union-attr]  # it matches the empty text
     name = r.text[start : r.pos].decode("ascii", "replace").upper()
     if not name:
         raise ParseError(f"expected a fetch item at octet {start:d}")

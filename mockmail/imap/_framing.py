@@ -223,6 +223,18 @@ class Framer:
     ) -> CommandFrame | ContinuationNeeded | LiteralTooLarge | BadCommand | NeedData:
         """The next whole command, or an event about the one being read, or `NEED_DATA`."""
         buf = self._buf
+        if not (self._text or self._collecting or self._skip_left or self._awaiting or self._discard):
+            # Between commands (the usual case): nothing buffered, or a whole one-line command with no
+            # literal, is answered here; anything else takes the loop below, which gives the same result.
+            if not buf:
+                self._scan = 0
+                return NEED_DATA
+            end = buf.find(b"\r\n", self._scan)
+            if 0 <= end <= max_text - 2 and buf[end - 1 : end] != b"}":
+                line = bytes(buf[:end])
+                del buf[: end + 2]
+                self._scan = 0
+                return CommandFrame(line, {})
         while True:
             if self._awaiting:
                 return NEED_DATA

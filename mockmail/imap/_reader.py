@@ -15,6 +15,7 @@ literal: a line that carries one is refused whole (the framer ends lines at CRLF
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 
 __all__ = [
@@ -30,10 +31,23 @@ ATOM_CHARS = frozenset(range(0x01, 0x80)) - _ATOM_SPECIALS
 ASTRING_CHARS = ATOM_CHARS | {ord("]")}
 TAG_CHARS = ASTRING_CHARS - {ord("+")}
 LIST_CHARS = ATOM_CHARS | frozenset(b"%*]")
+DIGITS = frozenset(b"0123456789")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTH_NUMBER = {m.upper(): i + 1 for i, m in enumerate(MONTHS)}
 MAX_NUMBER64 = 9_223_372_036_854_775_807
 """RFC 9051 `number64`: a signed 63-bit value (sizes and literal lengths)."""
+
+
+_RUN_PATTERNS: dict[frozenset[int], re.Pattern[bytes]] = {}
+
+
+def _run_pattern(allowed: frozenset[int]) -> re.Pattern[bytes]:
+    """`[allowed]+` compiled once per set of octets: a token is matched in C, not octet by octet."""
+    pattern = _RUN_PATTERNS.get(allowed)
+    if pattern is None:
+        chars = b"".join(re.escape(bytes([octet])) for octet in sorted(allowed))
+        pattern = _RUN_PATTERNS[allowed] = re.compile(b"[" + chars + b"]+")
+    return pattern
 
 
 class ParseError(ValueError):
@@ -99,10 +113,11 @@ class Reader:
 
     def _run(self, allowed: frozenset[int]) -> bytes:
         start = self.pos
-        text = self.text
-        while self.pos < len(text) and text[self.pos] in allowed:
-            self.pos += 1
-        return text[start : self.pos]
+        found = _run_pattern(allowed).match(self.text, start)
+        if found is None:
+            return b""
+        self.pos = found.end()
+        return found.group()
 
     def peek_keyword(self, word: str) -> bool:
         """Whether an atom equal to `word` (case-insensitive) comes next, ended by SP, `)` or the end."""
@@ -127,7 +142,7 @@ class Reader:
 
     def number(self, rule: str = "number", *, limit: int = 4_294_967_295) -> int:
         start = self.pos
-        raw = self._run(frozenset(b"0123456789"))
+        raw = self._run(DIGITS)
         if not raw:
             raise ParseError(f"expected {rule} (digits) at octet {start:d}")
         if len(raw) > 19 or int(raw) > limit:

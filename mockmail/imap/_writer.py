@@ -148,7 +148,7 @@ def _flag_list(flags: Sequence[str]) -> str:
 
 
 def _resp_text(text: str, code: Code | None, utf8: bool) -> bytes:
-    if len(text) <= 200 and (code is None or all(type(arg) in _EXACT_ARGS for arg in code.args)):
+    if len(text) <= 200 and (code is None or _exact(code)):
         return _memo_resp_text(text, code, utf8)
     return _checked_resp_text(text, code, utf8)
 
@@ -353,16 +353,39 @@ def _row_value(value: Value) -> str:
 def _fetch_rows(out: _Out, response: FetchRows) -> None:
     if not response.rows:
         raise LocalProtocolError("FetchRows needs at least one row")
-    names = [_fetch_name(name) + " " for name in response.names]
+    names = [_fetch_name(name) for name in response.names]
+    width = len(names)
+    if width == 2 and names[0] == "FLAGS" and names[1] == "RFC822.SIZE":
+        out.text(_flags_and_sizes(response.rows))  # the usual client's first FETCH 1:*
+        return
+    heads = [name + " " for name in names]
     lines = []
     for number, values in response.rows:
-        if len(values) != len(names):
+        if len(values) != width:
             raise LocalProtocolError("a FETCH row has one value per name")
         if number < 1:
             raise LocalProtocolError("FETCH names a message number, 1 or more")
-        items = " ".join([name + _row_value(value) for name, value in zip(names, values, strict=True)])
+        items = " ".join([head + _row_value(value) for head, value in zip(heads, values, strict=True)])
         lines.append(f"* {_num(number)} FETCH ({items})")
     out.text("\r\n".join(lines))
+
+
+def _flags_and_sizes(rows: Sequence[tuple[int, tuple[Value, ...]]]) -> str:
+    """`* n FETCH (FLAGS (...) RFC822.SIZE n)` lines, each value checked as the general loop checks it (the
+    usual values inline, anything else through `_row_value`)."""
+    lines = []
+    for number, values in rows:
+        if len(values) != 2:
+            raise LocalProtocolError("a FETCH row has one value per name")
+        flags, size = values
+        if type(number) is not int or not 1 <= number <= MAX_NUMBER64:
+            if number < 1:
+                raise LocalProtocolError("FETCH names a message number, 1 or more")
+            _num(number)
+        flags_text = _flag_list(flags.flags) if type(flags) is Flags else _row_value(flags)
+        size_text = f"{size:d}" if type(size) is int and 0 <= size <= MAX_NUMBER64 else _row_value(size)
+        lines.append(f"* {number:d} FETCH (FLAGS {flags_text} RFC822.SIZE {size_text})")
+    return "\r\n".join(lines)
 
 
 def _write(out: _Out, response: Response, tag: str | None, utf8: bool) -> None:
@@ -471,11 +494,30 @@ def write_chunks(response: Response, *, tag: str | None = None, utf8: bool = Fal
     Raises:
         LocalProtocolError: the response cannot be rendered legally (a bug in the caller).
     """
-    if type(response) in _MEMO_TYPES and _memo_safe(response):
+    kind = type(response)
+    status = _TAGGED_STATUS.get(kind)
+    if status is not None and tag is not None:
+        # Ok, No, Bad: the tag, then a tail rendered once per distinct status, text and code.
+        text, code = response.text, response.code  # type: ignore[union-attr]
+        if len(text) <= 200 and (code is None or _exact(code)):
+            return [tag.encode("ascii") + _memo_tagged_tail(status, text, code, utf8)]
+    elif kind in _MEMO_TYPES and _memo_safe(response):
         return list(_memo_chunks(response, utf8))
     out = _Out()
     _write(out, response, tag, utf8)
     return out.finish()
+
+
+_TAGGED_STATUS: dict[type, str] = {Ok: "OK", No: "NO", Bad: "BAD"}
+"""The exact types whose tagged line has a memoized tail (a subclass, such as the server's STARTTLS OK,
+takes the general path)."""
+
+
+@functools.lru_cache(maxsize=512)
+def _memo_tagged_tail(status: str, text: str, code: Code | None, utf8: bool) -> bytes:
+    """` OK [code] text` CRLF, checked and rendered as `_status` does, once per distinct line."""
+    rendered = _checked_resp_text(text, code, utf8)
+    return b" " + status.encode("ascii") + (b" " + rendered if rendered else b"") + _CRLF
 
 
 _MEMO_TYPES = frozenset({Greeting, CapabilityResponse, FlagsResponse, Untagged, ExistsResponse, RecentResponse})
@@ -484,6 +526,21 @@ status lines): each rendered once.  None depends on a tag, and none holds client
 
 
 _EXACT_ARGS = frozenset({int, str, SequenceSet, Flags, tuple})
+_EXACT_CODES: dict[int, Code] = {}
+"""Codes already found exact, by identity (held, so that an id is not reused): a code the server keeps
+(a login's CAPABILITY list) is checked once, not argument by argument on every line."""
+
+
+def _exact(code: Code) -> bool:
+    """Whether every argument of `code` has an exact type (`_memo_safe`): a frozen code checked once."""
+    if _EXACT_CODES.get(id(code)) is code:
+        return True
+    if not all(type(arg) in _EXACT_ARGS for arg in code.args):
+        return False
+    if len(_EXACT_CODES) >= 256:
+        _EXACT_CODES.clear()
+    _EXACT_CODES[id(code)] = code
+    return True
 
 
 def _memo_safe(response: Response) -> bool:
@@ -494,7 +551,7 @@ def _memo_safe(response: Response) -> bool:
         return type(response.count) is int  # type: ignore[union-attr]
     if kind is Untagged or kind is Greeting:
         code = response.code  # type: ignore[union-attr]
-        return code is None or all(type(arg) in _EXACT_ARGS for arg in code.args)
+        return code is None or _exact(code)
     return True
 
 

@@ -97,6 +97,15 @@ def _text(direction: Direction, payload: object, extra: object, protocol_name: s
     return str(payload)
 
 
+_JOINED = object()
+"""The `extra` of a transcript entry that holds several server lines (`Recorder.server_lines`)."""
+
+
+def _split(block: object) -> list[str]:
+    assert isinstance(block, bytes)
+    return block.decode("utf-8", "replace").split("\r\n")
+
+
 class Recorder:
     """The transcript of one live session; the session appends, the log publishes.
 
@@ -105,6 +114,7 @@ class Recorder:
     """
 
     __slots__ = (
+        "_joined",
         "commands",
         "dropped",
         "end",
@@ -133,6 +143,8 @@ class Recorder:
         """Lines not kept once the transcript held SESSION_LINES (the live stream still sees them)."""
         self.faults: list[str] = []
         self.lines: list[tuple[float, Direction, object, object]] = []
+        self._joined = 0
+        """Lines beyond the first of each joined entry (`server_lines`): kept lines are those plus entries."""
 
     def client(self, event: object) -> None:
         self.commands += 1
@@ -145,6 +157,17 @@ class Recorder:
     def server(self, status: bytes | str, extra: tuple[int, int] | int | None = None) -> None:
         """A reply: its first line, and (octets, lines) of a message body or the line count of a listing."""
         self._add("S", status, extra)
+
+    def server_lines(self, block: bytes) -> None:
+        """Server lines rendered together (a FETCH answer of many messages), CRLF between them and none at
+        the end: one transcript line each, kept as one entry and split when the transcript is read."""
+        count = block.count(b"\r\n") + 1
+        if len(self.lines) + self._joined + count > SESSION_LINES or self.log.subscribers:
+            for line in block.split(b"\r\n"):  # the limit falls inside, or lines go out live one by one
+                self._add("S", line, None)
+            return
+        self._joined += count - 1
+        self.lines.append((time.time(), "S", block, _JOINED))
 
     def fault(self, name: str) -> None:
         self.faults.append(name)
@@ -160,7 +183,7 @@ class Recorder:
 
     def _add(self, direction: Direction, payload: object, extra: object) -> None:
         entry = (time.time(), direction, payload, extra)
-        if len(self.lines) < SESSION_LINES or direction == "end":
+        if len(self.lines) + self._joined < SESSION_LINES or direction == "end":
             self.lines.append(entry)
         else:
             self.dropped += 1  # a session that runs for days keeps a bounded transcript
@@ -185,8 +208,11 @@ class Recorder:
         return SessionDetail(
             **msgspec.structs.asdict(self.summary()),
             lines=[
-                TranscriptLine(at=at, dir=d, text=_text(d, payload, extra, self.protocol))
+                TranscriptLine(at=at, dir=d, text=text)
                 for at, d, payload, extra in self.lines
+                for text in (
+                    _split(payload) if extra is _JOINED else (_text(d, payload, extra, self.protocol),)
+                )
             ],
         )
 

@@ -60,7 +60,8 @@ class MessageCommands:
 
         def _emit(self, reply: Any) -> None: ...
         def _emit_lines(self, replies: Sequence[Any]) -> None: ...
-        def _emit_rows(self, rows: FetchRows) -> None: ...
+        def _emit_rows(self, rows: FetchRows) -> bytes: ...
+        def _emit_rendered_rows(self, block: bytes) -> None: ...
         def _box(self) -> Mailbox: ...
 
     def _view(self) -> SelectedFolder:
@@ -156,15 +157,28 @@ class MessageCommands:
                     attributes = (*attributes, FetchAttribute(FetchKind.FLAGS))
         cache = self._cache
         messages = view.messages
-        rows = None
-        if self.hooks is None:  # the quirk hooks bend FetchResponses one by one
-            rows = fetch_rows([(seq, messages[uid]) for seq, uid in targets], attributes, uid=event.uid)
-        if rows is not None:
-            self._emit_rows(rows)
-        else:
+        if self.hooks is not None:  # the quirk hooks bend FetchResponses one by one
             self._emit_lines(
                 [fetch_response(messages[uid], seq, attributes, cache, uid=event.uid) for seq, uid in targets]
             )
+        else:
+            # Every message (targets ascend, so as many as the view has is all of them, in order): an
+            # answer of rows is the snapshot's, the same bytes for each view that still shares it.
+            whole = len(targets) == len(view.uids)
+            key = (attributes, event.uid)
+            shared = view.shared_rendering(key) if whole else None
+            if shared is not None:
+                self._emit_rendered_rows(shared)
+            else:
+                rows = fetch_rows([(seq, messages[uid]) for seq, uid in targets], attributes, uid=event.uid)
+                if rows is None:
+                    self._emit_lines(
+                        [fetch_response(messages[uid], seq, attributes, cache, uid=event.uid) for seq, uid in targets]
+                    )
+                elif whole:
+                    view.share_rendering(key, self._emit_rows(rows))
+                else:
+                    self._emit_rows(rows)
         if attributes is not event.items or any(a.kind is FetchKind.FLAGS for a in attributes):
             view.heard(u for _, u in targets)
         return Ok("FETCH completed")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import weakref
+from collections import deque
 from collections.abc import Iterable
 from typing import cast
 
@@ -33,7 +34,7 @@ __all__ = ["SelectedFolder"]
 class _Maps:
     """The sequence maps of one store snapshot, shared by the views that select it until each changes."""
 
-    __slots__ = ("__weakref__", "first_unseen", "keywords", "messages", "snapshot", "uids")
+    __slots__ = ("__weakref__", "first_unseen", "keywords", "messages", "renderings", "snapshot", "uids")
 
     def __init__(self, snapshot: tuple[Message, ...]) -> None:
         self.snapshot = snapshot  # held, so that its id is not reused while the maps live
@@ -42,6 +43,8 @@ class _Maps:
         self.keywords: tuple[str, ...] | None = None
         self.first_unseen: int | None = -1
         """Computed on first need (-1 until then), as `keywords`: the same for every view of the snapshot."""
+        self.renderings: dict[object, bytes] | None = None
+        """Answers about every message of the snapshot, as sent (`SelectedFolder.shared_rendering`)."""
 
 
 def _keywords(messages: Iterable[Message]) -> tuple[str, ...]:
@@ -60,10 +63,19 @@ _shared: weakref.WeakValueDictionary[int, _Maps] = weakref.WeakValueDictionary()
 folder share one pair instead of a copy each (bench/: ten thousand sessions in IDLE)."""
 
 
+_RECENT_MAPS = 8
+_RENDERINGS_KEPT = 8
+_recent: deque[_Maps] = deque(maxlen=_RECENT_MAPS)
+"""The last maps made, held even while no view shares them: sessions that come one after another (a
+client that logs in, reads and logs out) select an unchanged folder without building its maps, keywords
+and first unseen message again.  What this keeps alive is bounded: at most this many snapshots."""
+
+
 def _shared_maps(snapshot: tuple[Message, ...]) -> _Maps:
     maps = _shared.get(id(snapshot))
     if maps is None or maps.snapshot is not snapshot:
         maps = _shared[id(snapshot)] = _Maps(snapshot)
+        _recent.append(maps)
     return maps
 
 
@@ -130,6 +142,26 @@ class SelectedFolder:
         if maps.first_unseen == -1:
             maps.first_unseen = _first_unseen(maps.snapshot)
         return maps.first_unseen
+
+    def shared_rendering(self, key: object) -> bytes | None:
+        """What `share_rendering` kept under `key` for this snapshot, while the view is the snapshot's."""
+        maps = self._maps
+        if maps is None or maps.renderings is None:
+            return None
+        return maps.renderings.get(key)
+
+    def share_rendering(self, key: object, data: bytes) -> None:
+        """Keep `data`, an answer made from the snapshot's messages alone (a FETCH of every message's
+        flags and sizes), for the views of this snapshot: the same request gets the same bytes until the
+        folder changes, when each view stops sharing the snapshot (`_own`)."""
+        maps = self._maps
+        if maps is None:
+            return
+        if maps.renderings is None:
+            maps.renderings = {}
+        elif len(maps.renderings) >= _RENDERINGS_KEPT:
+            maps.renderings.clear()
+        maps.renderings[key] = data
 
     def _own(self) -> None:
         """Copy the shared maps before this view changes them."""

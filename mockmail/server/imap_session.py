@@ -21,6 +21,7 @@ Rules kept here:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -105,7 +106,7 @@ from ..imap import (
 from ..login.credentials import authenticate, password_credentials
 from ..login.exchange import Cancelled, Denied, Granted, Malformed, SaslExchange, Step, offered, open_exchange
 from ..login.sasl import Challenge, Credentials
-from ..store import SYSTEM_FLAGS, Change, Mailbox, MailboxDeleted, MailStore
+from ..store import SYSTEM_FLAGS, Change, FolderInfo, Mailbox, MailboxDeleted, MailStore
 from ..store.quota import Quota
 from .context import TenantContext
 from .driver import BAD_COMMAND_BUDGET, SessionConfig, SessionDriver
@@ -142,6 +143,23 @@ _ANSWERED = (Ok, Continuation, SaslChallenge)
 _REFUSED = (No, Bad)
 _TAGGED = (Ok, No, Bad)
 """What answers a command well (tagged, or the go-ahead of a literal, IDLE or a SASL step)."""
+_SELECT_LINES: dict[tuple[object, ...], bytes] = {}
+"""SELECT's untagged lines as sent, by what they say (the folder's figures and flags, read-only, UTF-8):
+sessions that select the same unchanged folder send the same bytes."""
+_SELECT_LINES_KEPT = 256
+"""Distinct SELECT answers kept (the dict is emptied when full)."""
+
+
+_GREETINGS: dict[tuple[object, ...], Greeting] = {}
+"""The greeting by what its capabilities depend on (`ImapSession._greet`): the same object each time, so
+that rendering it (memoized by the writer) compares it by identity, not capability by capability."""
+_KEPT = 64
+
+
+@functools.lru_cache(maxsize=_KEPT)
+def _logged_in_code(max_message_size: int) -> Code:
+    """The CAPABILITY code of a login's OK (RFC 9051 section 6.2.3): the capabilities after login."""
+    return capability_code(["IMAP4rev1", "IMAP4rev2", *EXTENSIONS, f"APPENDLIMIT={max_message_size:d}"])
 
 
 class _Conn(ImapConnection):
@@ -230,7 +248,21 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
     # --- the driver's hooks ---------------------------------------------------------------------
 
     async def _greet(self) -> bool:
-        self._emit(Greeting("mockmail IMAP4rev2 server ready", capability_code(self.capabilities())))
+        conn = self.conn
+        key = (
+            conn.secure,
+            self.config.tls_context is not None,
+            self.login_disabled,
+            conn.auth_mechanisms,
+            self.max_message_size,
+        )
+        greeting = _GREETINGS.get(key)
+        if greeting is None:  # what `capabilities` depends on before login: one Greeting each
+            greeting = Greeting("mockmail IMAP4rev2 server ready", capability_code(self.capabilities()))
+            if len(_GREETINGS) >= _KEPT:
+                _GREETINGS.clear()
+            _GREETINGS[key] = greeting
+        self._emit(greeting)
         return True
 
     def _draw(self, faults: FaultState) -> tuple[str, ...]:
@@ -335,15 +367,19 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
         self._closing = "mailbox deleted"
         return No("the mailbox was deleted", NONEXISTENT)
 
-    def _emit_rows(self, rows: FetchRows) -> None:
+    def _emit_rows(self, rows: FetchRows) -> bytes:
         """Queue a FETCH answer made of rows (no quirk hooks): one rendering, and in the transcript one
-        line per message, as a FetchResponse each would give."""
-        chunks = self.conn.send_chunks(rows)
+        line per message, as a FetchResponse each would give; return the bytes."""
+        (block,) = self.conn.send_chunks(rows)  # rows hold no literal: one chunk
+        self._emit_rendered_rows(block)
+        return block
+
+    def _emit_rendered_rows(self, block: bytes) -> None:
+        """Queue the bytes of a FETCH answer of rows (`_emit_rows`'s, or the same answer kept)."""
         recorder = self.recorder
         if recorder is not None:
-            for line in chunks[0][:-2].split(b"\r\n"):
-                recorder.server(line)
-        self._outbox.extend(chunks)
+            recorder.server_lines(block[:-2])
+        self._outbox.append(block)
 
     def _updates(self, *, expunges: bool = True, uid: bool = False) -> None:
         """Queue what is pending of the selected folder, before a tagged completion."""
@@ -423,8 +459,7 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
         faults = self.config.faults
         if faults is not None and user in faults.mailbox_plans:
             self.redraw_at_next_command()
-        caps = ["IMAP4rev1", "IMAP4rev2", *EXTENSIONS, f"APPENDLIMIT={self.max_message_size:d}"]
-        return Ok(f"{user} logged in", capability_code(caps))
+        return Ok(f"{user} logged in", _logged_in_code(self.max_message_size))
 
     def _on_authenticate(self, event: Authenticate) -> Response:
         if self.login_disabled:
@@ -480,10 +515,34 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
             return No(f"no folder {event.mailbox}", NONEXISTENT)
         info = mailbox.folder(view.folder)
         flags = self._folder_flags(view)
+        rev2 = self.conn.rev2
+        unseen = None if rev2 else view.first_unseen()
+        if rev2 or self.hooks is not None:  # a LIST line of its own; the quirk hooks see each line
+            self._emit_lines(self._select_lines(view, info, flags, unseen, rev2))
+        else:
+            # The same lines for every session that selects an unchanged folder: rendered once.
+            key = (len(view.uids), unseen, view.uidvalidity, info.uidnext, view.read_only, flags, self.conn.utf8)
+            block = _SELECT_LINES.get(key)
+            if block is None:
+                send = self.conn.send
+                block = b"".join([send(line) for line in self._select_lines(view, info, flags, unseen, rev2)])
+                if len(_SELECT_LINES) >= _SELECT_LINES_KEPT:
+                    _SELECT_LINES.clear()
+                _SELECT_LINES[key] = block
+            if self.recorder is not None:
+                self.recorder.server_lines(block[:-2])
+            self._outbox.append(block)
+        self.selected = view
+        verb = "EXAMINE" if view.read_only else "SELECT"
+        return Ok(f"{verb} completed", READ_ONLY if view.read_only else READ_WRITE)
+
+    def _select_lines(
+        self, view: SelectedFolder, info: FolderInfo, flags: tuple[str, ...], unseen: int | None, rev2: bool
+    ) -> list[Response]:
+        """SELECT's untagged lines (RFC 9051 section 6.3.2; RFC 3501 section 6.3.1 for rev1 clients)."""
         lines: list[Response] = [FlagsResponse(flags), ExistsResponse(len(view.uids))]
-        if not self.conn.rev2:
+        if not rev2:
             lines.append(RecentResponse(0))
-            unseen = view.first_unseen()
             if unseen is not None:
                 lines.append(
                     Untagged("OK", f"message {unseen:d} is the first unseen", Code("UNSEEN", (unseen,)))
@@ -492,16 +551,13 @@ class ImapSession(SessionDriver, FolderCommands, MessageCommands):
         lines.append(Untagged("OK", "predicted next UID", uid_next(info.uidnext)))
         permanent = () if view.read_only else (*flags, "\\*")
         lines.append(Untagged("OK", "flags permitted", permanent_flags(permanent)))
-        if self.conn.rev2:
+        if rev2:
             lines.append(
                 ListResponse(
-                    self._attributes(info.name, mailbox, info.special_use, False), DELIMITER, info.name
+                    self._attributes(info.name, self._box(), info.special_use, False), DELIMITER, info.name
                 )
             )
-        self._emit_lines(lines)
-        self.selected = view
-        verb = "EXAMINE" if view.read_only else "SELECT"
-        return Ok(f"{verb} completed", READ_ONLY if view.read_only else READ_WRITE)
+        return lines
 
     @staticmethod
     def _folder_flags(view: SelectedFolder) -> tuple[str, ...]:

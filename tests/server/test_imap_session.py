@@ -262,3 +262,56 @@ async def test_metrics_count_commands_not_untagged_lines(connect) -> None:  # ty
         ("imap", "FETCH", "ok"): 1,
         ("imap", "FETCH", "error"): 1,
     }
+
+
+async def test_select_answers_follow_the_folder_and_show_line_by_line(connect, store: Store) -> None:  # type: ignore[no-untyped-def]
+    from mockmail.observe.transcripts import TranscriptLog
+
+    log = TranscriptLog("t")
+    one, first = await connect(transcripts=log)
+    two, _ = await connect(transcripts=log)
+    answer = ok(await one.run("SELECT INBOX"))
+    assert ok(await two.run("SELECT INBOX")) == answer  # the same folder, the same lines
+    assert answer[:3] == [
+        b"* FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft)\r\n",
+        b"* 3 EXISTS\r\n",
+        b"* 0 RECENT\r\n",
+    ]
+    assert first.recorder is not None
+    shown = [line.text for line in first.recorder.detail().lines if line.dir == "S"]
+    assert shown[-len(answer) - 1 : -1] == [line[:-2].decode() for line in answer]
+    store.get("bob").add(b"Subject: four\r\n\r\nbody\r\n")
+    ok(await one.run("STORE 1 +FLAGS.SILENT (\\Seen $Label)"))
+    three, _ = await connect()
+    later = ok(await three.run("SELECT INBOX"))
+    assert later[:2] == [b"* FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $Label)\r\n", b"* 4 EXISTS\r\n"]
+    assert b"* OK [UNSEEN 2] message 2 is the first unseen\r\n" in later and b"[UIDNEXT 5]" in b"".join(later)
+    assert b"* OK [READ-ONLY]" not in b"".join(later)
+    examined = ok(await three.run("EXAMINE INBOX"))
+    assert b"* OK [PERMANENTFLAGS ()] flags permitted\r\n" in examined
+    ok(await three.run("UNSELECT"))
+    ok(await three.run("ENABLE IMAP4rev2"))
+    rev2 = ok(await three.run("SELECT INBOX"))
+    assert b"* 0 RECENT\r\n" not in rev2 and b"[UNSEEN" not in b"".join(rev2)
+    assert rev2[-1].startswith(b"* LIST (") and rev2[-1].endswith(b" INBOX\r\n")
+
+
+async def test_fetch_of_every_message_follows_each_views_changes(connect, store: Store) -> None:  # type: ignore[no-untyped-def]
+    one, first = await connect()
+    two, _ = await connect()
+    ok(await one.run("SELECT INBOX"))
+    ok(await two.run("SELECT INBOX"))
+    answer = ok(await one.run("FETCH 1:* (FLAGS RFC822.SIZE)"))
+    assert answer == [b"* %d FETCH (FLAGS () RFC822.SIZE %d)\r\n" % (n, len(m)) for n, m in enumerate(MESSAGES, 1)]
+    assert ok(await two.run("FETCH 1:* (FLAGS RFC822.SIZE)")) == answer  # the same snapshot, the same bytes
+    assert ok(await two.run("UID FETCH 1:* (FLAGS RFC822.SIZE)"))[0] == b"* 1 FETCH (UID 1 FLAGS () RFC822.SIZE %d)\r\n" % len(MESSAGES[0])
+    ok(await two.run("STORE 2 +FLAGS.SILENT (\\Flagged)"))
+    changed = ok(await one.run("FETCH 1:* (FLAGS RFC822.SIZE)"))
+    assert changed[1] == b"* 2 FETCH (FLAGS (\\Flagged) RFC822.SIZE %d)\r\n" % len(MESSAGES[1])
+    assert ok(await one.run("NOOP")) == []  # heard with the FETCH: no update left for message 2
+    assert ok(await one.run("FETCH 2:3 (FLAGS RFC822.SIZE)")) == changed[1:]
+    store.get("bob").add(b"Subject: four\r\n\r\nbody\r\n")
+    three, _ = await connect()
+    ok(await three.run("SELECT INBOX"))
+    assert len(ok(await three.run("FETCH 1:* (FLAGS RFC822.SIZE)"))) == 4
+    assert first.recorder is None  # no transcripts asked for: nothing recorded
