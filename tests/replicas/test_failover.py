@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import psycopg
 import pytest
 
+from mockmail.store.pg_database import PG_SCHEMA_VERSION
 from tests.cli import Cli, call_json, serve_cli
 from tests.store.pg import fresh_database
 
@@ -105,6 +106,25 @@ def subjects(cli: Cli) -> list[str]:
     return sorted(m["subject"] for m in call(cli, "/tenants/acme/mailboxes/bob/messages"))
 
 
+def finished_session(cli: Cli, user: str) -> dict[str, Any]:
+    """The newest finished session of `user` as the replica shows it, once it lists it as ended (a session
+    ends just after its last reply is out)."""
+
+    def probe() -> dict[str, Any] | None:
+        listed = call(cli, f"/tenants/acme/sessions?user={user}&limit=1")
+        if not listed or listed[0]["ended"] is None:
+            return None
+        return dict(call(cli, f"/tenants/acme/sessions/{listed[0]['id']}"))
+
+    return poll(f"a finished session of {user}", 10, probe)
+
+
+def finished_of(cli: Cli, count: int) -> list[dict[str, Any]] | None:
+    """The tenant's finished sessions, newest first, once there are `count` of them."""
+    ended = [s for s in call(cli, "/tenants/acme/sessions") if s["ended"] is not None]
+    return ended if len(ended) == count else None
+
+
 def greeting_or_close(host: str, port: int) -> bytes | None:
     """What a connection to host:port gets first: None when refused, b"" when closed unanswered."""
     try:
@@ -144,10 +164,13 @@ def test_kill_9_moves_the_tenants_with_everything_acknowledged(store: str) -> No
         first = [line.split()[1] for line in quitter.uidl()[1]]
         quitter.dele(1)
         assert quitter.quit().startswith(b"+OK")
+        transcript = finished_session(a, "bob")  # the quitter's, which a keeps in the database
+        assert transcript["end"] == "quit" and ("C", "DELE 1") in [(n["dir"], n["text"]) for n in transcript["lines"]]
         stayer = pop3_login(created["pop3"])
         stayer.dele(1)
         kept_uid = [line.split()[1] for line in stayer.uidl()[1]]
         assert len(first) == 5 and len(kept_uid) == 3
+        ended = poll("a lists the SMTP and the quitter's sessions ended", 10, lambda: finished_of(a, 2))
 
         a.kill()
         moved = poll("b serves acme", TAKEOVER, served_by(b, "b"))
@@ -155,6 +178,11 @@ def test_kill_9_moves_the_tenants_with_everything_acknowledged(store: str) -> No
         assert moved["pop3"]["port"] in ports_b and moved["smtp"]["port"] in ports_b
         assert subjects(b) == ["s1", "s2", "s3", "smtp"]  # s0 QUIT away; s1 deleted without QUIT stays
         pop = pop3_login(moved["pop3"])
+        # The quitter's transcript moved with the tenant, as a showed it; the open session's did not.
+        assert call(b, f"/tenants/acme/sessions/{transcript['id']}") == transcript
+        live, *kept = call(b, "/tenants/acme/sessions")
+        assert kept == ended and transcript["id"] in [s["id"] for s in ended]
+        assert live["ended"] is None and live["id"] not in [s["id"] for s in ended]  # pop's, a new id
         assert len(pop.list()[1]) == 4
         pop.quit()
         assert status_of(b, "/tenants/acme", rotated)[0] == 200  # the token moved with the tenant
@@ -241,4 +269,4 @@ def test_a_store_that_cannot_be_reached_or_is_newer_stops_the_start_with_exit_2(
         check=False,
     )
     assert done.returncode == 2
-    assert "schema version 99, this mockmail knows 2 and older" in done.stderr
+    assert f"schema version 99, this mockmail knows {PG_SCHEMA_VERSION} and older" in done.stderr
