@@ -1,7 +1,8 @@
 """Two `mockmail serve --store` processes on one PostgreSQL database (one fresh database per test), with
 disjoint port ranges and 2-second leases: a replica killed with SIGKILL loses its tenants to the other with
-nothing acknowledged lost and nothing un-QUIT deleted, and one frozen with SIGSTOP past its lease wakes up
-serving nothing, not even the connections that queued while it slept.
+nothing acknowledged lost and nothing un-QUIT deleted (and the finished sessions' transcripts listed by the
+new owner), and one frozen with SIGSTOP past its lease wakes up serving nothing, not even the connections
+that queued while it slept, nor a read of a session opened before it froze.
 
 Every wait is a poll with a deadline on what the other replica reports; nothing sleeps to synchronize.
 """
@@ -104,6 +105,35 @@ def pop3_login(endpoint: dict[str, Any]) -> poplib.POP3:
 
 def subjects(cli: Cli) -> list[str]:
     return sorted(m["subject"] for m in call(cli, "/tenants/acme/mailboxes/bob/messages"))
+
+
+SYS_TEMP = b"-ERR [SYS/TEMP] server shutting down\r\n"
+"""POP3's last line when a session's server stops serving it."""
+
+
+def raw_pop3_login(endpoint: dict[str, Any], user: str) -> socket.socket:
+    """A POP3 session logged in as `user` on a plain socket (to see exactly what comes after)."""
+    sock = socket.create_connection((endpoint["host"], endpoint["port"]), timeout=10)
+    received = b""
+    for line in (None, f"USER {user}", "PASS pw"):
+        if line is not None:
+            sock.sendall(line.encode() + b"\r\n")
+        while not received.endswith(b"\r\n"):
+            received += sock.recv(512)
+        assert received.startswith(b"+OK"), received
+        received = b""
+    return sock
+
+
+def until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection (a reset ends it too)."""
+    received = b""
+    try:
+        while data := sock.recv(65536):
+            received += data
+    except ConnectionResetError:
+        pass
+    return received
 
 
 def finished_session(cli: Cli, user: str) -> dict[str, Any]:
@@ -209,13 +239,25 @@ def test_a_replica_frozen_past_its_lease_wakes_up_serving_nothing(store: str) ->
         old = created["pop3"]
         session = pop3_login(old)  # open before the freeze: it deletes, then QUITs after the wake-up
         session.dele(1)
+        readers = []  # open and logged in before the freeze: they ask for a listing and a message
+        for n in range(3):
+            call(a, f"/tenants/acme/mailboxes/r{n}", "PUT", {"password": "pw"})
+            call(a, f"/tenants/acme/mailboxes/r{n}/messages", "POST", [{"subject": "read me"}])
+            readers.append(raw_pop3_login(old, f"r{n}"))
 
         os.kill(a.proc.pid, signal.SIGSTOP)
         try:
             queued = socket.create_connection((old["host"], old["port"]), timeout=10)  # in a's backlog
             moved = poll("b serves acme", TAKEOVER, served_by(b, "b"))
+            for reader in readers:  # waiting in a's socket buffers when it wakes up
+                reader.sendall(b"LIST\r\nRETR 1\r\n")
         finally:
             os.kill(a.proc.pid, signal.SIGCONT)
+        for reader in readers:
+            # Whichever runs first after the wake-up, the session (its lease check before each command)
+            # or the watchdog (the tenant stopped), no read is answered: the last line at most.
+            with reader:
+                assert until_closed(reader) in (SYS_TEMP, b"")
         with queued:
             queued.settimeout(10)
             try:
