@@ -176,3 +176,35 @@ async def test_a_bearer_token_set_over_rest_survives_a_restart(tmp_path: Path) -
 
         assert await login("bob") == 0
         assert await login("carol") == CURLE_LOGIN_DENIED
+
+
+async def finished_session(rest: Rest, tenant: str, user: str) -> dict[str, Any]:
+    """The newest finished session of `user`, once the server lists it as ended (it ends just after its
+    last reply is out)."""
+    with trio.fail_after(10):
+        while True:
+            (newest,) = (await rest.get(f"/tenants/{tenant}/sessions?user={user}&limit=1")).json()
+            if newest["ended"] is not None:
+                return dict((await rest.get(f"/tenants/{tenant}/sessions/{newest['id']}")).json())
+
+
+async def test_finished_session_transcripts_survive_a_restart(tmp_path: Path) -> None:
+    async with running(tmp_path, transcript_limit=2) as (_server, rest):
+        pop3 = (await rest.post("/tenants", {"name": "acme"})).json()["pop3"]
+        await rest.put("/tenants/acme/mailboxes/bob", {"password": "pw"})
+        await rest.post("/tenants/acme/mailboxes/bob/messages", [{"subject": "one"}])
+        for _ in range(3):  # the first is pushed out of the two kept
+            await trio.to_thread.run_sync(lambda: pop3_fetch(pop3["host"], pop3["port"], "bob", "pw"))
+        last = await finished_session(rest, "acme", "bob")
+        before = (await rest.get("/tenants/acme/sessions")).json()
+    assert len(before) == 2 and last["end"] == "quit" and ("C", "RETR 1") in [
+        (line["dir"], line["text"]) for line in last["lines"]
+    ]
+    async with running(tmp_path, transcript_limit=2) as (_server, rest):
+        assert (await rest.get("/tenants/acme/sessions")).json() == before
+        assert (await rest.get(f"/tenants/acme/sessions/{last['id']}")).json() == last
+        await trio.to_thread.run_sync(lambda: pop3_fetch(pop3["host"], pop3["port"], "bob", "pw"))
+        newest = await finished_session(rest, "acme", "bob")
+        assert newest["id"] not in {s["id"] for s in before}
+        listed = (await rest.get("/tenants/acme/sessions")).json()
+        assert [s["id"] for s in listed] == [newest["id"], last["id"]]

@@ -1,13 +1,17 @@
-"""mockmail/transcripts.py: redaction, the ring, and the live subscribers."""
+"""mockmail/observe/transcripts.py: redaction, the ring, the live subscribers, and finished transcripts kept
+in the SQL store (a real SQLite database in memory)."""
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 import trio
 
 from mockmail import smtp
-from mockmail.observe.transcripts import SECRET, TranscriptLog, describe
+from mockmail.observe.transcripts import SECRET, Recorder, TranscriptLog, describe
 from mockmail.pop3 import Apop, Auth, BadCommand, List, Pass, Quit, Retr, SaslResponse, Top, User
+from mockmail.store import Database, SqlCatalog
+from mockmail.tenancy.registry import CatalogKeeper
 
 
 @pytest.mark.parametrize(
@@ -145,7 +149,9 @@ def test_lines_recorded_together_count_one_each_against_the_limit() -> None:
     recorder = log.start("127.0.0.1:1", "imap")
     for _ in range(SESSION_LINES // 2 - 1):
         recorder.server_lines(b"* 1 FETCH (FLAGS ())\r\n* 2 FETCH (FLAGS ())")
-    recorder.server_lines(b"* 1 FETCH (FLAGS ())\r\n* 2 FETCH (FLAGS ())\r\n* 3 FETCH (FLAGS ())")  # 2 of 3 fit
+    recorder.server_lines(
+        b"* 1 FETCH (FLAGS ())\r\n* 2 FETCH (FLAGS ())\r\n* 3 FETCH (FLAGS ())"
+    )  # 2 of 3 fit
     recorder.server_lines(b"* 1 FETCH (FLAGS ())\r\n* 2 FETCH (FLAGS ())")
     recorder.finish("quit")
     lines = recorder.detail().lines
@@ -161,3 +167,71 @@ async def test_lines_recorded_together_go_out_live_one_by_one() -> None:
     recorder.server_lines(b"* 1 FETCH (FLAGS ())\r\n* 2 FETCH (FLAGS ())")
     assert [live.receive_nowait().text for _ in range(2)] == ["* 1 FETCH (FLAGS ())", "* 2 FETCH (FLAGS ())"]
     assert [line.text for line in recorder.detail().lines] == ["* 1 FETCH (FLAGS ())", "* 2 FETCH (FLAGS ())"]
+
+
+def _finished(log: TranscriptLog, user: str, reason: str = "quit") -> Recorder:
+    recorder = log.start("127.0.0.1:1", "pop3")
+    recorder.user = user
+    recorder.client(User(user))
+    recorder.server(b"+OK")
+    recorder.client(Retr(1))
+    recorder.server(b"+OK message follows", (120, 4))
+    recorder.finish(reason)
+    return recorder
+
+
+def test_finished_transcripts_are_kept_trimmed_and_come_back_as_they_were() -> None:
+    catalog = SqlCatalog(Database(":memory:"))
+    log = TranscriptLog("t", limit=2)
+    log.keeper = CatalogKeeper(catalog, "t")
+    recorders = [_finished(log, user) for user in ("ann", "bob", "cid")]
+    assert [number for number, _ in catalog.kept_transcripts("t")] == [2, 3]  # the ring's size, oldest out
+    assert catalog.kept_transcripts("other") == []
+
+    again = TranscriptLog("t", limit=2)  # a restart, or the replica that claims the tenant
+    again.load(catalog.kept_transcripts("t"))
+    assert [s.detail() for s in again.sessions()] == [r.detail() for r in reversed(recorders[1:])]
+    assert [s.summary() for s in again.sessions(user="bob")] == [recorders[1].summary()]
+    shown = again.get(recorders[2].id)
+    assert shown is not None and shown.detail().lines[-1].text == "quit"
+
+    again.keeper = CatalogKeeper(catalog, "t")
+    newer = _finished(again, "dan")
+    assert newer.id not in {r.id for r in recorders}
+    assert [number for number, _ in catalog.kept_transcripts("t")] == [3, 4]  # numbered on from the kept
+    assert [s.id for s in again.sessions()] == [newer.id, recorders[2].id]
+    assert again.clear() == 2 and catalog.kept_transcripts("t") == []
+
+
+def test_kept_session_ids_are_not_handed_out_again() -> None:
+    catalog = SqlCatalog(Database(":memory:"))
+    log = TranscriptLog("t")
+    log.keeper = CatalogKeeper(catalog, "t")
+    kept = _finished(log, "ann")
+    far = msgspec.json.encode(msgspec.structs.replace(kept.detail(), id="t-987654321"))
+    again = TranscriptLog("t")
+    again.load([(1, far)])
+    fresh = again.start("", "pop3")
+    assert int(fresh.id.rpartition("-")[2]) > 987654321
+
+
+def test_a_failed_write_is_logged_and_the_session_never_hears_of_it(caplog: pytest.LogCaptureFixture) -> None:
+    db = Database(":memory:")
+    log = TranscriptLog("t")
+    log.keeper = CatalogKeeper(SqlCatalog(db), "t")
+    db.fence = lambda tenant: ("SELECT 1 WHERE 0", ())  # the tenant moved to another replica
+    fenced = _finished(log, "ann")
+    db.close()
+    gone = _finished(log, "bob", "client eof")
+    assert [s.id for s in log.sessions()] == [gone.id, fenced.id]  # listed from memory all the same
+    kept_not = [r.getMessage() for r in caplog.records if "was not kept" in r.getMessage()]
+    assert len(kept_not) == 2 and "fenced out" in kept_not[0] and gone.id in kept_not[1]
+
+
+def test_an_unreadable_kept_transcript_is_skipped(caplog: pytest.LogCaptureFixture) -> None:
+    source = TranscriptLog("t")
+    good = _finished(source, "ann")
+    log = TranscriptLog("t")
+    log.load([(1, b"{not json"), (2, msgspec.json.encode(good.detail()))])
+    assert [s.detail() for s in log.sessions()] == [good.detail()]
+    assert log.number == 2 and "kept transcript 1 cannot be read" in caplog.text

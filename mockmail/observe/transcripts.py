@@ -9,21 +9,40 @@ Rules kept here:
 - Recording is an append of a small tuple; texts are turned into structs only when the API reads them.
 - Finished sessions go into a ring of `limit` sessions per tenant; live ones are listed too.  Subscribers
   (the Server-Sent Events stream) get each line as it is recorded, and are dropped if they fall behind.
+- With a `Keeper` (a server with a SQL store: `--data-dir`, `--store`), each finished session is also
+  written down as it ends, after its last reply is out: one small write, numbered in the order sessions
+  finished, the oldest beyond `limit` dropped.  A failed write is logged and the session is not told.
+  `load` brings them back (a restart, a replica claiming the tenant) as `KeptSession`s, which answer the
+  API as the recorders did.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import time
 from collections import deque
-from typing import Literal
+from collections.abc import Iterable
+from typing import Literal, Protocol
 
 import msgspec
 import trio
 
 from ..protocols import PROTOCOLS, ProtocolName, describe_event
 
-__all__ = ["Recorder", "SessionDetail", "SessionSummary", "TranscriptLine", "TranscriptLog", "describe"]
+__all__ = [
+    "Finished",
+    "Keeper",
+    "KeptSession",
+    "Recorder",
+    "SessionDetail",
+    "SessionSummary",
+    "TranscriptLine",
+    "TranscriptLog",
+    "describe",
+]
+
+log = logging.getLogger("mockmail.transcripts")
 
 SECRET = "********"
 """What a secret (a password, a SASL line) shows as."""
@@ -74,6 +93,16 @@ def describe(event: object, protocol_name: str | None = None) -> str:
 
 
 _ids = itertools.count(1)
+
+
+def _number_past(session_id: str) -> None:
+    """Number this process's next sessions past `session_id` (one kept by another process), so that no
+    new session of the tenant takes an id it already lists."""
+    global _ids
+    _, _, tail = session_id.rpartition("-")
+    if tail.isdigit():
+        upcoming = next(_ids)
+        _ids = itertools.count(max(upcoming, int(tail) + 1))
 
 SESSION_LINES = 10_000
 """Lines one session's transcript keeps (the first ones, and its end); a session that sends messages for
@@ -217,6 +246,49 @@ class Recorder:
         )
 
 
+_DETAIL_ENCODER = msgspec.json.Encoder()
+_DETAIL_DECODER = msgspec.json.Decoder(SessionDetail)
+_SUMMARY_FIELDS = SessionSummary.__struct_fields__
+
+
+class KeptSession:
+    """A finished session read back from the store (recorded before a restart, or by another replica)."""
+
+    __slots__ = ("_detail",)
+
+    def __init__(self, detail: SessionDetail) -> None:
+        self._detail = detail
+
+    @property
+    def id(self) -> str:
+        return self._detail.id
+
+    @property
+    def user(self) -> str | None:
+        return self._detail.user
+
+    def summary(self) -> SessionSummary:
+        detail = self._detail
+        return SessionSummary(**{name: getattr(detail, name) for name in _SUMMARY_FIELDS})
+
+    def detail(self) -> SessionDetail:
+        return self._detail
+
+
+Finished = Recorder | KeptSession
+"""A session in the ring: finished here, or kept from before."""
+
+
+class Keeper(Protocol):
+    """Where a tenant's finished transcripts are written down (the server's SQL store)."""
+
+    def keep(self, number: int, data: bytes, limit: int) -> None:
+        """Keep the `number`th finished session's transcript; forget those `limit` or more before it."""
+
+    def forget(self) -> None:
+        """Forget every kept transcript of the tenant."""
+
+
 class LiveLine(msgspec.Struct, frozen=True, kw_only=True):
     """One line as the live stream sends it."""
 
@@ -232,9 +304,14 @@ class TranscriptLog:
 
     def __init__(self, tenant: str, limit: int = 1000) -> None:
         self.tenant = tenant
+        self.limit = limit
         self.live: dict[str, Recorder] = {}
-        self.done: deque[Recorder] = deque(maxlen=limit)
+        self.done: deque[Finished] = deque(maxlen=limit)
         self.subscribers: set[trio.MemorySendChannel[LiveLine]] = set()
+        self.keeper: Keeper | None = None
+        """Where finished transcripts are written down; None: memory only."""
+        self.number = 0
+        """The number of the last finished session written down (counted on from the kept ones)."""
 
     def start(self, peer: str, protocol: ProtocolName) -> Recorder:
         recorder = Recorder(self, peer, protocol)
@@ -244,18 +321,45 @@ class TranscriptLog:
     def finished(self, recorder: Recorder) -> None:
         self.live.pop(recorder.id, None)
         self.done.append(recorder)
+        if self.keeper is not None:
+            self._keep(self.keeper, recorder)
 
-    def sessions(self, user: str | None = None, limit: int | None = None) -> list[Recorder]:
+    def _keep(self, keeper: Keeper, recorder: Recorder) -> None:
+        """Write the finished session down; a failure (the store gone, the tenant fenced out) is logged
+        here: the session that finished never hears of it."""
+        self.number += 1
+        try:
+            keeper.keep(self.number, _DETAIL_ENCODER.encode(recorder.detail()), self.limit)
+        except Exception as exc:
+            log.warning("tenant %s: the transcript of session %s was not kept: %s", self.tenant, recorder.id, exc)
+
+    def load(self, kept: Iterable[tuple[int, bytes]]) -> None:
+        """Bring back the transcripts a `Keeper` kept, oldest first, before this log's own; a transcript
+        that cannot be read is skipped (logged)."""
+        for number, data in kept:
+            self.number = max(self.number, number)
+            try:
+                detail = _DETAIL_DECODER.decode(data)
+            except msgspec.DecodeError as exc:
+                log.warning("tenant %s: kept transcript %d cannot be read: %s", self.tenant, number, exc)
+                continue
+            _number_past(detail.id)
+            self.done.append(KeptSession(detail))
+
+    def sessions(self, user: str | None = None, limit: int | None = None) -> list[Finished]:
         """Newest first: live sessions, then finished ones."""
         found = [
             r for r in (*reversed(self.live.values()), *reversed(self.done)) if user is None or r.user == user
         ]
         return found[:limit] if limit is not None else found
 
-    def get(self, session_id: str) -> Recorder | None:
+    def get(self, session_id: str) -> Finished | None:
         return self.live.get(session_id) or next((r for r in self.done if r.id == session_id), None)
 
     def clear(self) -> int:
+        """Forget the finished sessions (kept ones too); return how many there were."""
+        if self.keeper is not None:
+            self.keeper.forget()
         count = len(self.done)
         self.done.clear()
         return count

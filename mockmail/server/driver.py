@@ -243,6 +243,7 @@ class SessionDriver:
         handlers = self._HANDLERS
         need_data, eof, bad, tls_ready = self.NEED_DATA, self.EOF_EVENT, self.BAD_EVENT, self.TLS_READY
         wakeable = self.SPEAKS_UNPROMPTED
+        admits = self.config.admits
         if self.config.transcripts is not None:
             self.recorder = self.config.transcripts.start(self._peer(), self.PROTOCOL)
         recorder = self.recorder
@@ -314,6 +315,10 @@ class SessionDriver:
                         continue
                     if type(event) is eof:
                         self.end_reason = "client eof"
+                        return self.end_reason
+                    if admits is not None and not admits():  # a replica's lease ran out: answer nothing
+                        self.end_reason = "lease lost"
+                        await self._farewell()
                         return self.end_reason
                     if recorder is not None:
                         recorder.client(event)

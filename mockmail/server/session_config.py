@@ -49,6 +49,9 @@ class SessionConfig:
     """Where sessions, commands, faults and octets are counted; None counts nothing."""
     tenant: str = ""
     """The tenant label the metrics count under."""
+    admits: Callable[[], bool] | None = None
+    """Asked before each command: False (a replica's lease of the tenant ran out) ends the session with
+    its last line and no reply; None (one process alone) asks nothing."""
 
 
 class SansIO(Protocol):

@@ -1,5 +1,5 @@
 """`Catalog`: what a server keeps of its tenants besides their mail (spec with ports, token digest, fault
-state), and where each tenant's `MailStore` comes from.
+state, the transcripts of finished sessions), and where each tenant's `MailStore` comes from.
 
 The catalog stores what it is given as opaque bytes (the tenant registry encodes specs and fault state): the
 store package knows no protocol and no API.  `MemoryCatalog` keeps nothing (a server without `--data-dir`
@@ -55,8 +55,19 @@ class Catalog(abc.ABC):
     def save_faults(self, name: str, faults: bytes) -> None:  # noqa: B027 - keeps nothing
         """Keep the tenant's fault state (plans and what is left of each knob's `times`)."""
 
+    def keep_transcript(self, name: str, number: int, data: bytes, limit: int) -> None:  # noqa: B027
+        """Keep the transcript of the tenant's `number`th finished session, and forget those numbered
+        `limit` or more before it (the oldest go first)."""
+
+    def kept_transcripts(self, name: str) -> list[tuple[int, bytes]]:
+        """The tenant's kept transcripts with their numbers, oldest first."""
+        return []
+
+    def drop_transcripts(self, name: str) -> None:  # noqa: B027 - keeps nothing
+        """Forget every transcript kept of the tenant."""
+
     def drop_tenant(self, name: str) -> None:  # noqa: B027 - keeps nothing
-        """Forget the tenant, its mailboxes and their messages."""
+        """Forget the tenant, its mailboxes and their messages, and its transcripts."""
 
     def check(self) -> str | None:
         """Why the catalog cannot be used right now, or None when it can (`/api/v1/ready`)."""
@@ -123,9 +134,30 @@ class SqlCatalog(Catalog):
         with db.write(name):
             db.execute("UPDATE tenants SET faults = ? WHERE name = ?", (faults, name))
 
+    def keep_transcript(self, name: str, number: int, data: bytes, limit: int) -> None:
+        db = self.db
+        with db.write(name):  # fenced: a replica that lost the tenant keeps nothing more of it
+            db.execute(
+                "INSERT INTO transcripts (tenant, number, data) VALUES (?, ?, ?)"
+                " ON CONFLICT (tenant, number) DO UPDATE SET data = excluded.data",
+                (name, number, data),
+            )
+            # Numbers follow each other, so this is the one row pushed out (more after a lower limit).
+            db.execute("DELETE FROM transcripts WHERE tenant = ? AND number <= ?", (name, number - limit))
+
+    def kept_transcripts(self, name: str) -> list[tuple[int, bytes]]:
+        rows = self.db.execute("SELECT number, data FROM transcripts WHERE tenant = ? ORDER BY number", (name,))
+        return [(int(number), bytes(data)) for number, data in rows]
+
+    def drop_transcripts(self, name: str) -> None:
+        db = self.db
+        with db.write(name):
+            db.execute("DELETE FROM transcripts WHERE tenant = ?", (name,))
+
     def drop_tenant(self, name: str) -> None:
         db = self.db
         with db.write(name):
+            db.execute("DELETE FROM transcripts WHERE tenant = ?", (name,))
             db.execute("DELETE FROM mailboxes WHERE tenant = ?", (name,))
             db.execute("DELETE FROM tenants WHERE name = ?", (name,))
 

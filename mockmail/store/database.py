@@ -24,7 +24,7 @@ from .sql_dialect import SQLITE
 
 __all__ = ["SCHEMA_VERSION", "Database"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 FILE_NAME = "mockmail.sqlite3"
 
 _SCHEMA_1 = """
@@ -103,7 +103,14 @@ _TO_3 = (
     "ALTER TABLE mailboxes ADD COLUMN bearer_token TEXT",
 )
 
-_UPGRADES: dict[int, tuple[str, ...]] = {1: _TO_2, 2: _TO_3}
+_TO_4 = (
+    # Finished session transcripts (mockmail/observe/transcripts.py), kept across restarts: `number` counts
+    # a tenant's finished sessions, `data` is opaque to the store.
+    "CREATE TABLE transcripts ("
+    " tenant TEXT NOT NULL, number INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (tenant, number))",
+)
+
+_UPGRADES: dict[int, tuple[str, ...]] = {1: _TO_2, 2: _TO_3, 3: _TO_4}
 """The statements that take a file from version N to N + 1."""
 
 

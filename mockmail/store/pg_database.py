@@ -5,7 +5,7 @@ transactions and the statements are the SQL store's (`SqlDatabase`, sql_database
   itself.  The store's statements use `?` placeholders; `execute` gives psycopg its `%s` instead.
 - Tenants share the tables: every mailbox row names its tenant (as in the SQLite file), so one database
   holds any number of tenants and a tenant is made or dropped without DDL.
-- The tables mirror the SQLite schema at its version 3 (metadata and content apart: `bodies` holds the
+- The tables mirror the SQLite schema at its version 4 (metadata and content apart: `bodies` holds the
   octets as `bytea`, read by key on use).  `mockmail_schema.version` is the schema version: a database of
   an older version is upgraded when opened, in one transaction (`_UPGRADES`); a newer one is refused.
 - UIDVALIDITY values come from the `counters` row, bumped in SQL (`greatest(value + 1, now)`), so two
@@ -26,7 +26,7 @@ from .sql_dialect import POSTGRES
 
 __all__ = ["CONNECT_TIMEOUT", "PG_SCHEMA_VERSION", "PgDatabase", "connect"]
 
-PG_SCHEMA_VERSION = 2
+PG_SCHEMA_VERSION = 3
 
 CONNECT_TIMEOUT = 5
 """Seconds a connection attempt may take, unless the URL sets `connect_timeout` itself."""
@@ -74,6 +74,12 @@ _UPGRADES: dict[int, tuple[str, ...]] = {
         " lease_until timestamptz NOT NULL)",
         "INSERT INTO leases SELECT name, '', 0, '-infinity' FROM tenants",
         "CREATE INDEX tenants_by_token ON tenants (token)",
+    ),
+    2: (
+        # Finished session transcripts (mockmail/observe/transcripts.py), so that they outlive the process
+        # that recorded them: `number` counts a tenant's finished sessions, `data` is opaque to the store.
+        "CREATE TABLE transcripts ("
+        " tenant text NOT NULL, number bigint NOT NULL, data bytea NOT NULL, PRIMARY KEY (tenant, number))",
     ),
 }
 """The statements that take a database from version N to N + 1."""

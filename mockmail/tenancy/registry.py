@@ -3,7 +3,8 @@
 With a persistent `Catalog` (`--data-dir`), every change to a tenant is committed before the call that made
 it returns: creation (with the ports it got), its token, its fault state (plans and `times` used up), its
 deletion.  `restore` brings them all back at start, each on the ports it had; a tenant whose port is taken
-meanwhile comes back `failed`, with the reason, and stays deletable while the others run.
+meanwhile comes back `failed`, with the reason, and stays deletable while the others run.  The transcripts
+of finished sessions are written as each session ends (`CatalogKeeper`) and come back with the tenant.
 
 With an `Ownership` (replicas on one PostgreSQL store, mockmail/replicas/), the registry holds only the
 tenants this replica owns: a new one is leased before anything of it is written, `serve_claimed` brings
@@ -17,6 +18,7 @@ from __future__ import annotations
 import builtins
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
@@ -42,7 +44,7 @@ from .specs import TenantSpec
 from .tenant import Tenant
 from .tokens import Keyring
 
-__all__ = ["Ownership", "Registry"]
+__all__ = ["CatalogKeeper", "Ownership", "Registry"]
 
 log = logging.getLogger("mockmail.tenants")
 
@@ -74,6 +76,20 @@ class Ownership(Protocol):
 
     def tenant_of_token(self, token_digest: bytes) -> str | None:
         """The tenant whose token has this digest, as the shared store holds it now."""
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogKeeper:
+    """Where a tenant's finished transcripts are written down: the catalog (`Keeper`)."""
+
+    catalog: Catalog
+    tenant: str
+
+    def keep(self, number: int, data: bytes, limit: int) -> None:
+        self.catalog.keep_transcript(self.tenant, number, data, limit)
+
+    def forget(self) -> None:
+        self.catalog.drop_transcripts(self.tenant)
 
 
 class Registry:
@@ -187,6 +203,12 @@ class Registry:
         if self.catalog.persistent:
             catalog, name = self.catalog, spec.name
             tenant.faults.on_change = lambda state: catalog.save_faults(name, state.dump())
+            if saved is not None:
+                try:
+                    tenant.transcripts.load(catalog.kept_transcripts(name))
+                except Exception as exc:  # the tenant is served all the same, with no past sessions
+                    log.warning("tenant %s: kept transcripts not read: %s", name, exc)
+            tenant.transcripts.keeper = CatalogKeeper(catalog, name)
         return tenant
 
     async def _start(self, tenant: Tenant) -> None:

@@ -80,6 +80,7 @@ class Tenant:
             bearer_tokens=self._bearer_token,
             metrics=metrics,
             tenant=self.metrics_label,
+            admits=admit,
         )
         self.context = TenantContext(
             store=self.store,

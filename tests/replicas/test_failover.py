@@ -1,7 +1,8 @@
 """Two `mockmail serve --store` processes on one PostgreSQL database (one fresh database per test), with
 disjoint port ranges and 2-second leases: a replica killed with SIGKILL loses its tenants to the other with
-nothing acknowledged lost and nothing un-QUIT deleted, and one frozen with SIGSTOP past its lease wakes up
-serving nothing, not even the connections that queued while it slept.
+nothing acknowledged lost and nothing un-QUIT deleted (and the finished sessions' transcripts listed by the
+new owner), and one frozen with SIGSTOP past its lease wakes up serving nothing, not even the connections
+that queued while it slept, nor a read of a session opened before it froze.
 
 Every wait is a poll with a deadline on what the other replica reports; nothing sleeps to synchronize.
 """
@@ -25,6 +26,7 @@ from typing import Any, TypeVar
 import psycopg
 import pytest
 
+from mockmail.store.pg_database import PG_SCHEMA_VERSION
 from tests.cli import Cli, call_json, serve_cli
 from tests.store.pg import fresh_database
 
@@ -105,6 +107,54 @@ def subjects(cli: Cli) -> list[str]:
     return sorted(m["subject"] for m in call(cli, "/tenants/acme/mailboxes/bob/messages"))
 
 
+SYS_TEMP = b"-ERR [SYS/TEMP] server shutting down\r\n"
+"""POP3's last line when a session's server stops serving it."""
+
+
+def raw_pop3_login(endpoint: dict[str, Any], user: str) -> socket.socket:
+    """A POP3 session logged in as `user` on a plain socket (to see exactly what comes after)."""
+    sock = socket.create_connection((endpoint["host"], endpoint["port"]), timeout=10)
+    received = b""
+    for line in (None, f"USER {user}", "PASS pw"):
+        if line is not None:
+            sock.sendall(line.encode() + b"\r\n")
+        while not received.endswith(b"\r\n"):
+            received += sock.recv(512)
+        assert received.startswith(b"+OK"), received
+        received = b""
+    return sock
+
+
+def until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection (a reset ends it too)."""
+    received = b""
+    try:
+        while data := sock.recv(65536):
+            received += data
+    except ConnectionResetError:
+        pass
+    return received
+
+
+def finished_session(cli: Cli, user: str) -> dict[str, Any]:
+    """The newest finished session of `user` as the replica shows it, once it lists it as ended (a session
+    ends just after its last reply is out)."""
+
+    def probe() -> dict[str, Any] | None:
+        listed = call(cli, f"/tenants/acme/sessions?user={user}&limit=1")
+        if not listed or listed[0]["ended"] is None:
+            return None
+        return dict(call(cli, f"/tenants/acme/sessions/{listed[0]['id']}"))
+
+    return poll(f"a finished session of {user}", 10, probe)
+
+
+def finished_of(cli: Cli, count: int) -> list[dict[str, Any]] | None:
+    """The tenant's finished sessions, newest first, once there are `count` of them."""
+    ended = [s for s in call(cli, "/tenants/acme/sessions") if s["ended"] is not None]
+    return ended if len(ended) == count else None
+
+
 def greeting_or_close(host: str, port: int) -> bytes | None:
     """What a connection to host:port gets first: None when refused, b"" when closed unanswered."""
     try:
@@ -144,10 +194,13 @@ def test_kill_9_moves_the_tenants_with_everything_acknowledged(store: str) -> No
         first = [line.split()[1] for line in quitter.uidl()[1]]
         quitter.dele(1)
         assert quitter.quit().startswith(b"+OK")
+        transcript = finished_session(a, "bob")  # the quitter's, which a keeps in the database
+        assert transcript["end"] == "quit" and ("C", "DELE 1") in [(n["dir"], n["text"]) for n in transcript["lines"]]
         stayer = pop3_login(created["pop3"])
         stayer.dele(1)
         kept_uid = [line.split()[1] for line in stayer.uidl()[1]]
         assert len(first) == 5 and len(kept_uid) == 3
+        ended = poll("a lists the SMTP and the quitter's sessions ended", 10, lambda: finished_of(a, 2))
 
         a.kill()
         moved = poll("b serves acme", TAKEOVER, served_by(b, "b"))
@@ -155,6 +208,11 @@ def test_kill_9_moves_the_tenants_with_everything_acknowledged(store: str) -> No
         assert moved["pop3"]["port"] in ports_b and moved["smtp"]["port"] in ports_b
         assert subjects(b) == ["s1", "s2", "s3", "smtp"]  # s0 QUIT away; s1 deleted without QUIT stays
         pop = pop3_login(moved["pop3"])
+        # The quitter's transcript moved with the tenant, as a showed it; the open session's did not.
+        assert call(b, f"/tenants/acme/sessions/{transcript['id']}") == transcript
+        live, *kept = call(b, "/tenants/acme/sessions")
+        assert kept == ended and transcript["id"] in [s["id"] for s in ended]
+        assert live["ended"] is None and live["id"] not in [s["id"] for s in ended]  # pop's, a new id
         assert len(pop.list()[1]) == 4
         pop.quit()
         assert status_of(b, "/tenants/acme", rotated)[0] == 200  # the token moved with the tenant
@@ -181,13 +239,25 @@ def test_a_replica_frozen_past_its_lease_wakes_up_serving_nothing(store: str) ->
         old = created["pop3"]
         session = pop3_login(old)  # open before the freeze: it deletes, then QUITs after the wake-up
         session.dele(1)
+        readers = []  # open and logged in before the freeze: they ask for a listing and a message
+        for n in range(3):
+            call(a, f"/tenants/acme/mailboxes/r{n}", "PUT", {"password": "pw"})
+            call(a, f"/tenants/acme/mailboxes/r{n}/messages", "POST", [{"subject": "read me"}])
+            readers.append(raw_pop3_login(old, f"r{n}"))
 
         os.kill(a.proc.pid, signal.SIGSTOP)
         try:
             queued = socket.create_connection((old["host"], old["port"]), timeout=10)  # in a's backlog
             moved = poll("b serves acme", TAKEOVER, served_by(b, "b"))
+            for reader in readers:  # waiting in a's socket buffers when it wakes up
+                reader.sendall(b"LIST\r\nRETR 1\r\n")
         finally:
             os.kill(a.proc.pid, signal.SIGCONT)
+        for reader in readers:
+            # Whichever runs first after the wake-up, the session (its lease check before each command)
+            # or the watchdog (the tenant stopped), no read is answered: the last line at most.
+            with reader:
+                assert until_closed(reader) in (SYS_TEMP, b"")
         with queued:
             queued.settimeout(10)
             try:
@@ -241,4 +311,4 @@ def test_a_store_that_cannot_be_reached_or_is_newer_stops_the_start_with_exit_2(
         check=False,
     )
     assert done.returncode == 2
-    assert "schema version 99, this mockmail knows 2 and older" in done.stderr
+    assert f"schema version 99, this mockmail knows {PG_SCHEMA_VERSION} and older" in done.stderr

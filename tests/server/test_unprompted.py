@@ -408,3 +408,40 @@ async def test_pop3_says_nothing_inside_a_cut_reply(
         received += data
     assert received.startswith(b"+OK ") and b"-ERR" not in received  # cut, not spliced
     assert await served.wait_ended() == "server shutdown"
+
+
+async def test_pop3_answers_nothing_once_the_tenant_is_not_admitted(
+    nursery: trio.Nursery, store: Store, locks: MaildropLocks, autojump_clock: trio.testing.MockClock
+) -> None:
+    """A replica whose lease ran out (it woke from a freeze) reads the next commands of an open session and
+    answers none of them, not even a read: the last line, and the session ends with nothing committed."""
+    held = [True]
+    asked: list[bool] = []
+
+    def admits() -> bool:
+        asked.append(held[0])
+        return held[0]
+
+    transcripts = TranscriptLog("t")
+    client_stream, server_stream = trio.testing.memory_stream_pair()
+    config = SessionConfig(locks=locks, transcripts=transcripts, admits=admits)
+    session = Pop3Session(server_stream, store, config)
+    served = Served(nursery, session, server_stream)
+    client = WireClient(client_stream)
+    await client.line()
+    await login(client)
+    assert (await client.cmd("DELE 1")).startswith(b"+OK")
+    assert asked == [True, True, True]  # once per command
+    held[0] = False
+    await client.send(b"LIST\r\nRETR 2\r\nQUIT\r\n")  # pipelined: one read, three commands
+    assert await client.line() == b"-ERR [SYS/TEMP] server shutting down\r\n"
+    assert await client.at_eof()
+    assert await served.wait_ended() == "lease lost"
+    assert asked[3:] == [False]
+    assert locks.holder(store.get("bob")) is None and store.get("bob").count == 2  # DELE not committed
+    recorder = session.recorder
+    assert recorder is not None
+    assert [line[1:3] for line in recorder.lines][-2:] == [
+        ("S", b"-ERR [SYS/TEMP] server shutting down"),
+        ("end", "lease lost"),
+    ]

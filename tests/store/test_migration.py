@@ -1,5 +1,6 @@
 """mockmail/store/database.py: a data dir written by the release before folders (schema 1) opens and is
-upgraded in place, and so does one of schema 2 (folders, before mailboxes had bearer tokens).
+upgraded in place, and so does one of schema 2 (folders, before mailboxes had bearer tokens); schema 4 adds
+the kept transcripts.
 
 tests/data/release-1/ was made by that release itself (tests/data/make_release_data_dir.py, run with its
 checkout): tenant `acme`, mailboxes `bob` (a message with a chosen UID, one with the default, one sent over
@@ -45,7 +46,7 @@ def version(path: Path) -> int:
 
 
 def test_the_release_file_is_of_schema_1() -> None:
-    assert version(RELEASE_1) == 1 and SCHEMA_VERSION == 3
+    assert version(RELEASE_1) == 1 and SCHEMA_VERSION == 4
     assert {user: [uid for _, uid, _ in listed] for user, listed in MADE["messages"].items()} == UIDLS
 
 
@@ -57,7 +58,9 @@ def test_a_release_data_dir_is_upgraded_in_place(data_dir: Path) -> None:
 
     db = Database(data_dir)
     assert version(data_dir) == SCHEMA_VERSION
+    assert _columns(data_dir, "transcripts") == ["tenant", "number", "data"]
     catalog = SqlCatalog(db)
+    assert catalog.kept_transcripts("acme") == []
     (saved,) = catalog.saved()
     assert [(saved.name, saved.spec, saved.created, saved.token, saved.faults)] == tenants
     assert saved.token == digest(MADE["token"])  # the tenant's token still works
@@ -127,7 +130,7 @@ def test_a_schema_2_data_dir_gets_bearer_tokens_in_place(tmp_path: Path) -> None
     _schema_2_file(tmp_path)
     assert "bearer_token" not in _columns(tmp_path, "mailboxes")
     db = Database(tmp_path)
-    assert version(tmp_path) == SCHEMA_VERSION == 3
+    assert version(tmp_path) == SCHEMA_VERSION == 4
     store = SqlStore(db, "acme")
     bob = store.get("bob")
     assert (bob.password, bob.bearer_token, bob.folder(INBOX).uidvalidity) == ("pw", None, 7)
@@ -158,11 +161,12 @@ def test_a_failed_upgrade_leaves_the_file_as_it_was(data_dir: Path) -> None:
     assert version(data_dir) == 1
     assert "imap_uid" not in _columns(data_dir, "messages")
     assert "bearer_token" not in _columns(data_dir, "mailboxes")
+    assert _columns(data_dir, "transcripts") == []
 
 
 def test_a_newer_schema_is_refused_with_a_clear_error(data_dir: Path) -> None:
     conn = sqlite3.connect(data_dir / FILE_NAME)
     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1:d}")
     conn.close()
-    with pytest.raises(RuntimeError, match=f"schema version {SCHEMA_VERSION + 1}, this mockmail knows 3"):
+    with pytest.raises(RuntimeError, match=f"schema version {SCHEMA_VERSION + 1}, this mockmail knows {SCHEMA_VERSION}"):
         Database(data_dir)

@@ -247,8 +247,25 @@ def test_the_catalog_keeps_tenants_and_drops_their_mail(fresh_dsn: str) -> None:
         SavedTenant("beta", b"spec-b", 20.0, None, b"faults"),
     ]
     assert catalog.new_store("acme").get("bob").count == 1
+    catalog.keep_transcript("acme", 1, b"first", 5)
     catalog.drop_tenant("acme")
-    assert [t.name for t in catalog.saved()] == ["beta"]
+    assert [t.name for t in catalog.saved()] == ["beta"] and catalog.kept_transcripts("acme") == []
     assert len(catalog.new_store("acme")) == 0 and len(catalog.new_store("beta")) == 1
     catalog.close()
     assert catalog.check() is not None  # a closed connection: not ready
+
+
+def test_the_catalog_keeps_the_last_transcripts_of_each_tenant(fresh_dsn: str) -> None:
+    catalog = SqlCatalog(PgDatabase(fresh_dsn))
+    for number in range(1, 6):
+        catalog.keep_transcript("acme", number, b"acme %d" % number, 3)
+    catalog.keep_transcript("beta", 1, b"beta 1", 3)
+    catalog.close()
+
+    catalog = SqlCatalog(PgDatabase(fresh_dsn))
+    assert catalog.kept_transcripts("acme") == [(3, b"acme 3"), (4, b"acme 4"), (5, b"acme 5")]
+    catalog.keep_transcript("acme", 6, b"acme 6", 1)  # a lower limit: the older ones go at the next write
+    assert catalog.kept_transcripts("acme") == [(6, b"acme 6")]
+    catalog.drop_transcripts("acme")
+    assert catalog.kept_transcripts("acme") == [] and catalog.kept_transcripts("beta") == [(1, b"beta 1")]
+    catalog.close()
