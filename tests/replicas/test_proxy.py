@@ -225,6 +225,13 @@ def test_the_tenant_list_through_either_replica_has_every_replicas_tenants(store
                 ("cargo", "a"),
             ]
         assert [t["name"] for t in call(b, "/tenants", token=acme["token"])] == ["acme"]
+        # A call another replica forwarded is answered from the receiver's own tenants, never sent on.
+        forwarded = {"Mockmail-Forwarded-By": "a"}
+        assert [t["name"] for t in json.loads(answer(b, "/tenants", headers=forwarded)[2])] == ["beta"]
+        status, headers, body = answer(b, "/tenants/acme", headers=forwarded)
+        assert status == 503 and headers["retry-after"] == "1"
+        assert "replica 'a' sent the call here, but replica 'a' serves it" in json.loads(body)["detail"]
+        assert answer(b, "/tenants/beta", headers=forwarded)[0] == 200
         status, _, body = answer(b, "/tenants/beta", token=acme["token"])
         assert status == 403 and json.loads(body)["title"] == "Forbidden"
 
