@@ -258,3 +258,29 @@ def test_after_kill_9_calls_through_the_survivor_are_503_then_served(store: str)
 
         assert [m["subject"] for m in poll("b serves acme's mail", TAKEOVER + 5, listed)] == ["kept"]
         assert served_by(b, "b")() is not None
+
+
+def test_a_long_poll_through_b_outlives_the_death_of_the_owner(store: str) -> None:
+    with two_replicas(store) as (a, b):
+        call(a, "/tenants", "POST", {"name": "acme"})
+        call(a, "/tenants/acme/mailboxes/bob", "PUT", {"password": "pw"})
+        before = asks_of_messages(a)
+        got: list[tuple[int, dict[str, str], bytes]] = []
+
+        def long_poll() -> None:
+            with suppress(TimeoutError):
+                got.append(answer(b, "/tenants/acme/mailboxes/bob/messages?wait=60", timeout=50))
+
+        waiter = threading.Thread(target=long_poll)
+        waiter.start()
+        try:
+            poll("b asked a for bob's messages", 30, lambda: True if asks_of_messages(a) > before else None)
+            a.kill()
+            poll("b serves acme", TAKEOVER, served_by(b, "b"))
+            assert not got
+            call(b, "/tenants/acme/mailboxes/bob/messages", "POST", {"subject": "after the move"})
+        finally:
+            waiter.join(60)
+        assert got, "the long-poll through b gave no answer before its wait ran out"
+        status, _, body = got[0]
+        assert status == 200 and [m["subject"] for m in json.loads(body)] == ["after the move"]
