@@ -16,7 +16,7 @@ import msgspec
 from quart import Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from mockmail.errors import DomainError
+from mockmail.errors import DomainError, TenantUnavailable
 from mockmail.store import FencedOut
 
 from .schemas import Problem
@@ -95,7 +95,9 @@ def register(app: object) -> None:
 
     async def on_fenced(exc: FencedOut) -> Response:
         # A replica's lease ran out under the request: nothing was written; the tenant's next owner answers.
-        return problem_response(503, "Tenant moving", "tenant-moving", str(exc), "tenant")
+        response = problem_response(503, "Tenant moving", "tenant-moving", str(exc), "tenant")
+        response.headers["Retry-After"] = TenantUnavailable.headers["Retry-After"]
+        return response
 
     app.register_error_handler(DomainError, on_domain)  # type: ignore[attr-defined]
     app.register_error_handler(FencedOut, on_fenced)  # type: ignore[attr-defined]

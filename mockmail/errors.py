@@ -19,10 +19,10 @@ __all__ = [
     "RateLimited",
     "ResourcesExhausted",
     "StorageLimit",
-    "TenantElsewhere",
     "TenantExists",
     "TenantLimit",
     "TenantNotFound",
+    "TenantUnavailable",
     "UidTaken",
     "UnsupportedMediaType",
 ]
@@ -65,12 +65,15 @@ class TenantNotFound(DomainError):
     slug = "tenant-not-found"
 
 
-class TenantElsewhere(DomainError):
-    """The tenant is served by another replica (`detail` names it and where its API is)."""
+class TenantUnavailable(DomainError):
+    """The tenant exists but no replica serves it right now: its lease ran out and another replica is
+    taking it over, or its owner cannot be reached (`detail` says which); `Retry-After` says when to ask
+    again."""
 
-    status = 421
-    title = "Tenant served by another replica"
-    slug = "tenant-elsewhere"
+    status = 503
+    title = "Tenant unavailable"
+    slug = "tenant-unavailable"
+    headers = {"Retry-After": "1"}
 
 
 class TenantExists(DomainError):

@@ -45,6 +45,7 @@ from .tenancy.specs import TenantLimits, TenantSpec
 
 if TYPE_CHECKING:
     from .replicas.claimer import Claimer
+    from .replicas.router import ReplicaRouter
     from .workers.worker import WorkerRole
 
 __all__ = ["Running", "build_parser", "main", "parse_settings", "serve"]
@@ -397,6 +398,7 @@ async def serve(
     registry = Registry(settings, make_tls(settings) if worker is None else worker.tls, catalog, ownership)
     service = Service(registry)
     stop = trio.Event()
+    router: ReplicaRouter | None = None
     hyper = hypercorn.config.Config()
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     hyper.bind = [f"{host}:{settings.api_port}"] if worker is None else [f"unix:{worker.socket}"]
@@ -414,6 +416,12 @@ async def serve(
                 await seed(service, prepared, settings)
             app = create_app(service)
             asgi = app if worker is None else worker.wrap(app, service)
+            if replicas is not None:  # every replica answers for every tenant (replicas/router.py)
+                from .replicas.router import ReplicaRouter
+
+                router = ReplicaRouter(asgi, registry, replicas)
+                await root.start(router.run)
+                asgi = router
             binds = await root.start(partial(hypercorn.trio.serve, asgi, hyper, shutdown_trigger=stop.wait))
             api_url = binds[0]
             if replicas is not None and settings.advertise_url is None and not settings.api_port:
@@ -430,6 +438,8 @@ async def serve(
             registry.shutdown()
             if replicas is not None:
                 replicas.shutdown()
+            if router is not None:
+                router.shutdown()
     finally:
         if replicas is not None:
             replicas.close()  # every tenant has stopped: its lease is given back for others to claim

@@ -16,17 +16,25 @@ that a renewal that waits on the network never holds up the sessions on the trio
 
 from __future__ import annotations
 
-from typing import cast
+from typing import NamedTuple, cast
 
 import psycopg
 
 from ..store.pg_database import connect
 
-__all__ = ["FENCE", "NEVER", "LeaseTable", "owner_of", "tenant_of_token"]
+__all__ = [
+    "FENCE",
+    "NEVER",
+    "LeaseTable",
+    "Route",
+    "owner_of",
+    "route_of",
+    "serving_replicas",
+    "tenant_of_token",
+]
 
 FENCE = (
-    "SELECT 1 FROM leases WHERE tenant = ? AND owner = ? AND generation = ? AND lease_until > now()"
-    " FOR SHARE"
+    "SELECT 1 FROM leases WHERE tenant = ? AND owner = ? AND generation = ? AND lease_until > now() FOR SHARE"
 )
 """The fence of a held tenant: (tenant, owner, generation)."""
 NEVER: tuple[str, tuple[object, ...]] = ("SELECT 1 WHERE false", ())
@@ -160,3 +168,40 @@ def tenant_of_token(conn: psycopg.Connection[tuple[object, ...]], token_digest: 
     """The tenant whose token has this digest, as the database holds it right now."""
     row = conn.execute("SELECT name FROM tenants WHERE token = %s", (token_digest,)).fetchone()
     return cast(str, row[0]) if row is not None else None
+
+
+class Route(NamedTuple):
+    """Where an existing tenant is served, as the database says now."""
+
+    owner: str
+    """The replica id that holds (or last held) its lease."""
+    url: str | None
+    """That replica's advertise URL (None: it never registered)."""
+    live: bool
+    """Whether the lease still runs (False: run out, the tenant is being taken over)."""
+
+
+def route_of(conn: psycopg.Connection[tuple[object, ...]], tenant: str) -> Route | None:
+    """The owner of an existing tenant, where its API is and whether its lease runs; None: no such tenant."""
+    row = conn.execute(
+        "SELECT l.owner, r.advertise_url, l.lease_until > now() FROM tenants AS t"
+        " JOIN leases AS l ON l.tenant = t.name LEFT JOIN replicas AS r ON r.id = l.owner WHERE t.name = %s",
+        (tenant,),
+    ).fetchone()
+    if row is None:
+        return None
+    return Route(cast(str, row[0]), cast("str | None", row[1]), bool(row[2]))
+
+
+def serving_replicas(conn: psycopg.Connection[tuple[object, ...]]) -> tuple[list[tuple[str, str]], list[str]]:
+    """The replicas that hold a running lease (id, advertise URL), and every tenant's name in creation
+    order: what a tenant list gathered from all replicas asks and sorts by."""
+    replicas = conn.execute(
+        "SELECT DISTINCT r.id, r.advertise_url FROM leases AS l JOIN replicas AS r ON r.id = l.owner"
+        " WHERE l.lease_until > now() ORDER BY r.id"
+    ).fetchall()
+    names = conn.execute("SELECT name FROM tenants ORDER BY created, seq").fetchall()
+    return (
+        [(cast(str, replica), cast(str, url)) for replica, url in replicas],
+        [cast(str, name) for (name,) in names],
+    )

@@ -11,6 +11,8 @@ pg_database.py) share: the statements in one placeholder style, and the transact
   first, inside the transaction, and a write whose fence returns no row is rolled back and raises
   `FencedOut`.  A replica lease is such a fence: `UPDATE leases SET ... WHERE tenant = ? AND generation
   = ? RETURNING 1` makes the commit conditional on still holding the tenant.
+- `announce` (None by default) is the statement that tells other processes of new mail (replicas:
+  PostgreSQL's `NOTIFY`); it runs inside the delivering transaction, so it is heard only once that commits.
 - One connection, used from the trio thread only.  Every write is a synchronous call with no `await`
   inside.  By itself each outermost write commits before it returns.  Under group commit (`commit_units`,
   which `mockmail serve` runs) the outermost write is a savepoint of one open transaction, the unit, which
@@ -62,6 +64,9 @@ class SqlDatabase:
         self.fence: Callable[[str], tuple[str, tuple[object, ...]] | None] | None = None
         """Given a tenant, the statement (`?` placeholders) and parameters that must return a row for a
         write on the tenant's behalf to go ahead, or None (no check); None: no fence at all."""
+        self.announce: Callable[[str, str, str], tuple[str, tuple[object, ...]]] | None = None
+        """Given (tenant, mailbox, folder) of new mail, the statement (`?` placeholders) and parameters that
+        tell other processes of it, run inside the delivering transaction; None: nobody is told."""
         self._depth = 0
         self._rollback: list[list[Callable[[], None]]] = []
         self._after: list[Callable[[], None]] = []

@@ -177,6 +177,9 @@ class SqlMailbox(SqlFolders):
                 target.octets += size
             target.uidnext = uidnext
             target.changed()
+            announce = db.announce
+            if announce is not None:
+                execute(*announce(self._tenant, self.user, name))
             db.after_commit(lambda: self._hub.arrived(self, name, stored, delivered=True))
         return stored
 

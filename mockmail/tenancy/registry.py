@@ -10,7 +10,8 @@ With an `Ownership` (replicas on one PostgreSQL store, mockmail/replicas/), the 
 tenants this replica owns: a new one is leased before anything of it is written, `serve_claimed` brings
 back one that this replica has just claimed (on ports of its own `--port-range`), `stop_serving` drops one
 whose lease is lost, every connection is admitted only while the lease holds, and a tenant owned by another
-replica answers `TenantElsewhere`.
+replica answers `TenantUnavailable` (the replica router, mockmail/replicas/router.py, sends such calls to
+the owner; one still arrives here when the tenant moved in between).
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ from ..config.settings import Settings
 from ..errors import (
     PortUnavailable,
     ResourcesExhausted,
-    TenantElsewhere,
     TenantExists,
     TenantLimit,
     TenantNotFound,
+    TenantUnavailable,
 )
 from ..observe.metrics import Metrics
 from ..observe.resources import MONITOR, is_exhaustion
@@ -166,16 +167,14 @@ class Registry:
 
         Raises:
             TenantNotFound: there is none.
-            TenantElsewhere: another replica owns it.
+            TenantUnavailable: another replica owns it (it moved while the call was on its way).
         """
         tenant = self._tenants.get(name)
         if tenant is None or not tenant.visible:
             owner = self.ownership.owner_of(name) if self.ownership is not None else None
             if owner is not None and owner[0] != self.replica:
-                replica, url = owner
-                raise TenantElsewhere(
-                    f"tenant {name!r} is served by replica {replica!r}"
-                    + (f" at {url}: send the request there" if url else ""),
+                raise TenantUnavailable(
+                    f"tenant {name!r} is served by replica {owner[0]!r}, not this one; try again shortly",
                     field="tenant",
                 )
             raise TenantNotFound(f"no tenant named {name!r}", field="tenant")

@@ -20,6 +20,7 @@ async def test_a_fenced_out_write_is_a_503_problem() -> None:
     response = await app.test_client().get("/fenced")
     assert response.status_code == 503
     assert response.content_type == "application/problem+json"
+    assert response.headers["Retry-After"] == "1"
     problem = await response.get_json()
     assert problem["title"] == "Tenant moving" and problem["field"] == "tenant"
     assert "tenant 'acme' is fenced out" in problem["detail"]
