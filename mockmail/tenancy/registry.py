@@ -339,6 +339,9 @@ class Registry:
         await tenant.done.wait()
         self.catalog.drop_tenant(name)
         if self.ownership is not None:
+            # The drop is durable first (group commit), and only then is the lease given back: its fence's
+            # row lock is the unit's until that commit, so a release before it would wait on this thread.
+            await self.catalog.settled()
             self.ownership.release(name)
         log.info("tenant %s: deleted", name)
 
