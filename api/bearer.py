@@ -18,7 +18,16 @@ from mockmail.errors import DomainError
 from mockmail.tenancy.service import Service
 from mockmail.tenancy.tokens import OPEN, Principal
 
-__all__ = ["EXEMPT", "Forbidden", "Unauthorized", "check_reach", "install", "principal", "tenant_in_path"]
+__all__ = [
+    "EXEMPT",
+    "Forbidden",
+    "Unauthorized",
+    "bearer_token",
+    "check_reach",
+    "install",
+    "principal",
+    "tenant_in_path",
+]
 
 PREFIX = "/api/v1"
 EXEMPT = frozenset(f"{PREFIX}/{name}" for name in ("health", "ready", "openapi.yaml", "tls/ca.pem"))
@@ -47,8 +56,12 @@ def principal() -> Principal:
     return found
 
 
-def _bearer() -> str:
-    header = request.headers.get("Authorization")
+def bearer_token(header: str | None) -> str:
+    """The token of an `Authorization: Bearer TOKEN` header's value.
+
+    Raises:
+        Unauthorized: no header, or one of another scheme or without a token.
+    """
     if header is None:
         raise Unauthorized("this server needs a bearer token: send 'Authorization: Bearer TOKEN'")
     scheme, _, token = header.partition(" ")
@@ -97,7 +110,7 @@ def install(app: object, service: Service) -> None:
     async def check() -> None:
         if not keys.enforced or request.path in exempt or _page(request.path):
             return
-        who = keys.principal(_bearer())
+        who = keys.principal(bearer_token(request.headers.get("Authorization")))
         if who is None:
             raise Unauthorized("the bearer token is not valid here (a rotated or deleted tenant's?)")
         g.principal = who

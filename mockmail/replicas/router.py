@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import re
 import urllib.parse
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -39,13 +39,12 @@ import msgspec
 import psycopg
 import trio
 
-from mockmail.api.bearer import Unauthorized, check_reach, tenant_in_path
+from mockmail.api.bearer import Unauthorized, bearer_token, check_reach, tenant_in_path
 from mockmail.api.messages import MAX_WAIT
-from mockmail.api.problems import PROBLEM_TYPE
-from mockmail.api.schemas import Problem
 
 from ..errors import DomainError, TenantUnavailable
-from ..routing import HOP_BY_HOP, Unreachable, forward, request_headers
+from ..routing import Unreachable, forward, request_headers
+from ..routing.asgi import Message, Receive, Send, header, problem, relay, replay, respond
 from ..tenancy.registry import Registry
 from ..tenancy.tokens import ADMIN, Principal
 from .claimer import Claimer
@@ -54,9 +53,6 @@ from .wakeups import Wakeups, announce
 
 __all__ = ["FORWARDED_BY", "ReplicaRouter"]
 
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Any, Any, Any], Awaitable[None]]
 """An ASGI app (Quart types its arguments more narrowly than `Message`)."""
 
@@ -124,12 +120,12 @@ class ReplicaRouter:
         try:
             if name and name not in self.registry:
                 await self._elsewhere(name, scope, receive, send)
-            elif path == TENANTS and scope["method"] == "GET" and _header(scope, FORWARDED_BY) is None:
+            elif path == TENANTS and scope["method"] == "GET" and header(scope, FORWARDED_BY) is None:
                 await self._all_tenants(scope, receive, send)
             else:
                 await self.app(scope, receive, send)
         except DomainError as exc:
-            await _problem(send, scope, exc)
+            await problem(send, scope, exc)
 
     def _check_token(self, scope: Message) -> Principal:
         """Who the call acts as, by the app's rules (api/bearer.py).
@@ -140,14 +136,7 @@ class ReplicaRouter:
         keys = self.registry.keys
         if not keys.enforced:
             return ADMIN
-        header = _header(scope, b"authorization")
-        if header is None:
-            raise Unauthorized("this server needs a bearer token: send 'Authorization: Bearer TOKEN'")
-        scheme, _, token = header.partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            raise Unauthorized("the Authorization header must be 'Bearer TOKEN'", field="Authorization")
-        who = keys.principal(token)
+        who = keys.principal(bearer_token(header(scope, b"authorization")))
         if who is None:
             raise Unauthorized("the bearer token is not valid here (a rotated or deleted tenant's?)")
         check_reach(who, scope["path"], scope["method"])
@@ -170,7 +159,7 @@ class ReplicaRouter:
             why = f"the lease of replica {route.owner!r} ran out and another replica is taking it over"
         elif route.url is None:
             why = f"replica {route.owner!r} serves it but has not said where its API is"
-        elif (by := _header(scope, FORWARDED_BY)) is not None:
+        elif (by := header(scope, FORWARDED_BY)) is not None:
             why = f"replica {by!r} sent the call here, but replica {route.owner!r} serves it"
         else:
             return None
@@ -254,11 +243,11 @@ class ReplicaRouter:
         if outcome is None:  # the client went away
             return
         if isinstance(outcome, httpx.Response):
-            await _relay(send, outcome)
+            await relay(send, outcome)
         elif isinstance(outcome, DomainError):
             raise outcome
         else:  # this replica serves the tenant now: its app holds what is left of the wait
-            await self.app(_with_wait(scope, poll, outcome), _replay(first, receive), send)
+            await self.app(_with_wait(scope, poll, outcome), replay([first], receive), send)
 
     async def _poll(self, name: str, poll: _Poll, scope: Message) -> _Outcome:
         deadline = trio.current_time() + poll.wait
@@ -323,12 +312,12 @@ class ReplicaRouter:
                     nursery.start_soon(ask, url)
         for status, headers, body in answers:
             if status != 200:
-                await _respond(send, status, headers, body)
+                await respond(send, status, body, headers)
                 return
         rank = {name: index for index, name in enumerate(order)}
         views = [view for _, _, body in answers for view in _LIST.decode(body)]
         views.sort(key=lambda view: rank.get(str(view.get("name")), len(rank)))
-        await _respond(send, 200, [(b"content-type", b"application/json")], _ENCODER.encode(views))
+        await respond(send, 200, _ENCODER.encode(views), [(b"content-type", b"application/json")])
 
 
 # --- what a long-poll is --------------------------------------------------------------------------------
@@ -397,22 +386,6 @@ def _unreachable(name: str, route: Route, why: str) -> TenantUnavailable:
 # --- ASGI helpers ---------------------------------------------------------------------------------------
 
 
-def _header(scope: Message, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if bytes(key).lower() == name:
-            return bytes(value).decode("latin-1")
-    return None
-
-
-def _replay(first: Message, receive: Receive) -> Receive:
-    pending = [first]
-
-    async def again() -> Message:
-        return pending.pop() if pending else await receive()
-
-    return again
-
-
 async def _watch_disconnect(receive: Receive, scope: trio.CancelScope) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
@@ -436,36 +409,3 @@ async def _collect(
 
     await app(scope, receive, keep)
     return status, headers, b"".join(body)
-
-
-async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-    """Send a whole answer: its end-to-end headers, its length counted again."""
-    drop = HOP_BY_HOP | {b"content-length", b"content-encoding"}
-    kept = [(bytes(k), bytes(v)) for k, v in headers if bytes(k).lower() not in drop]
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [*kept, (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _relay(send: Send, answer: httpx.Response) -> None:
-    await _respond(send, answer.status_code, list(answer.headers.raw), answer.content)
-
-
-async def _problem(send: Send, scope: Message, error: DomainError) -> None:
-    problem = Problem(
-        type=PROBLEM_TYPE + error.slug,
-        title=error.title,
-        status=error.status,
-        detail=error.detail,
-        instance=scope["path"],
-        field=error.field,
-        limit=error.limit,
-    )
-    headers = [(b"content-type", b"application/problem+json")]
-    headers += [(k.lower().encode(), v.encode()) for k, v in error.response_headers.items()]
-    await _respond(send, error.status, headers, _ENCODER.encode(problem))

@@ -22,21 +22,18 @@ The same routes and answers as a single process (docs/scaling.md: a client canno
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
-
 import httpx
 import msgspec
 
-from mockmail.api.bearer import EXEMPT, WEB_PREFIX, Unauthorized, check_reach, tenant_in_path
-from mockmail.api.problems import PROBLEM_TYPE
-from mockmail.api.schemas import Health, Problem, WorkerHealth
+from mockmail.api.bearer import EXEMPT, WEB_PREFIX, Unauthorized, bearer_token, check_reach, tenant_in_path
+from mockmail.api.schemas import Health, WorkerHealth
 from mockmail.observe.metrics import CONTENT_TYPE
 from mockmail.observe.resources import descriptor_limit, open_descriptors
 
 from ..config.settings import Settings
 from ..errors import DomainError, TenantLimit
 from ..routing import Unreachable, forward, request_headers
+from ..routing.asgi import Message, Receive, Send, header, problem, relay, replay, respond
 from ..tenancy.tokens import ADMIN, Keyring, Principal, digest
 from .gather import merge_health, merge_metrics, merge_tenants
 from .supervisor import WorkerPool, WorkerProcess
@@ -44,25 +41,37 @@ from .worker import INTERNAL_PREFIX, PRINCIPAL_PATH
 
 __all__ = ["Gateway"]
 
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
 PREFIX = "/api/v1"
 TENANTS = f"{PREFIX}/tenants"
 _ENCODER = msgspec.json.Encoder()
 _HEALTH = msgspec.json.Decoder(Health)
+_JSON = [(b"content-type", b"application/json")]
 _NOT_FOUND = (
-    "Not Found",
     "The requested URL was not found on the server. If you entered the URL manually please check your "
-    "spelling and try again.",
-)  # werkzeug's NotFound, which a worker's Quart app answers for an unknown path
+    "spelling and try again."
+)
+_RELAYED = frozenset({b"content-type", b"www-authenticate", b"retry-after"})
+"""The headers of a worker's answer that a gathered route passes on when it relays that answer."""
 
 
 class _Named(msgspec.Struct):
     """The one field of a creation the gateway reads (the owner validates the whole body)."""
 
     name: str
+
+
+class _NotFound(DomainError):
+    """werkzeug's NotFound, which a worker's Quart app answers for an unknown path."""
+
+    status = 404
+    title = "Not Found"
+    slug = "not-found"
+
+
+class _NotReady(DomainError):
+    status = 503
+    title = "Not ready"
+    slug = "not-ready"
 
 
 class WorkerUnavailable(DomainError):
@@ -94,13 +103,12 @@ class Gateway:
         try:
             await self._route(scope, receive, send)
         except DomainError as exc:
-            await _problem(send, scope, exc.status, exc.title, exc.slug, exc.detail, exc.field, exc)
+            await problem(send, scope, exc)
 
     async def _route(self, scope: Message, receive: Receive, send: Send) -> None:
         path, method = scope["path"], scope["method"]
         if path.startswith(INTERNAL_PREFIX):
-            await _problem(send, scope, 404, _NOT_FOUND[0], "not-found", _NOT_FOUND[1])
-            return
+            raise _NotFound(_NOT_FOUND)
         who = await self._check_token(scope)
         name = tenant_in_path(path)
         if path == TENANTS and method == "POST":
@@ -130,14 +138,7 @@ class Gateway:
         path = scope["path"]
         if not self.keys.enforced or path in self._exempt or path == "/" or path.startswith(WEB_PREFIX):
             return ADMIN
-        header = _header(scope, b"authorization")
-        if header is None:
-            raise Unauthorized("this server needs a bearer token: send 'Authorization: Bearer TOKEN'")
-        scheme, _, token = header.partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            raise Unauthorized("the Authorization header must be 'Bearer TOKEN'", field="Authorization")
-        who = await self._principal(token)
+        who = await self._principal(bearer_token(header(scope, b"authorization")))
         if who is None:
             raise Unauthorized("the bearer token is not valid here (a rotated or deleted tenant's?)")
         check_reach(who, path, scope["method"])
@@ -219,9 +220,9 @@ class Gateway:
             name: str | None = msgspec.json.decode(body, type=_Named).name
         except msgspec.MsgspecError:
             name = None
-        replay = _replay(messages, receive)
+        again = replay(messages, receive)
         if name is None:  # the worker says what is wrong with the body
-            await self._forward(self._any(), scope, replay, send)
+            await self._forward(self._any(), scope, again, send)
             return
         limit = self.settings.max_tenants
         if self.placement.owner(name) is None and limit is not None and self.placement.total() >= limit:
@@ -233,7 +234,7 @@ class Gateway:
             raise _unavailable(None, None)
         created = False
         try:
-            created = await self._forward(self.pool.workers[owner], scope, replay, send, name) == 201
+            created = await self._forward(self.pool.workers[owner], scope, again, send, name) == 201
         finally:
             self.placement.settle(name, created)
 
@@ -267,10 +268,10 @@ class Gateway:
             answers = await self._gather(scope, TENANTS)
         for _, answer in answers:
             if answer.status_code != 200:
-                await _relay(send, answer)
+                await relay(send, answer, only=_RELAYED)
                 return
         merged = merge_tenants([answer.json() for _, answer in answers], self.placement.order())
-        await _respond(send, 200, _ENCODER.encode(merged), "application/json")
+        await respond(send, 200, _ENCODER.encode(merged), _JSON)
 
     async def _health(self, send: Send) -> None:
         answers: dict[int, Health] = {}
@@ -304,7 +305,7 @@ class Gateway:
             own_files=open_descriptors(),
             max_open_files=descriptor_limit(),
         )
-        await _respond(send, 200, _ENCODER.encode(health), "application/json")
+        await respond(send, 200, _ENCODER.encode(health), _JSON)
 
     async def _ready(self, scope: Message, send: Send) -> None:
         answers = await self._gather(scope, f"{PREFIX}/ready")
@@ -325,21 +326,18 @@ class Gateway:
                 else []
             )
             parts += [f"worker {k} is restarting" for k in down]
-            await _problem(
-                send, scope, 503, "Not ready", "not-ready", "; ".join(parts), tenants=sorted(failed)
-            )
+            await problem(send, scope, _NotReady("; ".join(parts)), tenants=sorted(failed))
             return
-        await _respond(
-            send, 200, _ENCODER.encode({"status": "ready", "tenants": tenants}), "application/json"
-        )
+        await respond(send, 200, _ENCODER.encode({"status": "ready", "tenants": tenants}), _JSON)
 
     async def _metrics(self, scope: Message, send: Send) -> None:
         answers = await self._gather(scope, "/metrics")
         for _, answer in answers:
             if answer.status_code != 200:
-                await _relay(send, answer)
+                await relay(send, answer, only=_RELAYED)
                 return
-        await _respond(send, 200, merge_metrics([answer.text for _, answer in answers]), CONTENT_TYPE)
+        metrics = merge_metrics([answer.text for _, answer in answers])
+        await respond(send, 200, metrics, [(b"content-type", CONTENT_TYPE.encode())])
 
 
 def _unavailable(worker: WorkerProcess | None, tenant: str | None) -> WorkerUnavailable:
@@ -352,13 +350,6 @@ def _unavailable(worker: WorkerProcess | None, tenant: str | None) -> WorkerUnav
     )
 
 
-def _header(scope: Message, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if bytes(key).lower() == name:
-            return bytes(value).decode("latin-1")
-    return None
-
-
 async def _read_some(receive: Receive, limit: int) -> tuple[list[Message], bytes]:
     """The request's messages up to its end or `limit` octets, and the body they hold."""
     messages: list[Message] = []
@@ -369,56 +360,6 @@ async def _read_some(receive: Receive, limit: int) -> tuple[list[Message], bytes
         size += len(message.get("body", b""))
         if message["type"] != "http.request" or not message.get("more_body", False) or size > limit:
             return messages, b"".join(m.get("body", b"") for m in messages)
-
-
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    """A `receive` that gives back `messages` first, then the rest of the request."""
-    pending = list(messages)
-
-    async def again() -> Message:
-        return pending.pop(0) if pending else await receive()
-
-    return again
-
-
-async def _respond(
-    send: Send, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
-) -> None:
-    raw = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
-    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _relay(send: Send, answer: httpx.Response) -> None:
-    headers = {k: v for k, v in answer.headers.items() if k.lower() in ("www-authenticate", "retry-after")}
-    await _respond(send, answer.status_code, answer.content, answer.headers.get("content-type", ""), headers)
-
-
-async def _problem(
-    send: Send,
-    scope: Message,
-    status: int,
-    title: str,
-    slug: str,
-    detail: str,
-    field: str | None = None,
-    error: DomainError | None = None,
-    *,
-    tenants: list[str] | None = None,
-) -> None:
-    problem = Problem(
-        type=PROBLEM_TYPE + slug,
-        title=title,
-        status=status,
-        detail=detail,
-        instance=scope["path"],
-        field=field,
-        tenants=tenants,
-        limit=error.limit if error is not None else None,
-    )
-    headers = error.response_headers if error is not None else None
-    await _respond(send, status, _ENCODER.encode(problem), "application/problem+json", headers)
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
