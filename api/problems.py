@@ -94,10 +94,16 @@ def register(app: object) -> None:
         return response
 
     async def on_fenced(exc: FencedOut) -> Response:
-        # A replica's lease ran out under the request: nothing was written; the tenant's next owner answers.
-        response = problem_response(503, "Tenant moving", "tenant-moving", str(exc), "tenant")
-        response.headers["Retry-After"] = TenantUnavailable.headers["Retry-After"]
-        return response
+        # A replica's lease ran out under the request: nothing was written, and the tenant is between
+        # owners, which is what the replica router answers for it too (one type to retry on).
+        return await on_domain(
+            TenantUnavailable(
+                f"tenant {exc.tenant!r} is not served right now: this replica's lease ran out under the"
+                " request and another replica is taking it over (nothing of it was written); try again"
+                " shortly",
+                field="tenant",
+            )
+        )
 
     app.register_error_handler(DomainError, on_domain)  # type: ignore[attr-defined]
     app.register_error_handler(FencedOut, on_fenced)  # type: ignore[attr-defined]

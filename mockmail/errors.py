@@ -66,9 +66,9 @@ class TenantNotFound(DomainError):
 
 
 class TenantUnavailable(DomainError):
-    """The tenant exists but no replica serves it right now: its lease ran out and another replica is
-    taking it over, or its owner cannot be reached (`detail` says which); `Retry-After` says when to ask
-    again."""
+    """The tenant exists but nothing serves it right now: its lease ran out and another replica is taking
+    it over, a write was fenced out under the request, its owner cannot be reached, or its worker is
+    restarting (`detail` says which); `Retry-After` says when to ask again."""
 
     status = 503
     title = "Tenant unavailable"

@@ -6,9 +6,9 @@ The same routes and answers as a single process (docs/scaling.md: a client canno
   (`POST /internal/v1/principal`) and remembers, until that tenant's token is rotated or it is deleted
   through this gateway.  The request then goes on with its `Authorization`, so the owner checks it too.
 - `/api/v1/tenants/{name}/...` goes to the tenant's owner (`mockmail.routing.forward`: bodies, long-polls
-  and event streams streamed both ways).  An owner that is down (restarting) gives a 503 problem naming
-  the tenant, with `Retry-After`; a name no worker owns goes to any worker, which answers 404 as one
-  process would.
+  and event streams streamed both ways).  An owner that is down (restarting) gives 503
+  `tenant-unavailable` naming the tenant, with `Retry-After`, as a replica answers for a tenant between
+  owners; a name no worker owns goes to any worker, which answers 404 as one process would.
 - `POST /api/v1/tenants` places the tenant (`Placement.reserve`): a known name goes to its owner, which
   answers the same 409; `--max-tenants` counts every worker's tenants.
 - `GET /api/v1/tenants`, `/metrics`, `/api/v1/health` and `/api/v1/ready` are gathered from every worker
@@ -31,7 +31,7 @@ from mockmail.observe.metrics import CONTENT_TYPE
 from mockmail.observe.resources import descriptor_limit, open_descriptors
 
 from ..config.settings import Settings
-from ..errors import DomainError, TenantLimit
+from ..errors import DomainError, TenantLimit, TenantUnavailable
 from ..routing import Unreachable, forward, request_headers
 from ..routing.asgi import Message, Receive, Send, header, problem, relay, replay, respond
 from ..tenancy.tokens import ADMIN, Keyring, Principal, digest
@@ -75,6 +75,9 @@ class _NotReady(DomainError):
 
 
 class WorkerUnavailable(DomainError):
+    """No worker is up to take a call that is about no tenant (a creation, the contract, the page): the
+    server itself is short of workers.  A tenant's call whose worker is down is `TenantUnavailable`."""
+
     status = 503
     title = "Worker unavailable"
     slug = "worker-unavailable"
@@ -192,7 +195,8 @@ class Gateway:
         send: Send,
         tenant: str | None = None,
     ) -> int:
-        """Relay the call to `worker`; the upstream's status, or raise `WorkerUnavailable`."""
+        """Relay the call to `worker`; the upstream's status, or raise `TenantUnavailable` (a call about
+        `tenant`) or `WorkerUnavailable`."""
         client = worker.client if worker is not None else None
         if worker is None or client is None or client.is_closed:
             raise _unavailable(worker, tenant)
@@ -340,12 +344,12 @@ class Gateway:
         await respond(send, 200, metrics, [(b"content-type", CONTENT_TYPE.encode())])
 
 
-def _unavailable(worker: WorkerProcess | None, tenant: str | None) -> WorkerUnavailable:
+def _unavailable(worker: WorkerProcess | None, tenant: str | None) -> DomainError:
     if worker is None:
         return WorkerUnavailable("no worker is up; try again shortly")
     if tenant is None:
         return WorkerUnavailable(f"worker {worker.id} is restarting; try again shortly")
-    return WorkerUnavailable(
+    return TenantUnavailable(
         f"tenant {tenant!r} is on worker {worker.id}, which is restarting; try again shortly", field="tenant"
     )
 

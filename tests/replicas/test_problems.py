@@ -1,5 +1,6 @@
 """A write fenced out under a REST request (the replica's lease ran out meanwhile) answers a 503 problem
-naming the tenant, not a 500."""
+naming the tenant, not a 500: `tenant-unavailable`, the type the replica router answers for a tenant
+between owners, so a client retries on one type."""
 
 from __future__ import annotations
 
@@ -22,5 +23,7 @@ async def test_a_fenced_out_write_is_a_503_problem() -> None:
     assert response.content_type == "application/problem+json"
     assert response.headers["Retry-After"] == "1"
     problem = await response.get_json()
-    assert problem["title"] == "Tenant moving" and problem["field"] == "tenant"
-    assert "tenant 'acme' is fenced out" in problem["detail"]
+    assert problem["type"] == "urn:mockmail:problem:tenant-unavailable"
+    assert problem["title"] == "Tenant unavailable" and problem["field"] == "tenant"
+    assert problem["instance"] == "/fenced"
+    assert problem["detail"].startswith("tenant 'acme' is not served right now: this replica's lease ran out")

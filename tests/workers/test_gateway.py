@@ -48,17 +48,21 @@ def gateway(tmp_path: Path, token: str | None = ADMIN) -> Gateway:
 
 
 async def test_a_tenant_on_a_restarting_worker_is_503_naming_it(tmp_path: Path) -> None:
+    """The same type as a replica's tenant between owners: a client retries on one type."""
     status, headers, problem = await call(gateway(tmp_path), "GET", "/api/v1/tenants/acme/mailboxes", ADMIN)
     assert status == 503 and headers["retry-after"] == "1"
     assert headers["content-type"] == "application/problem+json"
-    assert problem["type"] == "urn:mockmail:problem:worker-unavailable" and problem["field"] == "tenant"
+    assert problem["type"] == "urn:mockmail:problem:tenant-unavailable" and problem["field"] == "tenant"
+    assert problem["title"] == "Tenant unavailable"
     assert "'acme'" in problem["detail"] and "worker 1" in problem["detail"]
     assert problem["instance"] == "/api/v1/tenants/acme/mailboxes"
 
 
 async def test_with_no_worker_up_other_calls_are_503_too(tmp_path: Path) -> None:
-    status, _, problem = await call(gateway(tmp_path), "GET", "/api/v1/openapi.yaml")
+    status, headers, problem = await call(gateway(tmp_path), "GET", "/api/v1/openapi.yaml")
     assert status == 503 and problem["detail"] == "no worker is up; try again shortly"
+    assert problem["type"] == "urn:mockmail:problem:worker-unavailable" and "field" not in problem
+    assert headers["retry-after"] == "1"
 
 
 async def test_tokens_are_checked_before_anything_is_forwarded(tmp_path: Path) -> None:
