@@ -40,6 +40,7 @@ import trio
 from .. import __version__
 from ..config.settings import Settings
 from ..config.tenants_file import ConfigError
+from ..serving.exposure import check_exposure
 from .placement import Placement
 from .worker import WorkerConfig
 
@@ -269,7 +270,7 @@ async def supervise(
     from mockmail.api import hypercorn_errors
     from mockmail.api.keepalive import KeepAliveGuard
 
-    from ..main import SHUTDOWN_GRACE, check_exposure
+    from ..main import SHUTDOWN_GRACE
     from .gateway import Gateway
 
     check_exposure(settings)

@@ -38,6 +38,7 @@ from ..config.settings import Settings
 from ..config.tenants_file import ConfigError
 from ..observe import logs
 from ..server.tls import TlsMaterial, load_certificate
+from ..serving.tls import make_tls
 from ..store import Catalog
 from ..tenancy.service import Service
 from .journal import JournalCatalog
@@ -112,8 +113,6 @@ def _bearer(scope: Message) -> str | None:
 
 
 def role_of(config: WorkerConfig) -> WorkerRole:
-    from ..main import make_tls
-
     if config.tls_cert is not None:  # the supervisor's self-signed certificate, shared by all
         loaded = load_certificate(config.tls_cert, None)
         ca = config.tls_ca_pem.encode() if config.tls_ca_pem is not None else None
