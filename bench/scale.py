@@ -1,10 +1,20 @@
-"""Past one core: full POP3 sessions/s over two tenants, `--workers 2` against `--workers 1`, beside the
-physical limit of this machine (two bare trio processes with canned replies), each row in one run:
+"""The scale benchmarks, every row in one run, with the goals of the scaling issue:
 
-    python bench/scale.py                     # about a minute; prints the table
-    python bench/scale.py --seconds 5 --rounds 3 --markdown bench/SCALE_RESULTS.md
+    python bench/scale.py                 # about three minutes; prints the table, rewrites SCALE_RESULTS.md
+    python bench/scale.py --only pop3 --rounds 5     # one phase; a partial run leaves SCALE_RESULTS.md alone
 
-The load: one load-generator process per tenant (bench/loadgen.py: connect, USER, PASS, STAT, LIST, UIDL,
+Phases (`--only`, a comma list):
+- `pop3`: full POP3 sessions/s over two tenants, `--workers 2` against `--workers 1`, beside the physical
+  limit of this machine (two bare trio processes with canned replies; below);
+- `smtp`: SMTP pipelined messages/s (1 KiB, 16 connections) with `--store postgresql` and with `--data-dir`,
+  each with group commit and with a commit a message (bench/commit_each.py), and aiosmtpd (bench/durable.py);
+- `seed`: durable bulk seeding over REST on PostgreSQL, JSON and mbox, 1,000 x 1 KiB a request;
+- `failover`: `kill -9` of the replica owning a tenant to the survivor's POP3 greeting and REST view,
+  with `--lease-seconds` 10 (the default) and `--short-lease` (bench/failover.py).
+PostgreSQL is a private cluster started for the run (bench/pg.py: Unix socket only, synchronous commits,
+`fsync` off unless `--pg-fsync`), removed at the end.
+
+POP3, the load: one load-generator process per tenant (bench/loadgen.py: connect, USER, PASS, STAT, LIST, UIDL,
 RETR 1, QUIT, over and over, `--concurrency` connections each), both at once. The generators take their
 share of the same cores as the servers, so the ceiling here is not 2x one process: two canned processes
 loaded the same way (one generator each) against one canned process carrying both generators say what
@@ -16,8 +26,11 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
+import random
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,9 +38,14 @@ from typing import Any, Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import pg
+from durable import seeding, smtp_pipelined
+from failover import failover_samples, summary
 from loadgen import WorkerResult, sessions_worker
+from scale_report import render, write_markdown
 from servers import PASSWORD, SESSION_MESSAGES, USER, Api, Canned, Mockmail, cpu_seconds, descendants, mbox
 
+HERE = Path(__file__).resolve().parent
 TENANTS = ("scale-a", "scale-b")
 
 
@@ -112,7 +130,7 @@ CONFIGS: dict[str, Callable[[], Target]] = {
 }
 
 
-def measure(names: Sequence[str], concurrency: int, seconds: float, rounds: int) -> dict[str, Any]:
+def pop3(names: Sequence[str], concurrency: int, seconds: float, rounds: int) -> dict[str, Any]:
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     for r in range(rounds):
         order = list(names[r % len(names) :]) + list(names[: r % len(names)])  # turn the order each round
@@ -121,6 +139,7 @@ def measure(names: Sequence[str], concurrency: int, seconds: float, rounds: int)
             try:
                 load(target, concurrency, min(1.0, seconds))  # warm-up, not counted
                 runs[name].append(load(target, concurrency, seconds))
+                print(f"  pop3 {name}: {runs[name][-1]['sessions_per_s']:,.0f} sessions/s", flush=True)
             finally:
                 target.stop()
     return {
@@ -135,56 +154,87 @@ def measure(names: Sequence[str], concurrency: int, seconds: float, rounds: int)
     }
 
 
-def ratios(figures: dict[str, Any]) -> list[tuple[str, float, float]]:
-    """(what, measured, goal) for the issue's two goals and the machine's own limit."""
-    def m(name: str) -> float:
-        return float(figures[name]["median"])
-
-    return [
-        ("--workers 2 / --workers 1", m("mockmail --workers 2") / m("mockmail --workers 1"), 1.15),
-        ("--workers 2 / canned pair", m("mockmail --workers 2") / m("canned (a pair)"), 0.8),
-        ("canned pair / one canned process (the machine's limit)", m("canned (a pair)") / m("canned (one process)"), 0),
-    ]
+PHASES = ("pop3", "smtp", "seed", "failover")
 
 
-def render(figures: dict[str, Any], concurrency: int, seconds: float, rounds: int) -> str:
-    lines = [
-        f"POP3 full sessions/s over two tenants, {concurrency} connections per tenant, "
-        f"{seconds:g} s a phase, median of {rounds} round(s):",
-        "",
-        "| server | sessions/s | every round | errors | server CPU % | generators' CPU % |",
-        "|---|---:|---|---:|---:|---:|",
-    ]
-    for name, f in figures.items():
-        lines.append(
-            f"| {name} | {f['median']:,.0f} | {', '.join(f'{x:,}' for x in f['runs'])} | {f['errors']} "
-            f"| {f['server_cpu_percent']:.0f} | {f['client_cpu_percent']:.0f} |"
-        )
-    if all(name in figures for name in CONFIGS):
-        lines += ["", "| ratio | measured | goal |", "|---|---:|---:|"]
-        for what, value, goal in ratios(figures):
-            lines.append(f"| {what} | {value:.2f}x | {f'>= {goal:.2f}x' if goal else ''} |")
-    return "\n".join(lines)
+def run(args: argparse.Namespace, phases: Sequence[str]) -> dict[str, Any]:
+    figures: dict[str, Any] = {
+        "meta": {
+            "started": time.time(),
+            "argv": sys.argv[1:],
+            "seconds": args.seconds,
+            "rounds": args.rounds,
+            "concurrency": args.concurrency,
+            "messages": args.messages,
+            "pg_fsync": args.pg_fsync,
+            "load": {},
+        }
+    }
+    load_at = figures["meta"]["load"]
+    if "pop3" in phases:
+        load_at["pop3"] = os.getloadavg()
+        figures["pop3"] = pop3(list(CONFIGS), args.concurrency, args.seconds, args.rounds)
+    if not set(phases) & {"smtp", "seed", "failover"}:
+        return figures
+    with (
+        pg.cluster(fsync=args.pg_fsync) as cluster,
+        tempfile.TemporaryDirectory(prefix="mockmail-scale-") as tmp,
+    ):
+        if "smtp" in phases:
+            load_at["smtp"] = os.getloadavg()
+            figures["smtp"] = smtp_pipelined(cluster.database, Path(tmp), args.seconds, args.rounds)
+        if "seed" in phases:
+            load_at["seed"] = os.getloadavg()
+            figures["seed"] = seeding(cluster.database(), args.messages, args.rounds)
+        if "failover" in phases:
+            load_at["failover"] = os.getloadavg()
+            figures["failover"] = {}
+            base = random.randrange(20000, 40000, 100)
+            for i, (lease, samples) in enumerate(
+                ((10.0, args.long_samples), (args.short_lease, args.short_samples))
+            ):
+                if not samples:
+                    continue
+                found = failover_samples(cluster.database(), lease, samples, base + 20 * i)
+                figures["failover"][f"{lease:g}"] = summary(found)
+                print(f"  failover, lease {lease:g} s: {figures['failover'][f'{lease:g}']}", flush=True)
+    load_at["end"] = os.getloadavg()
+    return figures
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=16, help="connections per tenant (default 16)")
-    parser.add_argument("--only", default=",".join(CONFIGS), help="comma list of: " + ", ".join(CONFIGS))
-    parser.add_argument("--markdown", type=Path, help="append the table, dated, to this file")
+    parser.add_argument("--only", default=",".join(PHASES), help="comma list of: " + ", ".join(PHASES))
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of a load phase (default 3)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every load phase (default 3)")
+    parser.add_argument(
+        "--concurrency", type=int, default=16, help="POP3 connections per tenant (default 16)"
+    )
+    parser.add_argument(
+        "--messages", type=int, default=10_000, help="messages seeded a round (default 10,000)"
+    )
+    parser.add_argument(
+        "--short-lease", type=float, default=2.0, help="the short --lease-seconds (default 2)"
+    )
+    parser.add_argument(
+        "--long-samples", type=int, default=2, help="failovers with the 10 s lease (default 2)"
+    )
+    parser.add_argument(
+        "--short-samples", type=int, default=4, help="failovers with the short lease (default 4)"
+    )
+    parser.add_argument("--pg-fsync", action="store_true", help="PostgreSQL syncs its WAL at every commit")
+    parser.add_argument("--no-markdown", action="store_true", help="do not rewrite bench/SCALE_RESULTS.md")
     args = parser.parse_args()
-    names = [n.strip() for n in args.only.split(",") if n.strip()]
-    unknown = [n for n in names if n not in CONFIGS]
+    phases = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = [p for p in phases if p not in PHASES]
     if unknown:
-        parser.error(f"--only: unknown {unknown}; choose from {list(CONFIGS)}")
-    figures = measure(names, args.concurrency, args.seconds, args.rounds)
-    table = render(figures, args.concurrency, args.seconds, args.rounds)
-    print(table)
-    if args.markdown:
-        with args.markdown.open("a") as out:
-            out.write(f"\n## {time.strftime('%Y-%m-%d %H:%M')} (`bench/scale.py`)\n\n{table}\n")
+        parser.error(f"--only: unknown {unknown}; choose from {list(PHASES)}")
+    figures = run(args, phases)
+    figures["meta"]["load"].setdefault("end", os.getloadavg())
+    table = render(figures)
+    print("\n" + table)
+    if not args.no_markdown and set(phases) == set(PHASES):
+        write_markdown(HERE / "SCALE_RESULTS.md", table, figures)
     return 0
 
 

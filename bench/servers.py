@@ -166,19 +166,26 @@ def describe(root: Path, python: str) -> dict[str, str]:
 class Mockmail:
     name = "mockmail"
 
-    def __init__(self, *extra: str, seed: bool = True, root: Path = ROOT, python: str | None = None) -> None:
+    def __init__(
+        self,
+        *extra: str,
+        seed: bool = True,
+        root: Path = ROOT,
+        python: str | None = None,
+        entry: tuple[str, ...] = ("-m", "mockmail.main"),
+    ) -> None:
         """`mockmail serve` with the benchmark's options and `extra`; `seed` creates the bench tenant.
 
         `root` is the checkout to run (its directory comes first on the path, so its `mockmail` package is
-        the one imported) with `python` (default: `interpreter(root)`).
+        the one imported) with `python` (default: `interpreter(root)`); `entry` is what the interpreter
+        runs (bench/commit_each.py: the same server without group commit).
         """
         self.api_port = free_port()
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             [
                 python or interpreter(root),
-                "-m",
-                "mockmail.main",
+                *entry,
                 "serve",
                 "--api-port",
                 str(self.api_port),
