@@ -4,13 +4,17 @@ report renders.  Nothing here looks at a clock: speed is measured by bench/run.p
 from __future__ import annotations
 
 import multiprocessing
+import random
+import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import trio
 
 from tests.conftest import Seeded, make_tenant
 from tests.rest import Rest
+from tests.store.pg import fresh_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
@@ -218,3 +222,126 @@ def test_the_imap_report_renders_ratios_and_targets() -> None:
     assert (
         "| 10,000 sessions in IDLE, all answering, < 200 MB RSS | 250 MB, 10,000 answered | NO |" in targets
     )
+
+
+def test_the_scale_report_judges_every_goal() -> None:
+    import scale_report
+
+    pop3 = {
+        name: {
+            "median": per_s,
+            "runs": [round(per_s)],
+            "errors": 0,
+            "server_cpu_percent": 90.0,
+            "client_cpu_percent": 40.0,
+        }
+        for name, per_s in (
+            (scale_report.W1, 1000.0),
+            (scale_report.W2, 1200.0),
+            (scale_report.ONE, 1400.0),
+            (scale_report.PAIR, 1600.0),
+        )
+    }
+    smtp = {
+        name: {"median": per_s, "runs": [round(per_s)], "errors": 0.0}
+        for name, per_s in (
+            (scale_report.PG_GROUP, 1500.0),
+            (scale_report.PG_EACH, 1000.0),
+            (scale_report.DIR_GROUP, 7000.0),
+            (scale_report.DIR_EACH, 3000.0),
+            (scale_report.AIOSMTPD, 2000.0),
+        )
+    }
+    figures = {
+        "meta": {
+            "seconds": 3.0,
+            "rounds": 1,
+            "concurrency": 16,
+            "messages": 10000,
+            "load": {"pop3": (1.0, 2.0, 3.0)},
+        },
+        "pop3": pop3,
+        "smtp": smtp,
+        "seed": {"json": {"median": 12000.0, "runs": [12000]}, "mbox": {"median": 9000.0, "runs": [9000]}},
+        "failover": {
+            "2": {
+                "pop3_s": {"median": 2.5, "max": 3.9, "runs": [2.5, 3.9]},
+                "rest_s": {"median": 2.5, "max": 4.1, "runs": [2.5, 4.1]},
+            },
+        },
+    }
+    verdicts = {(g.row, g.reference): (g.ratio, g.met) for g in scale_report.goals(figures)}
+    assert verdicts[(1, "1,000 (--workers 1)")] == ("1.20x", True)
+    assert verdicts[(1, "1,600 (canned pair)")] == ("0.75x", False)
+    assert verdicts[(2, "2,000 (aiosmtpd)")] == ("0.75x", False)
+    assert verdicts[(3, "3,290 (PERSISTENT_RESULTS.md)")] == ("2.13x", True)
+    assert verdicts[(3, "3,000 (a commit a message, this run)")] == ("2.33x", True)
+    assert [g.met for g in scale_report.goals(figures) if g.row == 4] == [True, False]
+    assert [g.met for g in scale_report.goals(figures) if g.row == 5] == [True, False]  # 3.9 s and 4.1 s
+    table = scale_report.render(figures)
+    assert (
+        "| 4 | REST bulk seeding msg/s on postgresql, mbox, 1,000 x 1 KiB a request | 9,000 | 10,000 (the goal) | 0.90x | >= 1.00x | **not met** |"
+        in table
+    )
+    assert "| 2 | 2.5, 3.9 | 2.5, 4.1 |" in table
+    assert "pop3 1.00, 2.00, 3.00" in table
+    partial = scale_report.render({"meta": figures["meta"], "seed": figures["seed"]})
+    assert "POP3" not in partial and "| 4 |" in partial  # a phase not run has no rows
+
+
+def test_commit_each_makes_every_write_commit_at_once() -> None:
+    """bench/commit_each.py turns group commit off: a write under `commit_units` leaves nothing unsettled
+    (without it, the same write waits in the open unit)."""
+    probe = """
+import sys, trio
+sys.path.insert(0, sys.argv[2])
+if sys.argv[1] == "each":
+    import commit_each
+from mockmail.store.database import Database
+
+async def main():
+    db = Database(":memory:")
+    async with trio.open_nursery() as nursery:
+        await nursery.start(db.commit_units)
+        with db.write():
+            db.next_uidvalidity()
+        print(db.unsettled)
+        nursery.cancel_scope.cancel()
+
+trio.run(main)
+"""
+    bench = str(Path(__file__).resolve().parents[1] / "bench")
+    for mode, unsettled in (("each", "False"), ("group", "True")):
+        done = subprocess.run(
+            [sys.executable, "-c", probe, mode, bench], capture_output=True, text=True, timeout=60, check=True
+        )
+        assert done.stdout.split() == [unsettled], (mode, done.stderr)
+
+
+def test_the_benchmarks_postgresql_commits_synchronously() -> None:
+    import pg as bench_pg
+
+    with bench_pg.cluster() as cluster:
+        url = cluster.database()
+        with psycopg.connect(url) as conn:
+            settings = dict(
+                conn.execute(
+                    "SELECT name, setting FROM pg_settings WHERE name IN"
+                    " ('synchronous_commit', 'fsync', 'listen_addresses')"
+                ).fetchall()
+            )
+        assert settings == {"synchronous_commit": "on", "fsync": "off", "listen_addresses": ""}
+        root = cluster.root
+    assert not root.exists()
+
+
+def test_failover_detection_sees_the_survivor_serve_the_tenant(postgresql_dsn: str) -> None:
+    """bench/failover.py against a real pair of replicas with a 2 s lease: after `kill -9` of the owner it
+    finds the survivor's POP3 greeting on a port of the survivor's range, the one its REST view names."""
+    import failover
+
+    base = random.randrange(20000, 40000, 100)
+    with fresh_database(postgresql_dsn) as store:
+        samples = failover.failover_samples(store, 2, 2, base)
+    assert [s.pop3_port in range(base + 10, base + 20) for s in samples] == [True, False]  # to b, then to a
+    assert samples[1].pop3_port in range(base, base + 10)
