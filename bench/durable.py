@@ -1,6 +1,6 @@
 """The durable rows of bench/scale.py: SMTP pipelined messages/s with the PostgreSQL store and with
 `--data-dir` (SQLite), each with group commit and with a commit a message (bench/commit_each.py), beside
-aiosmtpd in the same run; and durable bulk seeding over REST on PostgreSQL.
+mockmail without a store (what the rest of the server allows) and aiosmtpd in the same run; and durable bulk seeding over REST on PostgreSQL.
 
 Every server is started once and kept for the whole phase; the configurations are measured in turn,
 `rounds` times, the order turning each round, and the median is kept.  Each server has its own store
@@ -9,28 +9,42 @@ Every server is started once and kept for the whole phase; the configurations ar
 
 from __future__ import annotations
 
+import multiprocessing
 import statistics
 import subprocess
 import sys
 from collections.abc import Callable
+from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Any
 
 from run import seed_bulk
 from servers import Mockmail, free_port, wait_for_port
-from smtp import AIOSMTPD, load
+from smtp import AIOSMTPD, worker
 
 __all__ = ["SMTP_CONFIGS", "seeding", "smtp_pipelined"]
 
 HERE = Path(__file__).resolve().parent
 COMMIT_EACH = (str(HERE / "commit_each.py"),)
-CONNECTIONS, SIZE = 16, 1024
+CONNECTIONS, SIZE, PROCESSES = 16, 1024, 2
+
+
+def load(pool: Pool, port: int, seconds: float) -> dict[str, float]:
+    """bench/smtp.py's `load` (pipelined, 16 connections over two processes) on a pool started once."""
+    share = CONNECTIONS // PROCESSES
+    results = pool.starmap(worker, [(port, SIZE, "pipelined", share, seconds)] * PROCESSES)
+    return {
+        "messages_per_s": sum(r.messages for r in results) / seconds,
+        "errors": float(sum(r.errors for r in results)),
+    }
+
 
 SMTP_CONFIGS = (
     "postgresql, group commit",
     "postgresql, a commit a message",
     "data-dir, group commit",
     "data-dir, a commit a message",
+    "memory",
     "aiosmtpd",
 )
 
@@ -45,8 +59,8 @@ class _Mock:
         self.port = int(view["smtp"]["port"])
         self.api.call("PUT", "/tenants/bench/mailboxes/u", {"password": "p"})
 
-    def measure(self, seconds: float) -> dict[str, float]:
-        figures = load(self.port, SIZE, "pipelined", CONNECTIONS, seconds)
+    def measure(self, pool: Pool, seconds: float) -> dict[str, float]:
+        figures = load(pool, self.port, seconds)
         self.api.call("DELETE", "/tenants/bench/mailboxes/u/messages")
         return figures
 
@@ -64,8 +78,8 @@ class _Aiosmtpd:
             self.stop()
             raise
 
-    def measure(self, seconds: float) -> dict[str, float]:
-        return load(self.port, SIZE, "pipelined", CONNECTIONS, seconds)
+    def measure(self, pool: Pool, seconds: float) -> dict[str, float]:
+        return load(pool, self.port, seconds)
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -86,19 +100,21 @@ def smtp_pipelined(
         SMTP_CONFIGS[1]: lambda: _Mock("--store", database(), entry=COMMIT_EACH),
         SMTP_CONFIGS[2]: lambda: _Mock("--data-dir", str(folder / "group")),
         SMTP_CONFIGS[3]: lambda: _Mock("--data-dir", str(folder / "each"), entry=COMMIT_EACH),
-        SMTP_CONFIGS[4]: _Aiosmtpd,
+        SMTP_CONFIGS[4]: _Mock,
+        SMTP_CONFIGS[5]: _Aiosmtpd,
     }
     servers: dict[str, _Mock | _Aiosmtpd] = {}
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in SMTP_CONFIGS}
     try:
-        for name, start in starts.items():
-            servers[name] = start()
-            servers[name].measure(min(1.0, seconds))  # warm-up, not counted
-        for r in range(rounds):
-            turn = r % len(SMTP_CONFIGS)
-            for name in SMTP_CONFIGS[turn:] + SMTP_CONFIGS[:turn]:
-                runs[name].append(servers[name].measure(seconds))
-                print(f"  smtp {name}: {runs[name][-1]['messages_per_s']:,.0f} msg/s", flush=True)
+        with multiprocessing.get_context("spawn").Pool(PROCESSES) as pool:
+            for name, start in starts.items():
+                servers[name] = start()
+                servers[name].measure(pool, min(1.0, seconds))  # warm-up, not counted
+            for r in range(rounds):
+                turn = r % len(SMTP_CONFIGS)
+                for name in SMTP_CONFIGS[turn:] + SMTP_CONFIGS[:turn]:
+                    runs[name].append(servers[name].measure(pool, seconds))
+                    print(f"  smtp {name}: {runs[name][-1]['messages_per_s']:,.0f} msg/s", flush=True)
     finally:
         for server in servers.values():
             server.stop()

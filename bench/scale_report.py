@@ -26,7 +26,7 @@ W1, W2 = "mockmail --workers 1", "mockmail --workers 2"
 ONE, PAIR = "canned (one process)", "canned (a pair)"
 PG_GROUP, PG_EACH = "postgresql, group commit", "postgresql, a commit a message"
 DIR_GROUP, DIR_EACH = "data-dir, group commit", "data-dir, a commit a message"
-AIOSMTPD = "aiosmtpd"
+MEMORY, AIOSMTPD = "memory", "aiosmtpd"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,6 +86,7 @@ def goals(figures: dict[str, Any]) -> list[Goal]:
         what = "SMTP pipelined msg/s, --data-dir, group commit"
         out.append(_ratio(3, what, smtp[DIR_GROUP], PERSISTENT_SMTP, "PERSISTENT_RESULTS.md", 2.0))
         out.append(_ratio(3, what, smtp[DIR_GROUP], smtp[DIR_EACH], "a commit a message, this run", 2.0))
+        out.append(_ratio(3, what, smtp[DIR_GROUP], smtp[MEMORY], "no store, this run", None))
         out.append(_ratio(3, what, smtp[DIR_GROUP], smtp[AIOSMTPD], "aiosmtpd", None))
     for kind, seed in figures.get("seed", {}).items():
         what = f"REST bulk seeding msg/s on postgresql, {kind}, 1,000 x 1 KiB a request"

@@ -249,6 +249,7 @@ def test_the_scale_report_judges_every_goal() -> None:
             (scale_report.PG_EACH, 1000.0),
             (scale_report.DIR_GROUP, 7000.0),
             (scale_report.DIR_EACH, 3000.0),
+            (scale_report.MEMORY, 7500.0),
             (scale_report.AIOSMTPD, 2000.0),
         )
     }
