@@ -18,8 +18,10 @@ POP3, the load: one load-generator process per tenant (bench/loadgen.py: connect
 RETR 1, QUIT, over and over, `--concurrency` connections each), both at once. The generators take their
 share of the same cores as the servers, so the ceiling here is not 2x one process: two canned processes
 loaded the same way (one generator each) against one canned process carrying both generators say what
-the machine allows. Every configuration is measured `--rounds` times, in turn, and the median is kept.
-Loopback only; every phase is bounded in time; each server is stopped before the next starts.
+the machine allows.  Every configuration is started once and measured `--rounds` times, in turn (the
+others idle), and the median is kept; a ratio is the median of the ratios of each round, whose phases
+are seconds apart.
+Loopback only; every phase is bounded in time; every server is stopped at the end of its phase.
 """
 
 from __future__ import annotations
@@ -132,16 +134,19 @@ CONFIGS: dict[str, Callable[[], Target]] = {
 
 def pop3(names: Sequence[str], concurrency: int, seconds: float, rounds: int) -> dict[str, Any]:
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
-    for r in range(rounds):
-        order = list(names[r % len(names) :]) + list(names[: r % len(names)])  # turn the order each round
-        for name in order:
-            target = CONFIGS[name]()
-            try:
-                load(target, concurrency, min(1.0, seconds))  # warm-up, not counted
-                runs[name].append(load(target, concurrency, seconds))
+    targets: dict[str, Target] = {}
+    try:
+        for name in names:  # all started once, idle while another is measured
+            targets[name] = CONFIGS[name]()
+            load(targets[name], concurrency, min(1.0, seconds))  # warm-up, not counted
+        for r in range(rounds):
+            order = list(names[r % len(names) :]) + list(names[: r % len(names)])  # turn the order each round
+            for name in order:
+                runs[name].append(load(targets[name], concurrency, seconds))
                 print(f"  pop3 {name}: {runs[name][-1]['sessions_per_s']:,.0f} sessions/s", flush=True)
-            finally:
-                target.stop()
+    finally:
+        for target in targets.values():
+            target.stop()
     return {
         name: {
             "median": statistics.median(run["sessions_per_s"] for run in each),
