@@ -94,10 +94,14 @@ def pop3_greeting(port: int, timeout: float = 2.0) -> bool:
 class Detector:
     """Polls a survivor for the two signs that it serves `tenant`; `poll()` until `done`."""
 
-    def __init__(self, survivor: Replica, start: float, tenant: str = TENANT) -> None:
-        """`start`: when the owner was killed (`time.monotonic()`)."""
+    def __init__(
+        self, survivor: Replica, start: float, tenant: str = TENANT, foreign: frozenset[int] = frozenset()
+    ) -> None:
+        """`start`: when the owner was killed (`time.monotonic()`); `foreign`: ports of the survivor's range
+        that greeted before (another program's), not probed."""
         self.survivor, self.tenant = survivor, tenant
         self.start = start
+        self.probed = [port for port in survivor.ports if port not in foreign]
         self.pop3_s: float | None = None
         self.rest_s: float | None = None
         self.pop3_port: int | None = None
@@ -113,7 +117,7 @@ class Detector:
             if view is not None and view["replica"] == self.survivor.name and view["state"] == "running":
                 self.rest_s, self.view = time.monotonic() - self.start, view
         if self.pop3_s is None:
-            for port in self.survivor.ports:
+            for port in self.probed:
                 if pop3_greeting(port):
                     self.pop3_s, self.pop3_port = time.monotonic() - self.start, port
                     break
@@ -161,10 +165,11 @@ def failover_samples(store: str, lease: float, samples: int, base_port: int) -> 
         out = []
         for _ in range(samples):
             survivor = "b" if owner == "a" else "a"
+            foreign = frozenset(port for port in ranges[survivor] if pop3_greeting(port))
             time.sleep(random.uniform(0, lease / 3))  # anywhere in the owner's renewal period
             killed = time.monotonic()
             servers[owner].kill()
-            detector = Detector(servers[survivor], killed)
+            detector = Detector(servers[survivor], killed, foreign=foreign)
             out.append(detector.wait(3 * lease + 20))
             servers[owner] = Replica(store, owner, ranges[owner], lease)  # the next sample's survivor
             owner = survivor
