@@ -119,7 +119,7 @@ def goals(figures: dict[str, Any]) -> list[Goal]:
 
 def _goals_table(figures: dict[str, Any]) -> list[str]:
     lines = [
-        "| row | figure | measured | against | ratio | goal | met |",
+        "| row | figure | measured | against | ratio (each round) | goal | met |",
         "|---|---|---:|---:|---:|---:|---|",
     ]
     for g in goals(figures):
