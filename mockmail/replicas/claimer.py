@@ -2,8 +2,9 @@
 
 One task (`run`) in the root nursery, with two loops:
 - the renewer: every third of `--lease-seconds`, renews every lease held in one statement (a tenant not
-  renewed is lost: stop serving it), then claims tenants whose lease ran out, and serves each (the registry
-  restores it from the store on ports of this replica's range);
+  renewed is lost: stop serving it); and every third of the lease or `CLAIM_PERIOD` (1 s), whichever is
+  shorter, claims tenants whose lease ran out, and serves each (the registry restores it from the store on
+  ports of this replica's range);
 - the watchdog: sleeps until the earliest local deadline (`LeaseBook`), and stops serving every tenant whose
   deadline passed, whether or not the renewer is stuck on the network.
 
@@ -35,6 +36,9 @@ from .leases import FENCE, NEVER, LeaseTable, owner_of, tenant_of_token
 __all__ = ["Claimer", "local_clock"]
 
 log = logging.getLogger("mockmail.replicas")
+
+CLAIM_PERIOD = 1.0
+"""Seconds between two looks for tenants to claim, at most (renewals stay every third of the lease)."""
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -152,11 +156,16 @@ class Claimer:
             nursery.start_soon(self._watch)
             await self._claim(own=True)
             task_status.started()
-            period = self.table.seconds / 3
+            renew_every = self.table.seconds / 3
+            next_renew = trio.current_time() + renew_every
             while True:
-                await trio.sleep(period)
+                # Claims are looked for at least every CLAIM_PERIOD: a tenant whose owner died is taken
+                # over within that of its lease's end, whatever the lease (failover <= lease + ~1 s).
+                await trio.sleep(min(renew_every, CLAIM_PERIOD))
                 try:
-                    await self._renew()
+                    if trio.current_time() >= next_renew:
+                        next_renew = trio.current_time() + renew_every
+                        await self._renew()
                     await self._claim(own=False)
                 except psycopg.Error as exc:  # the watchdog stops the tenants if this lasts
                     log.warning("replica %s: cannot reach the store: %s", self.replica, exc)
