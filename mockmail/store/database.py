@@ -184,6 +184,9 @@ class Database(SqlDatabase):
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
         self.conn.executemany(sql, rows)
 
+    def change(self, sql: str, params: Sequence[object]) -> int:
+        return self._cursor.execute(sql, params).rowcount
+
     def insert(self, sql: str, params: Sequence[object], key: str) -> int:
         rowid = self._cursor.execute(sql, params).lastrowid  # every keyed table's key is its rowid
         assert rowid is not None

@@ -86,6 +86,11 @@ class SqlDatabase:
         """Run one statement once per row of parameters."""
         raise NotImplementedError
 
+    def change(self, sql: str, params: Sequence[object]) -> int:
+        """Run a statement that returns no rows (an INSERT, UPDATE or DELETE); return how many rows it
+        changed."""
+        return self.execute(sql, params).rowcount
+
     def insert(self, sql: str, params: Sequence[object], key: str) -> int:
         """Run an INSERT of one row and return the row's `key` column (its generated id)."""
         raise NotImplementedError
@@ -279,4 +284,3 @@ class _Block:
         after, db._after = db._after, []
         for callback in after:
             callback()
-
