@@ -19,6 +19,7 @@ Delivery rules:
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import time
 from dataclasses import dataclass
@@ -472,7 +473,8 @@ class SmtpSession(SessionDriver):
         try:
             if quota is not None:  # every copy counts: all of them fit, or none is stored
                 quota.check(len(copies), sum(len(trace) + len(content) for _, trace, _ in copies))
-            with self.store.transaction():  # one commit for every recipient mailbox, before the 250
+            # One unit for every recipient mailbox, before the 250; one copy is one write by itself.
+            with self.store.transaction() if len(copies) > 1 else contextlib.nullcontext():
                 for mailbox, trace, envelope in copies:
                     stored = deliver(
                         mailbox,

@@ -136,6 +136,10 @@ class Database(SqlDatabase):
         self.fsync = fsync
         self.conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
         self.execute = self.conn.execute  # `?` is sqlite3's own placeholder: nothing to translate
+        self._cursor = self.conn.cursor()
+        """For statements whose result is read at once or not at all (transaction control, inserts):
+        `conn.execute` makes a cursor each time, which costs about what a short statement does."""
+        self._run = self._cursor.execute
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
         self.conn.execute("PRAGMA foreign_keys=ON")
@@ -180,8 +184,11 @@ class Database(SqlDatabase):
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
         self.conn.executemany(sql, rows)
 
+    def change(self, sql: str, params: Sequence[object]) -> int:
+        return self._cursor.execute(sql, params).rowcount
+
     def insert(self, sql: str, params: Sequence[object], key: str) -> int:
-        rowid = self.conn.execute(sql, params).lastrowid  # every keyed table's key is its rowid
+        rowid = self._cursor.execute(sql, params).lastrowid  # every keyed table's key is its rowid
         assert rowid is not None
         return rowid
 

@@ -101,6 +101,7 @@ class PgDatabase(SqlDatabase):
         super().__init__()
         self.conninfo = conninfo
         self.conn = connect(conninfo)
+        self._run = self.conn.execute
         self.dbname = self.conn.info.dbname
         self._spelled: dict[str, str] = {}
         try:
@@ -147,9 +148,6 @@ class PgDatabase(SqlDatabase):
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
         return self.conn.execute(self._spell(sql), params)
-
-    def _run(self, statement: str) -> None:
-        self.conn.execute(statement)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
         self.conn.cursor().executemany(self._spell(sql), rows)

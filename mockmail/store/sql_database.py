@@ -28,6 +28,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from types import TracebackType
 from typing import Any, Protocol
 
 import trio
@@ -59,6 +60,8 @@ class SqlDatabase:
     dialect: Dialect
     execute: Callable[..., Cursor]
     """Run one statement (`?` placeholders) with its parameters; the cursor holds what it returned."""
+    _run: Callable[[str], object]
+    """Run a statement that takes no parameters (transaction control); what it returns is not read."""
 
     def __init__(self) -> None:
         self.fence: Callable[[str], tuple[str, tuple[object, ...]] | None] | None = None
@@ -79,13 +82,14 @@ class SqlDatabase:
 
     # --- what each engine provides ------------------------------------------------------------------
 
-    def _run(self, statement: str) -> None:
-        """Run a statement that takes no parameters (transaction control)."""
-        self.execute(statement)
-
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
         """Run one statement once per row of parameters."""
         raise NotImplementedError
+
+    def change(self, sql: str, params: Sequence[object]) -> int:
+        """Run a statement that returns no rows (an INSERT, UPDATE or DELETE); return how many rows it
+        changed."""
+        return self.execute(sql, params).rowcount
 
     def insert(self, sql: str, params: Sequence[object], key: str) -> int:
         """Run an INSERT of one row and return the row's `key` column (its generated id)."""
@@ -117,8 +121,7 @@ class SqlDatabase:
             raise OverflowError("UIDVALIDITY is a 32-bit number")
         return value
 
-    @contextlib.contextmanager
-    def write(self, tenant: str | None = None) -> Iterator[None]:
+    def write(self, tenant: str | None = None) -> contextlib.AbstractContextManager[None]:
         """One transaction (outermost) or savepoint (nested): all of the block's writes, or none.  Under
         group commit (`commit_units`) the outermost block is a savepoint of the open unit instead.
 
@@ -129,57 +132,7 @@ class SqlDatabase:
         Raises:
             FencedOut: the fence refused the write (nothing was written).
         """
-        depth = self._depth
-        savepoint = depth > 0 or self._deferred
-        if not savepoint:
-            self._run(self.dialect.begin)
-        else:
-            if depth == 0 and self._unit is None:  # the first write since the last commit opens the unit
-                self._run(self.dialect.begin)
-                self._unit = _Unit()
-                self._opened.set()
-            self._run(f"SAVEPOINT s{depth:d}")
-        self._depth = depth + 1
-        self._rollback.append([])
-        told = len(self._after)
-        try:
-            fence = self.fence
-            if fence is not None and depth == 0 and tenant is not None:
-                check = fence(tenant)
-                if check is not None and self.execute(*check).fetchone() is None:
-                    raise FencedOut(tenant)
-            yield
-        except BaseException:
-            undo = self._rollback.pop()
-            self._depth = depth
-            if savepoint:
-                self._run(f"ROLLBACK TO s{depth:d}")
-                self._run(f"RELEASE s{depth:d}")
-                del self._after[told:]  # nobody hears of what the savepoint took back
-            else:
-                self._run("ROLLBACK")
-                self._after.clear()
-            for forget in undo:
-                forget()
-            raise
-        undo = self._rollback.pop()
-        self._depth = depth
-        if savepoint:
-            self._run(f"RELEASE s{depth:d}")
-            (self._rollback[-1] if depth else self._unit_undo).extend(undo)
-            return
-        try:
-            self._run("COMMIT")
-        except BaseException:
-            with contextlib.suppress(Exception):
-                self._run("ROLLBACK")
-            self._after.clear()
-            for forget in undo:
-                forget()
-            raise
-        after, self._after = self._after, []
-        for callback in after:
-            callback()
+        return _Block(self, tenant)
 
     def on_rollback(self, forget: Callable[[], None]) -> None:
         """Call `forget` if the current block is rolled back (inside `write` only)."""
@@ -261,3 +214,73 @@ class _Unit:
     def __init__(self) -> None:
         self.done = trio.Event()
         self.error: Exception | None = None
+
+
+class _Block:
+    """One `write()` block (a class, not a generator: it is entered once for every change made)."""
+
+    __slots__ = ("_db", "_depth", "_savepoint", "_tenant", "_told")
+
+    def __init__(self, db: SqlDatabase, tenant: str | None) -> None:
+        self._db = db
+        self._tenant = tenant
+
+    def __enter__(self) -> None:
+        db = self._db
+        self._depth = depth = db._depth
+        self._savepoint = savepoint = depth > 0 or db._deferred
+        if not savepoint:
+            db._run(db.dialect.begin)
+        else:
+            if depth == 0 and db._unit is None:  # the first write since the last commit opens the unit
+                db._run(db.dialect.begin)
+                db._unit = _Unit()
+                db._opened.set()
+            db._run(f"SAVEPOINT s{depth:d}")
+        db._depth = depth + 1
+        db._rollback.append([])
+        self._told = len(db._after)
+        fence = db.fence
+        if fence is not None and depth == 0 and self._tenant is not None:
+            try:
+                check = fence(self._tenant)
+                if check is not None and db.execute(*check).fetchone() is None:
+                    raise FencedOut(self._tenant)
+            except BaseException as exc:
+                self.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        db = self._db
+        depth = self._depth
+        undo = db._rollback.pop()
+        db._depth = depth
+        if kind is not None:
+            if self._savepoint:
+                db._run(f"ROLLBACK TO s{depth:d}")
+                db._run(f"RELEASE s{depth:d}")
+                del db._after[self._told :]  # nobody hears of what the savepoint took back
+            else:
+                db._run("ROLLBACK")
+                db._after.clear()
+            for forget in undo:
+                forget()
+            return  # the exception goes on
+        if self._savepoint:
+            db._run(f"RELEASE s{depth:d}")
+            (db._rollback[-1] if depth else db._unit_undo).extend(undo)
+            return
+        try:
+            db._run("COMMIT")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                db._run("ROLLBACK")
+            db._after.clear()
+            for forget in undo:
+                forget()
+            raise
+        after, db._after = db._after, []
+        for callback in after:
+            callback()

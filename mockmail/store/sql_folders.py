@@ -104,12 +104,12 @@ class SqlFolders(Mailbox):
         self._tell(Expunged(mailbox=self, folder=folder.name, uids=tuple(sorted(uid for uid, _ in gone))))
 
     def _new_id(self) -> str:
-        execute = self._db.execute
+        change = self._db.change
         while True:
             message_id = random_hex(8)
-            taken = execute(
+            taken = change(
                 "INSERT INTO used_uids VALUES (?, ?) ON CONFLICT DO NOTHING", (self.key, message_id)
-            ).rowcount
+            )
             if taken:  # 0: 64 random bits met an old id; draw again
                 return message_id
 

@@ -121,7 +121,7 @@ class SqlMailbox(SqlFolders):
         stored: list[Message] = []
         db = self._db
         name, uidnext = target.name, target.uidnext
-        execute = db.execute
+        change = db.change
         with db.write(self._tenant):
             db.on_rollback(self._reload)
             for (content, uid), summary in zip(items, summaries, strict=True):
@@ -129,7 +129,7 @@ class SqlMailbox(SqlFolders):
                 if uid is None:
                     uid = message_id
                 else:
-                    execute("INSERT INTO used_uids VALUES (?, ?)", (self.key, uid))
+                    change("INSERT INTO used_uids VALUES (?, ?)", (self.key, uid))
                 size = len(content)
                 seq = db.insert(
                     "INSERT INTO messages (mailbox, id, uid, size, created, via, subject, sender, date,"
@@ -154,7 +154,7 @@ class SqlMailbox(SqlFolders):
                     ),
                     "seq",
                 )
-                execute("INSERT INTO bodies VALUES (?, ?)", (seq, content))
+                change("INSERT INTO bodies VALUES (?, ?)", (seq, content))
                 stored.append(
                     Message.stored(
                         self,
@@ -179,7 +179,7 @@ class SqlMailbox(SqlFolders):
             target.changed()
             announce = db.announce
             if announce is not None:
-                execute(*announce(self._tenant, self.user, name))
+                db.execute(*announce(self._tenant, self.user, name))
             db.after_commit(lambda: self._hub.arrived(self, name, stored, delivered=True))
         return stored
 
