@@ -157,6 +157,28 @@ class PgDatabase(SqlDatabase):
         assert row is not None
         return cast(int, row[0])
 
+    # Many rows of one statement go out in one pipeline (psycopg's executemany): one round trip, not one
+    # a row (bench/SCALE_RESULTS.md, row 4: 3 statements a seeded message were 3 round trips).
+    def change_many(self, sql: str, rows: Sequence[Sequence[object]]) -> int:
+        if len(rows) < 2:
+            return super().change_many(sql, rows)
+        cursor = self.conn.cursor()
+        cursor.executemany(self._spell(sql), rows)
+        return cursor.rowcount
+
+    def insert_many(self, sql: str, rows: Sequence[Sequence[object]], key: str) -> list[int]:
+        if len(rows) < 2:
+            return super().insert_many(sql, rows, key)
+        cursor = self.conn.cursor()
+        cursor.executemany(self._spell(f"{sql} RETURNING {key}"), rows, returning=True)
+        keys: list[int] = []
+        while True:
+            row = cursor.fetchone()
+            assert row is not None
+            keys.append(cast(int, row[0]))
+            if not cursor.nextset():
+                return keys
+
     def stream_body(self, seq: int, chunk: int) -> Iterator[bytes] | None:
         conn = self.conn
         row = conn.execute("SELECT octet_length(data) FROM bodies WHERE seq = %s", (seq,)).fetchone()

@@ -95,6 +95,16 @@ class SqlDatabase:
         """Run an INSERT of one row and return the row's `key` column (its generated id)."""
         raise NotImplementedError
 
+    def change_many(self, sql: str, rows: Sequence[Sequence[object]]) -> int:
+        """`change` once per row of parameters (an engine may send them together); the rows changed, summed."""
+        change = self.change
+        return sum(change(sql, row) for row in rows)
+
+    def insert_many(self, sql: str, rows: Sequence[Sequence[object]], key: str) -> list[int]:
+        """`insert` once per row of parameters (an engine may send them together); their keys, in order."""
+        insert = self.insert
+        return [insert(sql, row, key) for row in rows]
+
     def stream_body(self, seq: int, chunk: int) -> Iterator[bytes] | None:
         """The content of message row `seq` in pieces of at most `chunk` octets, or None when it is gone."""
         raise NotImplementedError

@@ -41,6 +41,10 @@ _BRIEF = "seq, id, uid, size, created, via, CAST(? AS text), imap_uid, flags, in
 """What `folder_snapshot` lists of a message (`?` is the folder's name)."""
 
 
+class _Clash(Exception):
+    """A batch of fresh message ids met an old one (or itself): draw them one at a time instead."""
+
+
 class SqlFolders(Mailbox):
     """A mailbox's folders as rows of `folders`, and the folder calls of `Mailbox`."""
 
@@ -112,6 +116,23 @@ class SqlFolders(Mailbox):
             )
             if taken:  # 0: 64 random bits met an old id; draw again
                 return message_id
+
+    def _new_ids(self, count: int) -> list[str]:
+        """`count` fresh message ids, reserved together; one at a time (`_new_id`) if a draw met an old id."""
+        if count > 1:
+            ids = [random_hex(8) for _ in range(count)]
+            try:
+                with self._db.write(self._tenant):  # a savepoint: a clash takes the whole draw back
+                    reserved = self._db.change_many(
+                        "INSERT INTO used_uids VALUES (?, ?) ON CONFLICT DO NOTHING",
+                        [(self.key, message_id) for message_id in ids],
+                    )
+                    if reserved != count or len(set(ids)) != count:
+                        raise _Clash
+                return ids
+            except _Clash:
+                pass
+        return [self._new_id() for _ in range(count)]
 
     def _snapshot(self, folder: FolderRow) -> tuple[Message, ...]:
         if folder.snapshot is None:

@@ -121,25 +121,27 @@ class SqlMailbox(SqlFolders):
         stored: list[Message] = []
         db = self._db
         name, uidnext = target.name, target.uidnext
-        change = db.change
+        change_many = db.change_many
         with db.write(self._tenant):
             db.on_rollback(self._reload)
-            for (content, uid), summary in zip(items, summaries, strict=True):
-                message_id = self._new_id()
-                if uid is None:
-                    uid = message_id
-                else:
-                    change("INSERT INTO used_uids VALUES (?, ?)", (self.key, uid))
-                size = len(content)
-                seq = db.insert(
-                    "INSERT INTO messages (mailbox, id, uid, size, created, via, subject, sender, date,"
-                    " message_id, envelope, folder, imap_uid, flags, internaldate)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            # Each statement once for every message (an engine may send a statement's rows together).
+            ids = self._new_ids(len(items))
+            given = [(self.key, uid) for _, uid in items if uid is not None]
+            if given:
+                change_many("INSERT INTO used_uids VALUES (?, ?)", given)
+            uids = [
+                message_id if uid is None else uid for (_, uid), message_id in zip(items, ids, strict=True)
+            ]
+            seqs = db.insert_many(
+                "INSERT INTO messages (mailbox, id, uid, size, created, via, subject, sender, date,"
+                " message_id, envelope, folder, imap_uid, flags, internaldate)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
                     (
                         self.key,
                         message_id,
                         uid,
-                        size,
+                        len(content),
                         now,
                         via,
                         summary.subject,
@@ -148,13 +150,24 @@ class SqlMailbox(SqlFolders):
                         summary.message_id,
                         sealed,
                         target.key,
-                        uidnext,
+                        uidnext + n,
                         text,
                         date,
-                    ),
-                    "seq",
-                )
-                change("INSERT INTO bodies VALUES (?, ?)", (seq, content))
+                    )
+                    for n, ((content, _), message_id, uid, summary) in enumerate(
+                        zip(items, ids, uids, summaries, strict=True)
+                    )
+                ],
+                "seq",
+            )
+            change_many(
+                "INSERT INTO bodies VALUES (?, ?)",
+                [(seq, content) for seq, (content, _) in zip(seqs, items, strict=True)],
+            )
+            for (content, _), message_id, uid, summary, seq in zip(
+                items, ids, uids, summaries, seqs, strict=True
+            ):
+                size = len(content)
                 stored.append(
                     Message.stored(
                         self,
