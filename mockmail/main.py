@@ -18,10 +18,10 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import hypercorn.config
 import hypercorn.trio
@@ -60,6 +60,7 @@ __all__ = [
     "settings_from",
 ]
 
+T = TypeVar("T")
 log = logging.getLogger("mockmail")
 
 SHUTDOWN_GRACE = 10.0
@@ -213,14 +214,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = settings_from(parser, args)
     pin_mmap_threshold()
     logs.configure(settings.log_level, settings.log_format)
+    return run_until_done(_run_until_signalled, settings, who="")
+
+
+def run_until_done(run: Callable[[T], Awaitable[None]], arg: T, *, who: str) -> int:
+    """`trio.run(run, arg)` as a process's exit status: 0 when it ends; when it cannot start, each reason
+    logged (`who` names the process) and 2 for a configuration error, 1 for an OS error (a port taken)."""
     try:
-        trio.run(_run_until_signalled, settings)
+        trio.run(run, arg)
     except (ConfigError, OSError, BaseExceptionGroup) as exc:
         leaves = list(_leaves(exc))
         if not all(isinstance(leaf, (ConfigError, OSError)) for leaf in leaves):
             raise
         for leaf in leaves:
-            log.error("cannot start: %s", leaf)
+            log.error("%scannot start: %s", who, leaf)
         return 2 if any(isinstance(leaf, ConfigError) for leaf in leaves) else 1
     return 0
 

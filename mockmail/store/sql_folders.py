@@ -127,7 +127,7 @@ class SqlFolders(Mailbox):
                         "INSERT INTO used_uids VALUES (?, ?) ON CONFLICT DO NOTHING",
                         [(self.key, message_id) for message_id in ids],
                     )
-                    if reserved != count or len(set(ids)) != count:
+                    if reserved != count:  # an old id, or one drawn twice (ON CONFLICT skipped it)
                         raise _Clash
                 return ids
             except _Clash:

@@ -35,8 +35,8 @@ import msgspec
 import trio
 
 from ..config.settings import Settings
-from ..config.tenants_file import ConfigError
 from ..observe import logs
+from ..routing.asgi import header
 from ..server.tls import TlsMaterial, load_certificate
 from ..serving.tls import make_tls
 from ..store import Catalog
@@ -105,11 +105,13 @@ class WorkerRole:
 
 
 def _bearer(scope: Message) -> str | None:
-    for name, value in scope["headers"]:
-        if bytes(name).lower() == b"authorization":
-            scheme, _, token = bytes(value).decode("latin-1").partition(" ")
-            return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-    return None
+    """The request's bearer token (`api/bearer.py`'s reading of the header), or None without a usable one."""
+    from mockmail.api.bearer import Unauthorized, bearer_token
+
+    try:
+        return bearer_token(header(scope, b"authorization"))
+    except Unauthorized:
+        return None
 
 
 def role_of(config: WorkerConfig) -> WorkerRole:
@@ -159,20 +161,11 @@ def main() -> int:
     config = msgspec.json.decode(sys.stdin.buffer.readline(), type=WorkerConfig)
     if config.parent and os.getppid() != config.parent:
         return 1  # the supervisor is gone already
-    from ..main import _leaves, pin_mmap_threshold
+    from ..main import pin_mmap_threshold, run_until_done
 
     pin_mmap_threshold()
     logs.configure(config.settings.log_level, config.settings.log_format)
-    try:
-        trio.run(run, config)
-    except (ConfigError, OSError, BaseExceptionGroup) as exc:
-        leaves = list(_leaves(exc))
-        if not all(isinstance(leaf, (ConfigError, OSError)) for leaf in leaves):
-            raise
-        for leaf in leaves:
-            log.error("worker %d: cannot start: %s", config.settings.worker_id, leaf)
-        return 2 if any(isinstance(leaf, ConfigError) for leaf in leaves) else 1
-    return 0
+    return run_until_done(run, config, who=f"worker {config.settings.worker_id:d}: ")
 
 
 if __name__ == "__main__":  # pragma: no cover
