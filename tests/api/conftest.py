@@ -50,10 +50,16 @@ class Api:
         if payload is not None:
             body = json.dumps(payload).encode()
             headers.setdefault("Content-Type", "application/json")
+        status, content_type, got_headers, raw = await self._send(method, path, body, headers)
+        check_response(method, path, status, content_type, raw)
+        return ApiResponse(status, content_type.split(";")[0].strip(), got_headers, raw)
+
+    async def _send(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, str, Any, bytes]:
+        """The request as the app gets it: (status, content type, headers, body) of its answer."""
         response = await self._client.open(path, method=method, data=body, headers=headers)
-        raw = await response.get_data()
-        check_response(method, path, response.status_code, response.content_type or "", raw)
-        return ApiResponse(response.status_code, response.mimetype or "", response.headers, raw)
+        return response.status_code, response.content_type or "", response.headers, await response.get_data()
 
     async def get(self, path: str, **kwargs: Any) -> ApiResponse:
         return await self.call("GET", path, **kwargs)

@@ -21,8 +21,7 @@ import pytest
 
 from tests.workers.supervised import Supervised, supervised
 
-from .conftest import Api, ApiResponse  # imported at the end of conftest, once these exist
-from .contract import check_response
+from .conftest import Api  # imported at the end of conftest, once these exist
 
 __all__ = ["WORKERS", "deselect", "fixtures"]
 
@@ -38,31 +37,11 @@ DEFAULT_ARGS = ("--max-message-size", "65536", "--max-request-size", "262144")
 class HttpApi(Api):
     """`Api` over a real HTTP connection; every response is still checked against the contract."""
 
-    async def call(
-        self,
-        method: str,
-        path: str,
-        payload: Any = None,
-        *,
-        data: bytes | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> ApiResponse:
-        headers = dict(headers or {})
-        body = data
-        if payload is not None:
-            body = _json(payload)
-            headers.setdefault("Content-Type", "application/json")
+    async def _send(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, str, Any, bytes]:
         response = await self._client.request(method, path, content=body, headers=headers)
-        raw = response.content
-        content_type = response.headers.get("content-type", "")
-        check_response(method, path, response.status_code, content_type, raw)
-        return ApiResponse(response.status_code, content_type.split(";")[0].strip(), response.headers, raw)
-
-
-def _json(payload: Any) -> bytes:
-    import json
-
-    return json.dumps(payload).encode()
+        return response.status_code, response.headers.get("content-type", ""), response.headers, response.content
 
 
 def deselect(config: pytest.Config, items: list[pytest.Item]) -> None:
