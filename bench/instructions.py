@@ -237,7 +237,13 @@ gc.freeze()
 trio.run(main)
 """
 
-IMAP_COMMANDS = (b"LOGIN bench pw", b"SELECT INBOX", b"FETCH 1:* (FLAGS RFC822.SIZE)", b"FETCH 1 BODY[]", b"LOGOUT")
+IMAP_COMMANDS = (
+    b"LOGIN bench pw",
+    b"SELECT INBOX",
+    b"FETCH 1:* (FLAGS RFC822.SIZE)",
+    b"FETCH 1 BODY[]",
+    b"LOGOUT",
+)
 
 
 def _imap_client(port: int, sessions: int) -> None:
